@@ -1,0 +1,86 @@
+"""Time as an injected dependency, plus the calendar helpers every layer shares.
+
+Jobs and domain functions take a `Clock` instead of calling `datetime.now()`, so tests run on a
+`FrozenClock` and never sleep. Day boundaries are computed in the organization's IANA timezone and
+returned as UTC instants, half-open `[start, end)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from trackagoat_mcp.errors import InvalidInput
+
+__all__ = [
+    "Clock",
+    "FrozenClock",
+    "SystemClock",
+    "day_range_utc",
+    "ensure_utc",
+    "local_today",
+    "parse_timezone",
+]
+
+
+class Clock(Protocol):
+    """Something that tells the current time as a timezone-aware UTC datetime."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FrozenClock:
+    """A clock that only moves when told to (tests, the demo, `accrue --at`)."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward by `delta`."""
+        self.current = self.current + delta
+
+    def set(self, when: datetime) -> None:
+        """Jump to `when` (must be timezone-aware)."""
+        self.current = ensure_utc(when)
+
+
+def ensure_utc(value: datetime) -> datetime:
+    """Return `value` as an aware UTC datetime; naive values are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    """Resolve an IANA timezone name, raising `InvalidInput` with a helpful sentence otherwise."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"Timezone {name!r} is not a known IANA timezone name; use one like 'UTC' or 'America/New_York'."
+        ) from exc
+
+
+def local_today(now: datetime, tz_name: str) -> date:
+    """The calendar date it is at `now` in timezone `tz_name`."""
+    return now.astimezone(parse_timezone(tz_name)).date()
+
+
+def day_range_utc(first: date, last: date, tz_name: str) -> tuple[datetime, datetime]:
+    """UTC instants bounding the whole local days `first`..`last` (inclusive) in `tz_name`, as `[start, end)`."""
+    tz = parse_timezone(tz_name)
+    start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    return start, end

@@ -1,0 +1,148 @@
+"""Settings from `TRACKAGOAT_*` environment variables, built by `load_settings()` (nothing happens at import).
+
+Environment first, then explicit overrides (the CLI passes its flags as overrides). Tests build
+`Settings(...)` directly with explicit values and never read the real environment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from trackagoat_mcp.errors import ConfigError
+
+__all__ = ["ALL_TOOLSETS", "DEFAULT_TOOLSETS", "Settings", "default_database_url", "load_settings", "user_data_dir"]
+
+ALL_TOOLSETS: tuple[str, ...] = (
+    "context",
+    "tracking",
+    "campaigns",
+    "analytics",
+    "goals",
+    "notes",
+    "payouts",
+    "jobs",
+    "admin",
+)
+DEFAULT_TOOLSETS: frozenset[str] = frozenset(ALL_TOOLSETS) - {"admin"}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def user_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user data directory the default SQLite file lives in.
+
+    Linux and BSD follow XDG (`$XDG_DATA_HOME`, else `~/.local/share`), macOS uses
+    `~/Library/Application Support`, Windows `%LOCALAPPDATA%`. Written here rather than pulled from
+    a package because these three lines are all we need.
+    """
+    env = os.environ if environ is None else environ
+    home = Path(env.get("HOME") or Path.home())
+    if sys.platform == "win32":
+        base = Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / "trackagoat-mcp"
+
+
+def default_database_url(environ: Mapping[str, str] | None = None) -> str:
+    """`sqlite+aiosqlite:///<user data dir>/trackagoat.db`."""
+    return f"sqlite+aiosqlite:///{user_data_dir(environ) / 'trackagoat.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the running system is configured with. Immutable; derive variants with `with_overrides`."""
+
+    database_url: str
+    api_key: str | None = field(default=None, repr=False)
+    tiktok_base_url: str = "https://www.tiktok.com"
+    scrape_rate: float = 1 / 3
+    accrual_minute: int = 15
+    toolsets: frozenset[str] = DEFAULT_TOOLSETS
+    read_only: bool = False
+
+    def __post_init__(self) -> None:
+        if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
+            raise ConfigError(
+                f"TRACKAGOAT_DATABASE_URL {_redact_url(self.database_url)!r} is not supported; use "
+                "'sqlite+aiosqlite:///path/to/file.db' or 'postgresql+asyncpg://user@host/db'."
+            )
+        unknown = sorted(self.toolsets - set(ALL_TOOLSETS))
+        if unknown:
+            raise ConfigError(f"Unknown toolset(s) {unknown!r}; choose from {list(ALL_TOOLSETS)!r}.")
+        if not 0 <= self.accrual_minute <= 59:
+            raise ConfigError(f"TRACKAGOAT_ACCRUAL_MINUTE {self.accrual_minute!r} must be between 0 and 59.")
+        if self.scrape_rate <= 0:
+            raise ConfigError(f"TRACKAGOAT_SCRAPE_RATE {self.scrape_rate!r} must be a positive requests-per-second.")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given fields replaced (`None` values are ignored, so unset CLI flags keep env values)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_toolsets(raw: str) -> frozenset[str]:
+    """Parse `"context,tracking"` (or `"all"`, or `"default"`) into a set of toolset names."""
+    names = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    result: set[str] = set()
+    for name in names:
+        if name == "all":
+            result |= set(ALL_TOOLSETS)
+        elif name == "default":
+            result |= DEFAULT_TOOLSETS
+        else:
+            result.add(name)
+    return frozenset(result)
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+
+
+def _parse_number(name: str, raw: str, kind: type[int] | type[float]) -> Any:
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}.") from exc
+
+
+def _redact_url(url: str) -> str:
+    """Hide a password in a database URL before it goes into a message."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+    return url
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build `Settings` from `TRACKAGOAT_*` variables in `environ` (default `os.environ`), then `overrides`."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {"database_url": env.get("TRACKAGOAT_DATABASE_URL") or default_database_url(env)}
+    if env.get("TRACKAGOAT_API_KEY"):
+        values["api_key"] = env["TRACKAGOAT_API_KEY"].strip()
+    if env.get("TRACKAGOAT_TIKTOK_BASE_URL"):
+        values["tiktok_base_url"] = env["TRACKAGOAT_TIKTOK_BASE_URL"].rstrip("/")
+    if env.get("TRACKAGOAT_SCRAPE_RATE"):
+        values["scrape_rate"] = _parse_number("TRACKAGOAT_SCRAPE_RATE", env["TRACKAGOAT_SCRAPE_RATE"], float)
+    if env.get("TRACKAGOAT_ACCRUAL_MINUTE"):
+        values["accrual_minute"] = _parse_number("TRACKAGOAT_ACCRUAL_MINUTE", env["TRACKAGOAT_ACCRUAL_MINUTE"], int)
+    if env.get("TRACKAGOAT_TOOLSETS"):
+        values["toolsets"] = parse_toolsets(env["TRACKAGOAT_TOOLSETS"])
+    if "TRACKAGOAT_READ_ONLY" in env:
+        values["read_only"] = _parse_bool("TRACKAGOAT_READ_ONLY", env["TRACKAGOAT_READ_ONLY"])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

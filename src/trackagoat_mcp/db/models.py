@@ -1,0 +1,232 @@
+"""Every table of the store, in one module (the SQLModel authors' layout).
+
+Conventions: UUID primary keys (snapshots use integers: they are append-only and numerous), aware
+UTC `*_at` timestamps, integer counters, JSON `metadata` objects (the Python attribute is `meta`
+because SQLAlchemy reserves `metadata`). Project-scoped rows also carry `org_id` so that every
+query can be scoped to the caller's organization with one indexed filter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from trackagoat_mcp.db.types import UTCDateTime, json_column
+
+__all__ = [
+    "ApiKey",
+    "Campaign",
+    "CampaignItem",
+    "Creator",
+    "CreatorSnapshot",
+    "JobRun",
+    "Organization",
+    "Project",
+    "Video",
+    "VideoSnapshot",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """Default for `created_at`/`updated_at` columns (domain code passes the injected clock's time instead)."""
+    return datetime.now(UTC)
+
+
+class Organization(SQLModel, table=True):
+    """A tenant. Everything else belongs to exactly one organization."""
+
+    __tablename__ = "organizations"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(sa_type=String(200))
+    timezone: str = Field(default="UTC", sa_type=String(64))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key; only its SHA-256 is stored, the key itself is shown once at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    name: str = Field(sa_type=String(200))
+    prefix: str = Field(sa_type=String(16))
+    key_hash: str = Field(sa_type=String(64), unique=True)
+    scopes: str = Field(default="read,write", sa_type=String(64))
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Project(SQLModel, table=True):
+    """A creator program (e.g. "Q1 Brand Program"): creators, videos and campaigns live in one."""
+
+    __tablename__ = "projects"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    name: str = Field(sa_type=String(200))
+    description: str | None = Field(default=None, sa_type=Text)
+    readme: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("metadata"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Creator(SQLModel, table=True):
+    """A TikTok account tracked in one project. Removal deactivates; re-adding reactivates."""
+
+    __tablename__ = "creators"
+    __table_args__ = (
+        UniqueConstraint("project_id", "tiktok_handle", name="uq_creators_project_handle"),
+        Index("ix_creators_project_active", "project_id", "is_active"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id")
+    tiktok_handle: str = Field(sa_type=String(64))
+    tiktok_user_id: str | None = Field(default=None, sa_type=String(64))
+    sec_uid: str | None = Field(default=None, sa_type=String(200))
+    display_name: str | None = Field(default=None, sa_type=String(200))
+    avatar_url: str | None = Field(default=None, sa_type=Text)
+    bio: str | None = Field(default=None, sa_type=Text)
+    description: str | None = Field(default=None, sa_type=Text)
+    readme: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("metadata"))
+    tracking_mode: str = Field(default="auto", sa_type=String(16))
+    tracking_start_date: date
+    follower_count: int | None = Field(default=None, sa_type=BigInteger)
+    total_likes_count: int | None = Field(default=None, sa_type=BigInteger)
+    video_count: int | None = Field(default=None, sa_type=BigInteger)
+    last_scraped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    scrape_state: str = Field(default="stale", sa_type=String(16))
+    is_active: bool = True
+    disabled_reason: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Video(SQLModel, table=True):
+    """One TikTok post (video or photo carousel) tracked in a project."""
+
+    __tablename__ = "videos"
+    __table_args__ = (
+        UniqueConstraint("project_id", "tiktok_video_id", name="uq_videos_project_tiktok_id"),
+        Index("ix_videos_creator_status", "creator_id", "tracking_status"),
+        Index("ix_videos_project_posted", "project_id", "posted_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id")
+    creator_id: uuid.UUID | None = Field(default=None, foreign_key="creators.id")
+    tiktok_video_id: str = Field(sa_type=String(32))
+    url: str = Field(sa_type=Text)
+    caption: str | None = Field(default=None, sa_type=Text)
+    description: str | None = Field(default=None, sa_type=Text)
+    readme: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("metadata"))
+    view_count: int = Field(default=0, sa_type=BigInteger)
+    like_count: int = Field(default=0, sa_type=BigInteger)
+    comment_count: int = Field(default=0, sa_type=BigInteger)
+    share_count: int = Field(default=0, sa_type=BigInteger)
+    save_count: int = Field(default=0, sa_type=BigInteger)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_scraped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    scrape_state: str = Field(default="stale", sa_type=String(16))
+    tracking_status: str = Field(sa_type=String(16))
+    tracking_disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    is_photo: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CreatorSnapshot(SQLModel, table=True):
+    """Append-only profile counters captured by one successful scrape."""
+
+    __tablename__ = "creator_snapshots"
+    __table_args__ = (Index("ix_creator_snapshots_creator_time", "creator_id", "captured_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True))
+    creator_id: uuid.UUID = Field(foreign_key="creators.id")
+    captured_at: datetime = Field(sa_type=UTCDateTime)
+    follower_count: int = Field(default=0, sa_type=BigInteger)
+    following_count: int = Field(default=0, sa_type=BigInteger)
+    total_likes_count: int = Field(default=0, sa_type=BigInteger)
+    video_count: int = Field(default=0, sa_type=BigInteger)
+
+
+class VideoSnapshot(SQLModel, table=True):
+    """Append-only video counters captured by one successful scrape; the source of every delta."""
+
+    __tablename__ = "video_snapshots"
+    __table_args__ = (Index("ix_video_snapshots_video_time", "video_id", "captured_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True))
+    video_id: uuid.UUID = Field(foreign_key="videos.id")
+    captured_at: datetime = Field(sa_type=UTCDateTime)
+    view_count: int = Field(default=0, sa_type=BigInteger)
+    like_count: int = Field(default=0, sa_type=BigInteger)
+    comment_count: int = Field(default=0, sa_type=BigInteger)
+    share_count: int = Field(default=0, sa_type=BigInteger)
+    save_count: int = Field(default=0, sa_type=BigInteger)
+
+
+class Campaign(SQLModel, table=True):
+    """A named grouping of creators, videos and other campaigns inside one project."""
+
+    __tablename__ = "campaigns"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id", index=True)
+    name: str = Field(sa_type=String(200))
+    description: str | None = Field(default=None, sa_type=Text)
+    readme: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("metadata"))
+    target_views: int | None = Field(default=None, sa_type=BigInteger)
+    target_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CampaignItem(SQLModel, table=True):
+    """Membership of a creator, a video or a sub-campaign (`item_type`) in a campaign."""
+
+    __tablename__ = "campaign_items"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "item_type", "item_id", name="uq_campaign_items_member"),
+        Index("ix_campaign_items_item", "item_type", "item_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    campaign_id: uuid.UUID = Field(sa_column_args=[ForeignKey("campaigns.id", ondelete="CASCADE")])
+    item_type: str = Field(sa_type=String(16))
+    item_id: uuid.UUID
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class JobRun(SQLModel, table=True):
+    """One claimed run of a job for one slot (e.g. accruals for an hour); the audit trail of the jobs."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job: str = Field(sa_type=String(64))
+    slot: str = Field(sa_type=String(64))
+    status: str = Field(default="running", sa_type=String(16))
+    claimed_by: str = Field(sa_type=String(200))
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("report"))

@@ -1,0 +1,81 @@
+"""`Database`: the engine plus the two ways to open a unit of work (`read()` and `write()`).
+
+Every domain function takes the `AsyncSession` one of these yields. `write()` commits when the block
+exits cleanly and rolls back otherwise, so a failed call leaves the store unchanged. Driver errors
+that mean "the database is not reachable right now" become `StoreUnavailable`, a sentence the caller
+can act on, instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from trackagoat_mcp.db.engine import make_engine
+from trackagoat_mcp.errors import StoreUnavailable
+
+__all__ = ["Database"]
+
+
+class Database:
+    """Owns the engine; hands out sessions. Build one per process (`Database.connect(url)`) and `dispose()` it."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine
+
+    @classmethod
+    def connect(cls, url: str) -> Database:
+        """Create the engine for `url` (no I/O happens until the first session)."""
+        return cls(make_engine(url))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing it does is committed."""
+        async with self._session(self.engine) as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session whose work is committed when the block exits without an exception."""
+        async with self._session(self._write_engine) as session:
+            yield session
+            await session.commit()
+
+    @asynccontextmanager
+    async def _session(self, engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+        session = AsyncSession(engine, expire_on_commit=False)
+        try:
+            yield session
+        except (OperationalError, DBAPIError) as exc:
+            await session.rollback()
+            if _is_unavailable(exc):
+                raise StoreUnavailable(
+                    "The database is busy or unreachable right now; nothing was changed. Retry in a few seconds."
+                ) from exc
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig).lower()
+    return any(
+        marker in text
+        for marker in ("database is locked", "connection refused", "connection was closed", "could not connect",
+                       "terminating connection", "the database system is", "connection is closed")
+    )
