@@ -156,7 +156,9 @@ class CreatorSnapshot(SQLModel, table=True):
     __tablename__ = "creator_snapshots"
     __table_args__ = (Index("ix_creator_snapshots_creator_time", "creator_id", "captured_at"),)
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
     creator_id: uuid.UUID = Field(foreign_key="creators.id")
     captured_at: datetime = Field(sa_type=UTCDateTime)
     follower_count: int = Field(default=0, sa_type=BigInteger)
@@ -171,7 +173,9 @@ class VideoSnapshot(SQLModel, table=True):
     __tablename__ = "video_snapshots"
     __table_args__ = (Index("ix_video_snapshots_video_time", "video_id", "captured_at"),)
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
     video_id: uuid.UUID = Field(foreign_key="videos.id")
     captured_at: datetime = Field(sa_type=UTCDateTime)
     view_count: int = Field(default=0, sa_type=BigInteger)

@@ -76,6 +76,13 @@ def _is_unavailable(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower()
     return any(
         marker in text
-        for marker in ("database is locked", "connection refused", "connection was closed", "could not connect",
-                       "terminating connection", "the database system is", "connection is closed")
+        for marker in (
+            "database is locked",
+            "connection refused",
+            "connection was closed",
+            "could not connect",
+            "terminating connection",
+            "the database system is",
+            "connection is closed",
+        )
     )

@@ -1,0 +1,332 @@
+"""Campaigns: CRUD, membership of creators/videos/sub-campaigns, and cycle prevention."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import delete, func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video
+from trackagoat_mcp.domain.notes import check_readme
+from trackagoat_mcp.domain.pagination import Page, check_limit, decode_cursor, encode_cursor, keyset_after
+from trackagoat_mcp.domain.projects import get_project
+from trackagoat_mcp.domain.schemas import CampaignItemOut, CampaignOut, CampaignSummary
+from trackagoat_mcp.domain.scope import Caller, get_in_org, not_found, require_text
+from trackagoat_mcp.domain.tree import campaign_tree
+from trackagoat_mcp.errors import Conflict, InvalidInput
+
+__all__ = [
+    "ItemRef",
+    "create_campaign",
+    "delete_campaign",
+    "get_campaign",
+    "get_campaign_row",
+    "item_labels",
+    "list_campaigns",
+    "set_campaign_items",
+    "update_campaign",
+]
+
+NAME_MAX = 200
+ITEM_PAGE = 100
+ItemType = Literal["creator", "video", "campaign"]
+ItemRef = tuple[str, Any]
+_UNSET: Any = object()
+
+
+async def get_campaign_row(session: AsyncSession, caller: Caller, campaign_id: Any) -> Campaign:
+    """A campaign of the caller's organization (NotFound otherwise)."""
+    return await get_in_org(session, caller, Campaign, campaign_id, "campaign")
+
+
+def _check_target(target_views: int | None) -> int | None:
+    if target_views is not None and not 0 < target_views <= 10**15:
+        raise InvalidInput(f"target_views {target_views!r} must be a positive whole number of views (or null).")
+    return target_views
+
+
+async def create_campaign(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    project_id: Any,
+    name: str,
+    now: datetime,
+    target_views: int | None = None,
+    target_at: datetime | None = None,
+    readme: str | None = None,
+) -> CampaignOut:
+    """Create an empty campaign in a project (add members with `set_campaign_items`)."""
+    caller.require("write")
+    project = await get_project(session, caller, project_id)
+    campaign = Campaign(
+        org_id=caller.org_id,
+        project_id=project.id,
+        name=require_text(name, "Campaign name", max_length=NAME_MAX),
+        target_views=_check_target(target_views),
+        target_at=target_at,
+        readme=None if readme is None else check_readme(readme),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(campaign)
+    await session.flush()
+    return await get_campaign(session, caller, campaign.id)
+
+
+async def update_campaign(
+    session: AsyncSession,
+    caller: Caller,
+    campaign_id: Any,
+    *,
+    now: datetime,
+    name: str | None = None,
+    target_views: int | None = _UNSET,
+    target_at: datetime | None = _UNSET,
+) -> CampaignOut:
+    """Rename a campaign or change its view target (pass null to clear a target)."""
+    caller.require("write")
+    campaign = await get_campaign_row(session, caller, campaign_id)
+    if name is not None:
+        campaign.name = require_text(name, "Campaign name", max_length=NAME_MAX)
+    if target_views is not _UNSET:
+        campaign.target_views = _check_target(target_views)
+    if target_at is not _UNSET:
+        campaign.target_at = target_at
+    campaign.updated_at = now
+    session.add(campaign)
+    await session.flush()
+    return await get_campaign(session, caller, campaign.id)
+
+
+async def delete_campaign(session: AsyncSession, caller: Caller, campaign_id: Any) -> uuid.UUID:
+    """Delete a campaign and every membership of it (as a parent and as a sub-campaign elsewhere).
+
+    Creators and videos are untouched; sub-campaigns survive as top-level campaigns.
+    """
+    caller.require("write")
+    campaign = await get_campaign_row(session, caller, campaign_id)
+    await session.execute(
+        delete(CampaignItem).where(CampaignItem.item_type == "campaign", CampaignItem.item_id == campaign.id)  # type: ignore[arg-type]
+    )
+    await session.execute(delete(CampaignItem).where(CampaignItem.campaign_id == campaign.id))  # type: ignore[arg-type]
+    await session.delete(campaign)
+    await session.flush()
+    return campaign.id
+
+
+async def list_campaigns(
+    session: AsyncSession, caller: Caller, *, project_id: Any | None = None, limit: int = 50, cursor: str | None = None
+) -> Page[CampaignSummary]:
+    """Campaigns, oldest first, with their direct item counts."""
+    check_limit(limit)
+    query = select(Campaign).where(Campaign.org_id == caller.org_id)
+    if project_id is not None:
+        query = query.where(Campaign.project_id == (await get_project(session, caller, project_id)).id)
+    if cursor:
+        created, cid = decode_cursor("campaigns", "created", cursor)
+        query = query.where(
+            keyset_after(
+                [Campaign.created_at, Campaign.id], [datetime.fromisoformat(created), uuid.UUID(cid)], descending=False
+            )
+        )
+    rows = list((await session.exec(query.order_by(Campaign.created_at, Campaign.id).limit(limit + 1))).all())  # type: ignore[arg-type]
+    page = rows[:limit]
+    counts: dict[Any, int] = {}
+    if page:
+        result = await session.execute(
+            select(CampaignItem.campaign_id, func.count())
+            .where(CampaignItem.campaign_id.in_([c.id for c in page]))  # type: ignore[attr-defined]
+            .group_by(CampaignItem.campaign_id)
+        )
+        counts = dict(result.all())
+    next_cursor = (
+        encode_cursor("campaigns", "created", [page[-1].created_at, page[-1].id]) if len(rows) > limit else None
+    )
+    return Page[CampaignSummary](
+        items=[CampaignSummary.of(c, counts.get(c.id, 0)) for c in page], next_cursor=next_cursor
+    )
+
+
+async def get_campaign(
+    session: AsyncSession, caller: Caller, campaign_id: Any, *, items_cursor: str | None = None
+) -> CampaignOut:
+    """The whole campaign record with a page of its direct items and the campaigns that contain it."""
+    campaign = await get_campaign_row(session, caller, campaign_id)
+    counts_rows = await session.execute(
+        select(CampaignItem.item_type, func.count())
+        .where(CampaignItem.campaign_id == campaign.id)
+        .group_by(CampaignItem.item_type)
+    )
+    counts = {"creator": 0, "video": 0, "campaign": 0} | dict(counts_rows.all())
+    query = select(CampaignItem).where(CampaignItem.campaign_id == campaign.id)
+    if items_cursor:
+        created, iid = decode_cursor("campaign_items", "created", items_cursor)
+        query = query.where(
+            keyset_after(
+                [CampaignItem.created_at, CampaignItem.id],
+                [datetime.fromisoformat(created), uuid.UUID(iid)],
+                descending=False,
+            )
+        )
+    rows = list(
+        (await session.exec(query.order_by(CampaignItem.created_at, CampaignItem.id).limit(ITEM_PAGE + 1))).all()
+    )  # type: ignore[arg-type]
+    page = rows[:ITEM_PAGE]
+    labels = await item_labels(session, [(i.item_type, i.item_id) for i in page])
+    parents = (
+        await session.exec(
+            select(CampaignItem.campaign_id).where(
+                CampaignItem.item_type == "campaign", CampaignItem.item_id == campaign.id
+            )
+        )
+    ).all()
+    return CampaignOut(
+        id=campaign.id,
+        project_id=campaign.project_id,
+        name=campaign.name,
+        description=campaign.description,
+        readme=campaign.readme,
+        metadata=campaign.meta,
+        target_views=campaign.target_views,
+        target_at=campaign.target_at,
+        item_counts=counts,
+        items=[
+            CampaignItemOut(
+                item_type=i.item_type,
+                item_id=i.item_id,  # type: ignore[arg-type]
+                label=labels.get((i.item_type, i.item_id), ""),
+            )
+            for i in page
+        ],
+        items_next_cursor=(
+            encode_cursor("campaign_items", "created", [page[-1].created_at, page[-1].id])
+            if len(rows) > ITEM_PAGE
+            else None
+        ),
+        parent_campaign_ids=list(parents),
+        created_at=campaign.created_at,
+        updated_at=campaign.updated_at,
+    )
+
+
+async def item_labels(session: AsyncSession, refs: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], str]:
+    """Human labels for items: `@handle`, the video URL, or the campaign name."""
+    labels: dict[tuple[str, uuid.UUID], str] = {}
+    by_type: dict[str, list[uuid.UUID]] = {"creator": [], "video": [], "campaign": []}
+    for item_type, item_id in refs:
+        by_type[item_type].append(item_id)
+    if by_type["creator"]:
+        for cid, handle in (
+            await session.execute(
+                select(Creator.id, Creator.tiktok_handle).where(Creator.id.in_(by_type["creator"]))  # type: ignore[attr-defined]
+            )
+        ).all():
+            labels[("creator", cid)] = "@" + handle
+    if by_type["video"]:
+        for vid, url in (
+            await session.execute(
+                select(Video.id, Video.url).where(Video.id.in_(by_type["video"]))  # type: ignore[attr-defined]
+            )
+        ).all():
+            labels[("video", vid)] = url
+    if by_type["campaign"]:
+        for cid, name in (
+            await session.execute(
+                select(Campaign.id, Campaign.name).where(Campaign.id.in_(by_type["campaign"]))  # type: ignore[attr-defined]
+            )
+        ).all():
+            labels[("campaign", cid)] = name
+    return labels
+
+
+async def _check_member(
+    session: AsyncSession, caller: Caller, campaign: Campaign, item_type: str, item_id: Any
+) -> uuid.UUID:
+    if item_type not in ("creator", "video", "campaign"):
+        raise InvalidInput(f"item_type {item_type!r} is not 'creator', 'video' or 'campaign'.")
+    model: Any = {"creator": Creator, "video": Video, "campaign": Campaign}[item_type]
+    row = await get_in_org(session, caller, model, item_id, item_type)
+    if isinstance(row, Video) and row.tracking_status == "excluded":
+        raise not_found("video", row.id)
+    if row.project_id != campaign.project_id:
+        raise InvalidInput(
+            f"{item_type.capitalize()} {str(row.id)!r} belongs to another project than campaign "
+            f"{campaign.name!r}; campaign items must come from the campaign's own project."
+        )
+    return uuid.UUID(str(row.id))
+
+
+async def _reaches(session: AsyncSession, start: uuid.UUID, target: uuid.UUID) -> bool:
+    """Whether campaign `start` contains campaign `target` directly or transitively."""
+    tree = campaign_tree(start)
+    found = (await session.execute(select(tree.c.campaign_id).where(tree.c.campaign_id == target).limit(1))).first()
+    return found is not None
+
+
+async def set_campaign_items(
+    session: AsyncSession,
+    caller: Caller,
+    campaign_id: Any,
+    *,
+    add: list[ItemRef] | None = None,
+    remove: list[ItemRef] | None = None,
+    now: datetime,
+) -> CampaignOut:
+    """Add and/or remove members of a campaign in one transaction.
+
+    Adding an item that is already there, or removing one that is not, changes nothing. Adding a
+    campaign that is this campaign or already contains it (directly or transitively) is a
+    `campaign_cycle` conflict, and the whole call is rejected.
+    """
+    caller.require("write")
+    campaign = await get_campaign_row(session, caller, campaign_id)
+    add, remove = add or [], remove or []
+    if not add and not remove:
+        raise InvalidInput("Nothing to do: pass items to add and/or remove, each as {item_type, item_id}.")
+    if len(add) + len(remove) > 500:
+        raise InvalidInput(f"{len(add) + len(remove)} item changes were given; send at most 500 per call.")
+    for item_type, raw_id in remove:
+        if item_type not in ("creator", "video", "campaign"):
+            raise InvalidInput(f"item_type {item_type!r} is not 'creator', 'video' or 'campaign'.")
+        try:
+            item_id = uuid.UUID(str(raw_id))
+        except ValueError:
+            raise not_found(item_type, raw_id) from None
+        await session.execute(
+            delete(CampaignItem).where(
+                CampaignItem.campaign_id == campaign.id,
+                CampaignItem.item_type == item_type,  # type: ignore[arg-type]
+                CampaignItem.item_id == item_id,  # type: ignore[arg-type]
+            )
+        )
+    existing = set(
+        (
+            await session.execute(
+                select(CampaignItem.item_type, CampaignItem.item_id).where(CampaignItem.campaign_id == campaign.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    for item_type, raw_id in add:
+        item_id = await _check_member(session, caller, campaign, item_type, raw_id)
+        if (item_type, item_id) in existing:
+            continue
+        if item_type == "campaign" and (item_id == campaign.id or await _reaches(session, item_id, campaign.id)):
+            raise Conflict(
+                f"Adding campaign {str(item_id)!r} to {campaign.name!r} would make a cycle (a campaign cannot contain "
+                "itself directly or through sub-campaigns); nothing was changed.",
+                code="campaign_cycle",
+            )
+        session.add(CampaignItem(campaign_id=campaign.id, item_type=item_type, item_id=item_id, created_at=now))
+        existing.add((item_type, item_id))
+        await session.flush()
+    campaign.updated_at = now
+    session.add(campaign)
+    await session.flush()
+    return await get_campaign(session, caller, campaign.id)

@@ -1,0 +1,77 @@
+"""Opaque keyset cursors: `limit` ≤ 100 (default 50), `next_cursor` until it is null.
+
+A cursor is URL-safe base64 of a small JSON list: the list's name, the ordering, and the sort values
+of the last row returned. Keyset pages stay fast however deep an agent pages and never skip or
+repeat rows when new ones are inserted meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, and_, or_
+
+from trackagoat_mcp.errors import InvalidInput
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "check_limit", "decode_cursor", "encode_cursor", "keyset_after"]
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass `next_cursor` back as `cursor` for the next one (null = last page)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def check_limit(limit: int) -> int:
+    """Validate a page size."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit {limit!r} is out of range; use 1 to {MAX_LIMIT}.")
+    return limit
+
+
+def encode_cursor(kind: str, order: str, values: list[Any]) -> str:
+    """Encode the sort values of the last row of a page."""
+    plain = [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v for v in values]
+    raw = json.dumps([kind, order, plain], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, order: str, cursor: str) -> list[Any]:
+    """Decode a cursor made by `encode_cursor` for the same list and ordering."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        got_kind, got_order, values = decoded
+    except (ValueError, binascii.Error, TypeError, UnicodeDecodeError):
+        raise InvalidInput(
+            f"cursor {cursor[:60]!r} is not a cursor this server issued; "
+            "pass next_cursor from the previous page unchanged, or omit it."
+        ) from None
+    if got_kind != kind or got_order != order or not isinstance(values, list):
+        raise InvalidInput(
+            f"cursor {cursor[:60]!r} belongs to another list or ordering; "
+            "start again without a cursor when you change filters or order."
+        )
+    return values
+
+
+def keyset_after(columns: list[Any], values: list[Any], *, descending: bool) -> ColumnElement[bool]:
+    """A WHERE clause selecting rows strictly after `values` in the order of `columns` (all one direction)."""
+    clauses = []
+    for i, column in enumerate(columns):
+        equal_prefix = [columns[j] == values[j] for j in range(i)]
+        step = column < values[i] if descending else column > values[i]
+        clauses.append(and_(*equal_prefix, step))
+    return or_(*clauses)

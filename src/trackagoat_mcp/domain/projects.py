@@ -1,0 +1,109 @@
+"""Projects: a creator program inside an organization."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
+from trackagoat_mcp.domain.notes import check_readme
+from trackagoat_mcp.domain.pagination import Page, check_limit, decode_cursor, encode_cursor, keyset_after
+from trackagoat_mcp.domain.schemas import ProjectOut, ProjectSummary
+from trackagoat_mcp.domain.scope import Caller, get_in_org, require_text
+
+__all__ = ["create_project", "get_project", "list_projects", "update_project"]
+
+NAME_MAX = 200
+
+
+async def list_projects(
+    session: AsyncSession, caller: Caller, *, limit: int = 50, cursor: str | None = None
+) -> Page[ProjectSummary]:
+    """Projects of the caller's organization, oldest first, with creator/campaign/inbox counts."""
+    check_limit(limit)
+    query = select(Project).where(Project.org_id == caller.org_id)
+    if cursor:
+        created, pid = decode_cursor("projects", "created", cursor)
+        query = query.where(
+            keyset_after(
+                [Project.created_at, Project.id], [datetime.fromisoformat(created), uuid.UUID(pid)], descending=False
+            )
+        )
+    rows = list((await session.exec(query.order_by(Project.created_at, Project.id).limit(limit + 1))).all())  # type: ignore[arg-type]
+    page, more = rows[:limit], len(rows) > limit
+    ids = [p.id for p in page]
+    creators = await _count_by(session, Creator.project_id, ids, Creator.is_active == True)  # noqa: E712
+    campaigns = await _count_by(session, Campaign.project_id, ids)
+    pending = await _count_by(session, Video.project_id, ids, Video.tracking_status == "pending_review")
+    items = [
+        ProjectSummary(
+            id=p.id,
+            name=p.name,
+            description=p.description,
+            creator_count=creators.get(p.id, 0),
+            campaign_count=campaigns.get(p.id, 0),
+            pending_review_count=pending.get(p.id, 0),
+        )
+        for p in page
+    ]
+    next_cursor = encode_cursor("projects", "created", [page[-1].created_at, page[-1].id]) if more else None
+    return Page[ProjectSummary](items=items, next_cursor=next_cursor)
+
+
+async def _count_by(session: AsyncSession, column: Any, ids: list[Any], *where: Any) -> dict[Any, int]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(column, func.count()).where(column.in_(ids), *where).group_by(column))
+    return dict(rows.all())
+
+
+async def get_project(session: AsyncSession, caller: Caller, project_id: Any) -> Project:
+    """A project of the caller's organization (NotFound otherwise)."""
+    return await get_in_org(session, caller, Project, project_id, "project")
+
+
+async def create_project(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    name: str,
+    now: datetime,
+    description: str | None = None,
+    readme: str | None = None,
+) -> ProjectOut:
+    """Create a project. `description` (human instructions) needs the admin scope."""
+    caller.require("write")
+    if description is not None:
+        caller.require("admin")
+    project = Project(
+        org_id=caller.org_id,
+        name=require_text(name, "Project name", max_length=NAME_MAX),
+        description=description,
+        readme=readme,
+        created_at=now,
+        updated_at=now,
+    )
+    if readme is not None:
+        project.readme = check_readme(readme)
+    session.add(project)
+    await session.flush()
+    return ProjectOut.of(project)
+
+
+async def update_project(
+    session: AsyncSession, caller: Caller, project_id: Any, *, now: datetime, name: str | None = None
+) -> ProjectOut:
+    """Rename a project (readme/metadata go through the notes tools, description through the CLI)."""
+    caller.require("write")
+    project = await get_project(session, caller, project_id)
+    if name is not None:
+        project.name = require_text(name, "Project name", max_length=NAME_MAX)
+    project.updated_at = now
+    session.add(project)
+    await session.flush()
+    return ProjectOut.of(project)

@@ -1,0 +1,235 @@
+"""`get_campaign_stats`: recursive totals of a campaign tree, views gained from snapshots, per-child breakdown.
+
+The whole computation runs in the database (recursive CTEs, a handful of queries), so it stays fast
+on large programs. Definitions:
+
+* *Lifetime*: counted videos in the tree, whatever their post date; counters are the latest snapshot.
+* *In range*: counted videos posted within `[from, to]` (local days in the org timezone; default the
+  last 30 days ending today).
+* *Views gained*: per counted video, views at the end of the range minus views just before its start,
+  never negative. The end value is the latest snapshot before the range end (the current counter when
+  the range reaches now). The start value is 0 for videos posted inside the range; otherwise the
+  latest snapshot before the start, or, when there is none, the first snapshot inside the range (such
+  videos are reported in `videos_without_baseline`, since part of their gain is unknown).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from trackagoat_mcp.clock import day_range_utc, local_today
+from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot
+from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels
+from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
+from trackagoat_mcp.domain.scope import Caller, get_org
+from trackagoat_mcp.domain.tree import (
+    campaign_tree,
+    child_video_pairs,
+    is_counted,
+    tree_creator_ids,
+    tree_video_ids,
+)
+from trackagoat_mcp.errors import InvalidInput
+
+__all__ = ["DEFAULT_RANGE_DAYS", "campaign_stats", "resolve_range"]
+
+DEFAULT_RANGE_DAYS = 30
+MAX_RANGE_DAYS = 3660
+CHILDREN_SHOWN = 50
+
+
+def resolve_range(now: datetime, tz: str, range_from: date | None, range_to: date | None) -> tuple[date, date]:
+    """Fill in the default range (the last 30 local days ending today) and validate it."""
+    to = range_to or local_today(now, tz)
+    start = range_from or to - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if start > to:
+        raise InvalidInput(f"from {start.isoformat()!r} is after to {to.isoformat()!r}; swap them.")
+    if (to - start).days > MAX_RANGE_DAYS:
+        raise InvalidInput(f"The range {start.isoformat()}..{to.isoformat()} is longer than {MAX_RANGE_DAYS} days.")
+    return start, to
+
+
+def _video_gain_columns(videos: Any, start_at: datetime, end_at: datetime, now: datetime) -> tuple[Any, Any]:
+    """SQL expressions (gain, no_baseline) for one video row, following the module's definitions."""
+    snaps = VideoSnapshot.__table__.c  # type: ignore[attr-defined]
+
+    def views_before(moment: datetime) -> Any:
+        return (
+            select(snaps.view_count)
+            .where(snaps.video_id == videos.id, snaps.captured_at < moment)
+            .order_by(snaps.captured_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    first_inside = (
+        select(snaps.view_count)
+        .where(snaps.video_id == videos.id, snaps.captured_at >= start_at, snaps.captured_at < end_at)
+        .order_by(snaps.captured_at.asc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    end_views = videos.view_count if end_at > now else func.coalesce(views_before(end_at), 0)
+    before = views_before(start_at)
+    posted_inside = videos.posted_at >= start_at
+    # A video not scraped since the range began cannot have gained inside it (and has no in-range snapshot).
+    untouched = videos.last_scraped_at.is_(None) | (videos.last_scraped_at < start_at)
+    start_views = case(
+        (posted_inside, literal(0)),
+        else_=func.coalesce(before, first_inside, end_views),
+    )
+    gain = case(
+        (videos.posted_at >= end_at, literal(0)),
+        (and_(untouched, ~posted_inside), literal(0)),
+        else_=end_views - start_views,
+    )
+    no_baseline = case(
+        (and_(~posted_inside, ~untouched, before.is_(None)), literal(1)),
+        else_=literal(0),
+    )
+    return case((gain > 0, gain), else_=literal(0)), no_baseline
+
+
+def _totals(row: Any, offset: int = 0) -> Totals:
+    values = [int(v or 0) for v in row[offset : offset + 6]]
+    return Totals(
+        videos=values[0], views=values[1], likes=values[2], comments=values[3], shares=values[4], saves=values[5]
+    )
+
+
+def _sum_columns(videos: Any, condition: Any = None) -> list[Any]:
+    def s(col: Any) -> Any:
+        return func.sum(col if condition is None else case((condition, col), else_=0))
+
+    count = func.count() if condition is None else func.sum(case((condition, 1), else_=0))
+    return [
+        count,
+        s(videos.view_count),
+        s(videos.like_count),
+        s(videos.comment_count),
+        s(videos.share_count),
+        s(videos.save_count),
+    ]
+
+
+async def campaign_stats(
+    session: AsyncSession,
+    caller: Caller,
+    campaign_id: Any,
+    *,
+    now: datetime,
+    range_from: date | None = None,
+    range_to: date | None = None,
+) -> CampaignStats:
+    """Statistics of a campaign's whole tree (see the module docstring for the definitions)."""
+    campaign = await get_campaign_row(session, caller, campaign_id)
+    org = await get_org(session, caller)
+    first, last = resolve_range(now, org.timezone, range_from, range_to)
+    start_at, end_at = day_range_utc(first, last, org.timezone)
+    video_table = Video.__table__  # type: ignore[attr-defined]
+    videos = video_table.c
+    in_range = and_(videos.posted_at >= start_at, videos.posted_at < end_at)
+    gain, no_baseline = _video_gain_columns(videos, start_at, end_at, now)
+
+    member_ids = tree_video_ids(campaign.id).subquery("members")
+    counted = (
+        select(
+            videos.id,
+            videos.view_count,
+            videos.like_count,
+            videos.comment_count,
+            videos.share_count,
+            videos.save_count,
+            videos.posted_at,
+            gain.label("gain"),
+            no_baseline.label("no_baseline"),
+        )
+        .join(member_ids, member_ids.c.video_id == videos.id)
+        .where(is_counted(videos), videos.project_id == campaign.project_id)
+        .subquery("counted")
+    )
+    c_in_range = and_(counted.c.posted_at >= start_at, counted.c.posted_at < end_at)
+    overall = (
+        await session.execute(
+            select(
+                *_sum_columns(counted.c),
+                *_sum_columns(counted.c, c_in_range),
+                func.sum(counted.c.gain),
+                func.sum(counted.c.no_baseline),
+            )
+        )
+    ).one()
+
+    pairs = child_video_pairs(campaign.id).subquery("pairs")
+    per_child = (
+        await session.execute(
+            select(pairs.c.child_id, *_sum_columns(videos), *_sum_columns(videos, in_range), func.sum(gain))
+            .join(video_table, videos.id == pairs.c.video_id)
+            .where(is_counted(videos), videos.project_id == campaign.project_id)
+            .group_by(pairs.c.child_id)
+            .order_by(func.sum(videos.view_count).desc(), pairs.c.child_id)
+            .limit(CHILDREN_SHOWN)
+        )
+    ).all()
+
+    items = CampaignItem.__table__.c  # type: ignore[attr-defined]
+    direct = dict(
+        (await session.execute(select(items.item_id, items.item_type).where(items.campaign_id == campaign.id)))
+        .tuples()
+        .all()
+    )
+    tree = campaign_tree(campaign.id)
+    campaigns_in_tree = (await session.execute(select(func.count()).select_from(tree))).scalar_one()
+    creators = tree_creator_ids(campaign.id).subquery("creators")
+    creators_in_tree = (await session.execute(select(func.count()).select_from(creators))).scalar_one()
+    pending = (
+        await session.execute(
+            select(func.count())
+            .select_from(video_table)
+            .join(creators, creators.c.creator_id == videos.creator_id)
+            .where(videos.tracking_status == "pending_review")
+        )
+    ).scalar_one()
+
+    children: list[ChildStats] = []
+    shown = [(direct.get(row[0], "campaign"), row[0]) for row in per_child]
+    labels = await item_labels(session, shown)
+    for row in per_child:
+        child_id: uuid.UUID = row[0]
+        child_type = direct.get(child_id, "campaign")
+        children.append(
+            ChildStats(
+                item_type=child_type,
+                item_id=child_id,
+                label=labels.get((child_type, child_id), ""),  # type: ignore[arg-type]
+                lifetime=_totals(row, 1),
+                in_range=_totals(row, 7),
+                views_gained=int(row[13] or 0),
+            )
+        )
+    lifetime = _totals(overall, 0)
+    progress = round(lifetime.views * 100 / campaign.target_views, 1) if campaign.target_views else None
+    return CampaignStats(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        range_from=first,
+        range_to=last,
+        timezone=org.timezone,
+        campaigns_in_tree=int(campaigns_in_tree),
+        creators_in_tree=int(creators_in_tree),
+        lifetime=lifetime,
+        in_range=_totals(overall, 6),
+        views_gained=int(overall[12] or 0),
+        videos_without_baseline=int(overall[13] or 0),
+        target_views=campaign.target_views,
+        target_progress_pct=progress,
+        target_at=campaign.target_at,
+        children=children,
+        children_total=len(direct),
+        pending_review_videos=int(pending),
+    )

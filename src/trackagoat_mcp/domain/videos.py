@@ -1,0 +1,232 @@
+"""Videos: add by URL (`direct_add`), list with filters, get, and the tracking inbox (include/exclude).
+
+`excluded` videos are never returned by any list or get: to callers they do not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from trackagoat_mcp.clock import day_range_utc
+from trackagoat_mcp.db.models import Video
+from trackagoat_mcp.domain.campaigns import get_campaign_row
+from trackagoat_mcp.domain.creators import MAX_BULK, get_creator
+from trackagoat_mcp.domain.handles import parse_video_url, posted_at_from_video_id
+from trackagoat_mcp.domain.pagination import Page, check_limit, decode_cursor, encode_cursor, keyset_after
+from trackagoat_mcp.domain.projects import get_project
+from trackagoat_mcp.domain.schemas import AddVideoResult, AddVideosResult, ReviewResult, VideoSummary
+from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, not_found
+from trackagoat_mcp.domain.tree import tree_video_ids
+from trackagoat_mcp.errors import InvalidInput
+
+__all__ = ["VideoOrder", "add_videos", "get_video", "list_videos", "review_videos"]
+
+VideoOrder = Literal["posted_desc", "posted_asc", "views_desc", "added_desc"]
+ListableStatus = Literal["auto_tracked", "included", "pending_review", "direct_add"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def get_video(session: AsyncSession, caller: Caller, video_id: Any) -> Video:
+    """A video of the caller's organization; excluded videos are reported as not found."""
+    video = await get_in_org(session, caller, Video, video_id, "video")
+    if video.tracking_status == "excluded":
+        raise not_found("video", video.id)
+    return video
+
+
+async def add_videos(
+    session: AsyncSession, caller: Caller, *, project_id: Any, urls: list[str], now: datetime
+) -> AddVideosResult:
+    """Add up to 50 videos by URL to a project as `direct_add` (they always count).
+
+    All-or-nothing on malformed URLs: the error names every bad one and nothing is written. A video
+    already tracked in the project is reported as `already_tracked` (rejected, nothing changes); one
+    that was excluded is brought back as `direct_add` (`reincluded`), since adding it by hand says it
+    belongs. `posted_at` is read from the video id until the first scrape confirms it.
+    """
+    caller.require("write")
+    project = await get_project(session, caller, project_id)
+    if not urls:
+        raise InvalidInput("urls is empty; pass between 1 and 50 TikTok video URLs.")
+    if len(urls) > MAX_BULK:
+        raise InvalidInput(f"{len(urls)} URLs were given; add at most {MAX_BULK} per call.")
+    parsed = {}
+    errors = []
+    for raw in urls:
+        try:
+            item = parse_video_url(raw)
+            parsed.setdefault(item.tiktok_video_id, (raw, item))
+        except InvalidInput as exc:
+            errors.append(str(exc))
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} of {len(urls)} URLs are invalid and nothing was added: " + " ".join(errors),
+            code="invalid_url",
+        )
+    existing = {
+        v.tiktok_video_id: v
+        for v in (
+            await session.exec(
+                select(Video).where(
+                    Video.project_id == project.id,
+                    Video.tiktok_video_id.in_(list(parsed)),  # type: ignore[attr-defined]
+                )
+            )
+        ).all()
+    }
+    results: list[AddVideoResult] = []
+    for video_id, (raw, item) in parsed.items():
+        video = existing.get(video_id)
+        outcome: Literal["added", "reincluded", "already_tracked"]
+        if video is None:
+            video = Video(
+                org_id=caller.org_id,
+                project_id=project.id,
+                tiktok_video_id=video_id,
+                url=item.canonical_url,
+                tracking_status="direct_add",
+                is_photo=item.is_photo,
+                posted_at=posted_at_from_video_id(video_id),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(video)
+            outcome = "added"
+        elif video.tracking_status == "excluded":
+            video.tracking_status = "direct_add"
+            video.updated_at = now
+            session.add(video)
+            outcome = "reincluded"
+        else:
+            outcome = "already_tracked"
+        results.append(
+            AddVideoResult(
+                input=raw,
+                tiktok_video_id=video_id,
+                video_id=video.id,
+                outcome=outcome,
+                tracking_status=video.tracking_status,
+            )
+        )  # type: ignore[arg-type]
+    await session.flush()
+    return AddVideosResult(project_id=project.id, results=results)
+
+
+_ORDERS: dict[str, tuple[Any, bool]] = {
+    "posted_desc": (func.coalesce(Video.posted_at, _EPOCH), True),
+    "posted_asc": (func.coalesce(Video.posted_at, _EPOCH), False),
+    "views_desc": (Video.view_count, True),
+    "added_desc": (Video.created_at, True),
+}
+
+
+async def list_videos(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    project_id: Any | None = None,
+    creator_id: Any | None = None,
+    campaign_id: Any | None = None,
+    tracking_status: str | None = None,
+    posted_from: date | None = None,
+    posted_to: date | None = None,
+    order: str = "posted_desc",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[VideoSummary]:
+    """Videos matching every filter given; `excluded` ones never appear.
+
+    `campaign_id` means every video the campaign tree reaches; `posted_from`/`posted_to` are local
+    days (inclusive) in the organization's timezone.
+    """
+    check_limit(limit)
+    if order not in _ORDERS:
+        raise InvalidInput(f"order {order!r} is not one of {sorted(_ORDERS)!r}.")
+    query = select(Video).where(Video.org_id == caller.org_id, Video.tracking_status != "excluded")
+    if project_id is not None:
+        query = query.where(Video.project_id == (await get_project(session, caller, project_id)).id)
+    if creator_id is not None:
+        query = query.where(Video.creator_id == (await get_creator(session, caller, creator_id)).id)
+    if campaign_id is not None:
+        campaign = await get_campaign_row(session, caller, campaign_id)
+        query = query.where(Video.id.in_(tree_video_ids(campaign.id)))  # type: ignore[attr-defined]
+    if tracking_status is not None:
+        if tracking_status == "excluded":
+            raise InvalidInput(
+                "Excluded videos are never returned; filter by auto_tracked, included, pending_review or direct_add."
+            )
+        if tracking_status not in ("auto_tracked", "included", "pending_review", "direct_add"):
+            raise InvalidInput(
+                f"tracking_status {tracking_status!r} is not one of auto_tracked, included, pending_review, direct_add."
+            )
+        query = query.where(Video.tracking_status == tracking_status)
+    if posted_from is not None or posted_to is not None:
+        if posted_from and posted_to and posted_from > posted_to:
+            raise InvalidInput(f"posted_from {posted_from.isoformat()!r} is after posted_to {posted_to.isoformat()!r}.")
+        tz = (await get_org(session, caller)).timezone
+        if posted_from is not None:
+            query = query.where(Video.posted_at >= day_range_utc(posted_from, posted_from, tz)[0])  # type: ignore[operator]
+        if posted_to is not None:
+            query = query.where(Video.posted_at < day_range_utc(posted_to, posted_to, tz)[1])  # type: ignore[operator]
+    sort, descending = _ORDERS[order]
+    if cursor:
+        value, vid = decode_cursor("videos", order, cursor)
+        if order != "views_desc":
+            value = datetime.fromisoformat(value)
+        query = query.where(keyset_after([sort, Video.id], [value, uuid.UUID(vid)], descending=descending))
+    direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
+    query = query.order_by(direction(sort), direction(Video.id)).limit(limit + 1)  # type: ignore[arg-type]
+    rows = list((await session.exec(query)).all())
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        key = {
+            "posted_desc": last.posted_at or _EPOCH,
+            "posted_asc": last.posted_at or _EPOCH,
+            "views_desc": last.view_count,
+            "added_desc": last.created_at,
+        }[order]
+        next_cursor = encode_cursor("videos", order, [key, last.id])
+    return Page[VideoSummary](items=[VideoSummary.of(v) for v in page], next_cursor=next_cursor)
+
+
+async def review_videos(
+    session: AsyncSession, caller: Caller, *, video_ids: list[Any], action: Literal["include", "exclude"], now: datetime
+) -> ReviewResult:
+    """Include or exclude videos waiting in the tracking inbox (`pending_review`).
+
+    All-or-nothing: if any id is unknown or not pending review, nothing changes and the error says
+    which. Included videos count from now on; excluded ones disappear from every list and stat.
+    """
+    caller.require("write")
+    if action not in ("include", "exclude"):
+        raise InvalidInput(f"action {action!r} is not 'include' or 'exclude'.")
+    if not video_ids:
+        raise InvalidInput(
+            "video_ids is empty; pass the ids of pending_review videos (list_videos with "
+            "tracking_status='pending_review')."
+        )
+    if len(video_ids) > 100:
+        raise InvalidInput(f"{len(video_ids)} ids were given; review at most 100 per call.")
+    videos = [await get_video(session, caller, vid) for vid in dict.fromkeys(str(v) for v in video_ids)]
+    not_pending = [f"{str(v.id)!r} ({v.tracking_status})" for v in videos if v.tracking_status != "pending_review"]
+    if not_pending:
+        raise InvalidInput(
+            "Only pending_review videos can be reviewed; these are not: "
+            + ", ".join(not_pending)
+            + ". Nothing was changed."
+        )
+    status = "included" if action == "include" else "excluded"
+    for video in videos:
+        video.tracking_status = status
+        video.updated_at = now
+        session.add(video)
+    await session.flush()
+    return ReviewResult(action=action, updated=[v.id for v in videos], tracking_status=status)  # type: ignore[arg-type]
