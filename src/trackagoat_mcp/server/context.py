@@ -1,0 +1,61 @@
+"""What the server's lifespan yields (`AppContext`) and how a request gets its unit of work.
+
+`unit(ctx, write=...)` is the one way a tool touches the store: it opens a read or write session,
+finds the caller, and reads the clock once, so every timestamp written by one call is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from trackagoat_mcp.clock import Clock
+from trackagoat_mcp.config import Settings
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain.scope import Caller
+
+__all__ = ["AppContext", "Unit", "app_context", "unit"]
+
+
+@dataclass
+class AppContext:
+    """Long-lived dependencies of a running server."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    caller: Caller | None
+    """The fixed caller of a stdio session; None when each request authenticates (HTTP)."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One tool call's session, caller and moment."""
+
+    session: AsyncSession
+    caller: Caller
+    now: datetime
+
+
+def app_context(ctx: Context[Any]) -> AppContext:
+    """The `AppContext` of the server handling this request."""
+    state: AppContext = ctx.request_context.lifespan_context
+    return state
+
+
+@asynccontextmanager
+async def unit(ctx: Context[Any], *, write: bool = False) -> AsyncIterator[Unit]:
+    """Open a unit of work for this request (committed on success when `write`)."""
+    from trackagoat_mcp.server.auth import request_caller
+
+    app = app_context(ctx)
+    caller = request_caller(app)
+    opener = app.db.write if write else app.db.read
+    async with opener() as session:
+        yield Unit(session=session, caller=caller, now=app.clock.now())

@@ -1,0 +1,25 @@
+"""Tool adapters, one module per toolset, plus the argument types they share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+__all__ = ["CampaignId", "CreatorId", "Cursor", "Limit", "ProjectId", "VideoId", "id_arg"]
+
+
+def id_arg(what: str) -> object:
+    """Field metadata for an id argument."""
+    return Field(min_length=1, max_length=64, description=f"The {what}'s id (a UUID from a list or get tool).")
+
+
+ProjectId = Annotated[str, id_arg("project")]
+CreatorId = Annotated[str, id_arg("creator")]
+VideoId = Annotated[str, id_arg("video")]
+CampaignId = Annotated[str, id_arg("campaign")]
+Limit = Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")]
+Cursor = Annotated[
+    str | None,
+    Field(max_length=2000, description="next_cursor from the previous page; omit for the first page."),
+]

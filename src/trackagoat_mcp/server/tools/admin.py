@@ -1,0 +1,102 @@
+"""The `admin` toolset (off by default; needs an admin-scoped key): descriptions and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from trackagoat_mcp.domain import keys, notes
+from trackagoat_mcp.errors import InvalidInput
+from trackagoat_mcp.server.context import unit
+from trackagoat_mcp.server.registry import ToolGroup
+
+group = ToolGroup("admin")
+
+
+class DescriptionResult(BaseModel):
+    """The entity's description after the write."""
+
+    entity_type: str
+    entity_id: uuid.UUID
+    description: str | None
+
+
+class KeyInfo(BaseModel):
+    """An API key (never its secret, except `key` right after creation)."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    key: str | None = Field(default=None, description="The key itself: shown once, on create only.")
+
+
+class KeysResult(BaseModel):
+    """Outcome of manage_api_keys."""
+
+    action: str
+    keys: list[KeyInfo]
+
+
+@group.tool(title="Set a description (admin)", scope="admin", idempotent=True)
+async def set_description(
+    ctx: Context[Any],
+    entity_type: Annotated[str, Field(max_length=32, description="project, creator, video or campaign.")],
+    entity_id: Annotated[str, Field(min_length=1, max_length=64)],
+    description: Annotated[str | None, Field(max_length=10_000, description="Instructions for agents; null clears.")],
+) -> DescriptionResult:
+    """Set the human-instruction description of an entity. Only for admin keys acting on a person's behalf:
+    descriptions are what every agent follows first."""
+    async with unit(ctx, write=True) as u:
+        entity = await notes.set_description(u.session, u.caller, entity_type, entity_id, description, now=u.now)
+    return DescriptionResult(entity_type=entity_type, entity_id=entity.id, description=entity.description)
+
+
+@group.tool(title="Manage API keys (admin)", scope="admin", destructive=True, idempotent=False)
+async def manage_api_keys(
+    ctx: Context[Any],
+    action: Literal["list", "create", "revoke"],
+    name: Annotated[str | None, Field(max_length=200, description="Name of the new key (create).")] = None,
+    scopes: Annotated[
+        list[Literal["read", "write", "admin"]] | None, Field(description="create; default read,write")
+    ] = None,
+    key_id: Annotated[str | None, Field(max_length=64, description="Key to revoke (revoke).")] = None,
+) -> KeysResult:
+    """List, create or revoke the organization's API keys. A created key is shown once in the result."""
+    async with unit(ctx, write=action != "list") as u:
+        u.caller.require("admin")
+        created: str | None = None
+        if action == "create":
+            if not name:
+                raise InvalidInput("name is required to create a key.")
+            row, created = await keys.create_key(
+                u.session, org_id=u.caller.org_id, name=name, scopes=tuple(scopes or keys.DEFAULT_SCOPES), now=u.now
+            )
+            rows = [row]
+        elif action == "revoke":
+            if not key_id:
+                raise InvalidInput("key_id is required to revoke a key; find it with action='list'.")
+            rows = [await keys.revoke_key(u.session, ref=key_id, now=u.now, org_id=u.caller.org_id)]
+        else:
+            rows = await keys.list_keys(u.session, org_id=u.caller.org_id)
+        infos = [
+            KeyInfo(
+                id=r.id,
+                name=r.name,
+                prefix=r.prefix,
+                scopes=r.scopes.split(","),
+                created_at=r.created_at,
+                last_used_at=r.last_used_at,
+                revoked_at=r.revoked_at,
+                key=created,
+            )
+            for r in rows
+        ]
+    return KeysResult(action=action, keys=infos)
