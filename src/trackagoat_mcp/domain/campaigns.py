@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import delete, func
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video
 from trackagoat_mcp.domain.notes import check_readme
@@ -134,7 +134,7 @@ async def list_campaigns(
                 [Campaign.created_at, Campaign.id], [datetime.fromisoformat(created), uuid.UUID(cid)], descending=False
             )
         )
-    rows = list((await session.exec(query.order_by(Campaign.created_at, Campaign.id).limit(limit + 1))).all())  # type: ignore[arg-type]
+    rows = list((await session.scalars(query.order_by(Campaign.created_at, Campaign.id).limit(limit + 1))).all())  # type: ignore[arg-type]
     page = rows[:limit]
     counts: dict[Any, int] = {}
     if page:
@@ -174,12 +174,12 @@ async def get_campaign(
             )
         )
     rows = list(
-        (await session.exec(query.order_by(CampaignItem.created_at, CampaignItem.id).limit(ITEM_PAGE + 1))).all()
+        (await session.scalars(query.order_by(CampaignItem.created_at, CampaignItem.id).limit(ITEM_PAGE + 1))).all()
     )  # type: ignore[arg-type]
     page = rows[:ITEM_PAGE]
     labels = await item_labels(session, [(i.item_type, i.item_id) for i in page])
     parents = (
-        await session.exec(
+        await session.scalars(
             select(CampaignItem.campaign_id).where(
                 CampaignItem.item_type == "campaign", CampaignItem.item_id == campaign.id
             )

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Project, Video
 from trackagoat_mcp.domain.notes import load_entity

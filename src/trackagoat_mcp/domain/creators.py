@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from trackagoat_mcp.clock import local_today
 from trackagoat_mcp.db.models import Creator, Video
@@ -81,7 +81,7 @@ async def add_creators(
     existing = {
         c.tiktok_handle: c
         for c in (
-            await session.exec(
+            await session.scalars(
                 select(Creator).where(Creator.project_id == project.id, Creator.tiktok_handle.in_(list(normalized)))  # type: ignore[attr-defined]
             )
         ).all()
@@ -160,7 +160,7 @@ async def list_creators(
         query = query.where(
             keyset_after([Creator.tiktok_handle, Creator.id], [handle, uuid.UUID(cid)], descending=False)
         )
-    rows = list((await session.exec(query.order_by(Creator.tiktok_handle, Creator.id).limit(limit + 1))).all())  # type: ignore[arg-type]
+    rows = list((await session.scalars(query.order_by(Creator.tiktok_handle, Creator.id).limit(limit + 1))).all())  # type: ignore[arg-type]
     page = rows[:limit]
     next_cursor = (
         encode_cursor("creators", "handle", [page[-1].tiktok_handle, page[-1].id]) if len(rows) > limit else None
@@ -194,7 +194,7 @@ async def update_creator(
                 f"Creator {str(creator.id)!r} already has the handle {handle!r}; nothing to change.", code="no_change"
             )
         clash = (
-            await session.exec(
+            await session.scalars(
                 select(Creator).where(Creator.project_id == creator.project_id, Creator.tiktok_handle == handle)
             )
         ).first()
@@ -245,4 +245,4 @@ async def pending_review_count(session: AsyncSession, creator_ids: list[uuid.UUI
             Video.tracking_status == "pending_review",  # type: ignore[union-attr]
         )
     )
-    return int((await session.exec(query)).one())
+    return int((await session.scalars(query)).one())

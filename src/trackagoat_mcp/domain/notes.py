@@ -15,8 +15,8 @@ import math
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
 from trackagoat_mcp.domain.scope import Caller, get_in_org, not_found

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
 from trackagoat_mcp.domain.notes import check_readme
@@ -34,7 +34,7 @@ async def list_projects(
                 [Project.created_at, Project.id], [datetime.fromisoformat(created), uuid.UUID(pid)], descending=False
             )
         )
-    rows = list((await session.exec(query.order_by(Project.created_at, Project.id).limit(limit + 1))).all())  # type: ignore[arg-type]
+    rows = list((await session.scalars(query.order_by(Project.created_at, Project.id).limit(limit + 1))).all())  # type: ignore[arg-type]
     page, more = rows[:limit], len(rows) > limit
     ids = [p.id for p in page]
     creators = await _count_by(session, Creator.project_id, ids, Creator.is_active == True)  # noqa: E712

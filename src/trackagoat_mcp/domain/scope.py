@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from trackagoat_mcp.db.models import Organization
 from trackagoat_mcp.errors import Forbidden, InvalidInput, NotFound
@@ -76,7 +76,7 @@ async def get_in_org(session: AsyncSession, caller: Caller, model: type[M], raw_
     entity_id = parse_id(raw_id, what)
     org_column: Any = model.org_id  # type: ignore[attr-defined]
     id_column: Any = model.id  # type: ignore[attr-defined]
-    row = (await session.exec(select(model).where(id_column == entity_id, org_column == caller.org_id))).first()
+    row = (await session.scalars(select(model).where(id_column == entity_id, org_column == caller.org_id))).first()
     if row is None:
         raise not_found(what, entity_id)
     return row

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from trackagoat_mcp.clock import day_range_utc
 from trackagoat_mcp.db.models import Video
@@ -72,7 +72,7 @@ async def add_videos(
     existing = {
         v.tiktok_video_id: v
         for v in (
-            await session.exec(
+            await session.scalars(
                 select(Video).where(
                     Video.project_id == project.id,
                     Video.tiktok_video_id.in_(list(parsed)),  # type: ignore[attr-defined]
@@ -182,7 +182,7 @@ async def list_videos(
         query = query.where(keyset_after([sort, Video.id], [value, uuid.UUID(vid)], descending=descending))
     direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
     query = query.order_by(direction(sort), direction(Video.id)).limit(limit + 1)  # type: ignore[arg-type]
-    rows = list((await session.exec(query)).all())
+    rows = list((await session.scalars(query)).all())
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from mcp.server.mcpserver import Context
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.config import Settings

@@ -1,0 +1,150 @@
+"""Shared fixtures: a real database per test (SQLite file and PostgreSQL), a frozen clock, callers, servers.
+
+Every store-touching test runs twice, once per backend (`db_url` is parametrized). PostgreSQL comes
+from `TRACKAGOAT_TEST_POSTGRES_URL` (default: the local server with trust auth); when it cannot be
+reached the PostgreSQL half is skipped, unless `TRACKAGOAT_REQUIRE_POSTGRES=1` (CI), which makes it fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.config import Settings
+from trackagoat_mcp.db.migrate import upgrade
+from trackagoat_mcp.db.models import SQLModel
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain import orgs, projects
+from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
+from trackagoat_mcp.server.app import build_server
+
+PG_ADMIN_URL = os.environ.get("TRACKAGOAT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+REQUIRE_PG = os.environ.get("TRACKAGOAT_REQUIRE_POSTGRES") == "1"
+START = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# --- databases ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once keeps the suite fast)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    anyio.run(upgrade, f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def _pg_create(name: str) -> None:
+    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+
+
+async def _pg_drop(name: str) -> None:
+    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
+
+
+def pg_url(name: str) -> str:
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated PostgreSQL database for this test session (dropped afterwards)."""
+    name = f"tga_test_{uuid.uuid4().hex[:10]}"
+    try:
+        anyio.run(_pg_create, name)
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no PostgreSQL here"
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (TRACKAGOAT_REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    url = pg_url(name)
+    anyio.run(upgrade, url)
+    yield url
+    anyio.run(_pg_drop, name)
+
+
+async def _pg_truncate(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A URL to an empty, migrated database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "store.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    anyio.run(_pg_truncate, url)
+    return url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database.connect(db_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+# --- organizations and callers ------------------------------------------------------------------------------
+
+async def make_org(db: Database, clock: FrozenClock, name: str = "Acme", timezone: str = "UTC",
+                   scopes: tuple[str, ...] = ALL_SCOPES) -> tuple[Caller, uuid.UUID]:
+    """Create an organization with one project; returns an all-scopes caller and the project id."""
+    async with db.write() as session:
+        org = await orgs.create_org(session, name=name, timezone=timezone, now=clock.now())
+        caller = Caller(org_id=org.id, scopes=frozenset(scopes))
+        project = await projects.create_project(session, Caller(org.id, frozenset({"admin"})), name=f"{name} program",
+                                                now=clock.now())
+    return caller, project.id
+
+
+@pytest.fixture
+async def acme(db: Database, clock: FrozenClock) -> tuple[Caller, uuid.UUID]:
+    return await make_org(db, clock, "Acme")
+
+
+@pytest.fixture
+async def globex(db: Database, clock: FrozenClock) -> tuple[Caller, uuid.UUID]:
+    return await make_org(db, clock, "Globex")
+
+
+def make_server(db: Database, clock: FrozenClock, caller: Caller, **settings: Any) -> Any:
+    """An MCP server over `db` acting for `caller` (toolsets default to all but admin)."""
+    return build_server(Settings(database_url="sqlite://", **settings), db=db, clock=clock, caller=caller)
