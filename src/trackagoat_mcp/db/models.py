@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from trackagoat_mcp.db.types import UTCDateTime, json_column
@@ -234,3 +234,9 @@ class JobRun(SQLModel, table=True):
     heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     report: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("report"))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy `Table` behind a model, typed for Core queries."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

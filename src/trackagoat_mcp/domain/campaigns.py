@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video
 from trackagoat_mcp.domain.notes import check_readme
@@ -111,9 +111,9 @@ async def delete_campaign(session: AsyncSession, caller: Caller, campaign_id: An
     caller.require("write")
     campaign = await get_campaign_row(session, caller, campaign_id)
     await session.execute(
-        delete(CampaignItem).where(CampaignItem.item_type == "campaign", CampaignItem.item_id == campaign.id)  # type: ignore[arg-type]
+        delete(CampaignItem).where(col(CampaignItem.item_type) == "campaign", col(CampaignItem.item_id) == campaign.id)
     )
-    await session.execute(delete(CampaignItem).where(CampaignItem.campaign_id == campaign.id))  # type: ignore[arg-type]
+    await session.execute(delete(CampaignItem).where(col(CampaignItem.campaign_id) == campaign.id))
     await session.delete(campaign)
     await session.flush()
     return campaign.id
@@ -124,24 +124,28 @@ async def list_campaigns(
 ) -> Page[CampaignSummary]:
     """Campaigns, oldest first, with their direct item counts."""
     check_limit(limit)
-    query = select(Campaign).where(Campaign.org_id == caller.org_id)
+    query = select(Campaign).where(col(Campaign.org_id) == caller.org_id)
     if project_id is not None:
-        query = query.where(Campaign.project_id == (await get_project(session, caller, project_id)).id)
+        query = query.where(col(Campaign.project_id) == (await get_project(session, caller, project_id)).id)
     if cursor:
         created, cid = decode_cursor("campaigns", "created", cursor)
         query = query.where(
             keyset_after(
-                [Campaign.created_at, Campaign.id], [datetime.fromisoformat(created), uuid.UUID(cid)], descending=False
+                [col(Campaign.created_at), col(Campaign.id)],
+                [datetime.fromisoformat(created), uuid.UUID(cid)],
+                descending=False,
             )
         )
-    rows = list((await session.scalars(query.order_by(Campaign.created_at, Campaign.id).limit(limit + 1))).all())  # type: ignore[arg-type]
+    rows = list(
+        (await session.scalars(query.order_by(col(Campaign.created_at), col(Campaign.id)).limit(limit + 1))).all()
+    )
     page = rows[:limit]
     counts: dict[Any, int] = {}
     if page:
         result = await session.execute(
-            select(CampaignItem.campaign_id, func.count())
-            .where(CampaignItem.campaign_id.in_([c.id for c in page]))  # type: ignore[attr-defined]
-            .group_by(CampaignItem.campaign_id)
+            select(col(CampaignItem.campaign_id), func.count())
+            .where(col(CampaignItem.campaign_id).in_([c.id for c in page]))
+            .group_by(col(CampaignItem.campaign_id))
         )
         counts = dict(result.all())
     next_cursor = (
@@ -158,30 +162,34 @@ async def get_campaign(
     """The whole campaign record with a page of its direct items and the campaigns that contain it."""
     campaign = await get_campaign_row(session, caller, campaign_id)
     counts_rows = await session.execute(
-        select(CampaignItem.item_type, func.count())
-        .where(CampaignItem.campaign_id == campaign.id)
-        .group_by(CampaignItem.item_type)
+        select(col(CampaignItem.item_type), func.count())
+        .where(col(CampaignItem.campaign_id) == campaign.id)
+        .group_by(col(CampaignItem.item_type))
     )
     counts = {"creator": 0, "video": 0, "campaign": 0} | dict(counts_rows.all())
-    query = select(CampaignItem).where(CampaignItem.campaign_id == campaign.id)
+    query = select(CampaignItem).where(col(CampaignItem.campaign_id) == campaign.id)
     if items_cursor:
         created, iid = decode_cursor("campaign_items", "created", items_cursor)
         query = query.where(
             keyset_after(
-                [CampaignItem.created_at, CampaignItem.id],
+                [col(CampaignItem.created_at), col(CampaignItem.id)],
                 [datetime.fromisoformat(created), uuid.UUID(iid)],
                 descending=False,
             )
         )
     rows = list(
-        (await session.scalars(query.order_by(CampaignItem.created_at, CampaignItem.id).limit(ITEM_PAGE + 1))).all()
-    )  # type: ignore[arg-type]
+        (
+            await session.scalars(
+                query.order_by(col(CampaignItem.created_at), col(CampaignItem.id)).limit(ITEM_PAGE + 1)
+            )
+        ).all()
+    )
     page = rows[:ITEM_PAGE]
     labels = await item_labels(session, [(i.item_type, i.item_id) for i in page])
     parents = (
         await session.scalars(
-            select(CampaignItem.campaign_id).where(
-                CampaignItem.item_type == "campaign", CampaignItem.item_id == campaign.id
+            select(col(CampaignItem.campaign_id)).where(
+                col(CampaignItem.item_type) == "campaign", col(CampaignItem.item_id) == campaign.id
             )
         )
     ).all()
@@ -198,7 +206,7 @@ async def get_campaign(
         items=[
             CampaignItemOut(
                 item_type=i.item_type,
-                item_id=i.item_id,  # type: ignore[arg-type]
+                item_id=i.item_id,
                 label=labels.get((i.item_type, i.item_id), ""),
             )
             for i in page
@@ -223,21 +231,19 @@ async def item_labels(session: AsyncSession, refs: list[tuple[str, uuid.UUID]]) 
     if by_type["creator"]:
         for cid, handle in (
             await session.execute(
-                select(Creator.id, Creator.tiktok_handle).where(Creator.id.in_(by_type["creator"]))  # type: ignore[attr-defined]
+                select(col(Creator.id), col(Creator.tiktok_handle)).where(col(Creator.id).in_(by_type["creator"]))
             )
         ).all():
             labels[("creator", cid)] = "@" + handle
     if by_type["video"]:
         for vid, url in (
-            await session.execute(
-                select(Video.id, Video.url).where(Video.id.in_(by_type["video"]))  # type: ignore[attr-defined]
-            )
+            await session.execute(select(col(Video.id), col(Video.url)).where(col(Video.id).in_(by_type["video"])))
         ).all():
             labels[("video", vid)] = url
     if by_type["campaign"]:
         for cid, name in (
             await session.execute(
-                select(Campaign.id, Campaign.name).where(Campaign.id.in_(by_type["campaign"]))  # type: ignore[attr-defined]
+                select(col(Campaign.id), col(Campaign.name)).where(col(Campaign.id).in_(by_type["campaign"]))
             )
         ).all():
             labels[("campaign", cid)] = name
@@ -299,15 +305,17 @@ async def set_campaign_items(
             raise not_found(item_type, raw_id) from None
         await session.execute(
             delete(CampaignItem).where(
-                CampaignItem.campaign_id == campaign.id,
-                CampaignItem.item_type == item_type,  # type: ignore[arg-type]
-                CampaignItem.item_id == item_id,  # type: ignore[arg-type]
+                col(CampaignItem.campaign_id) == campaign.id,
+                col(CampaignItem.item_type) == item_type,
+                col(CampaignItem.item_id) == item_id,
             )
         )
     existing = set(
         (
             await session.execute(
-                select(CampaignItem.item_type, CampaignItem.item_id).where(CampaignItem.campaign_id == campaign.id)
+                select(col(CampaignItem.item_type), col(CampaignItem.item_id)).where(
+                    col(CampaignItem.campaign_id) == campaign.id
+                )
             )
         )
         .tuples()

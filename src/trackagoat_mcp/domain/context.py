@@ -15,8 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Project, Video
+from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Project, Video, table_of
 from trackagoat_mcp.domain.notes import load_entity
 from trackagoat_mcp.domain.schemas import DESCRIPTION, README
 from trackagoat_mcp.domain.scope import Caller
@@ -27,6 +28,7 @@ __all__ = ["AgentContext", "ContextLink", "agent_context"]
 
 STALE_AFTER = timedelta(hours=48)
 ContextEntity = Literal["project", "creator", "video", "campaign"]
+CONTEXT_ENTITY_TYPES: tuple[ContextEntity, ...] = ("project", "creator", "video", "campaign")
 
 
 class ContextLink(BaseModel):
@@ -54,18 +56,20 @@ async def _containing_campaigns(session: AsyncSession, refs: list[tuple[str, uui
     seen: dict[uuid.UUID, Campaign] = {}
     frontier = refs
     while frontier:
-        conditions = [(CampaignItem.item_type == t) & (CampaignItem.item_id == i) for t, i in frontier]
+        conditions = [(col(CampaignItem.item_type) == t) & (col(CampaignItem.item_id) == i) for t, i in frontier]
         parent_ids = (
-            (await session.execute(select(CampaignItem.campaign_id).where(or_(*conditions)).distinct())).scalars().all()
+            (await session.execute(select(col(CampaignItem.campaign_id)).where(or_(*conditions)).distinct()))
+            .scalars()
+            .all()
         )
         new = [pid for pid in parent_ids if pid not in seen]
         if not new:
             break
         rows = (
-            (await session.execute(select(Campaign).where(Campaign.id.in_(new)).order_by(Campaign.name)))
+            (await session.execute(select(Campaign).where(col(Campaign.id).in_(new)).order_by(col(Campaign.name))))
             .scalars()
             .all()
-        )  # type: ignore[attr-defined]
+        )
         for row in rows:
             seen[row.id] = row
         frontier = [("campaign", row.id) for row in rows]
@@ -117,19 +121,19 @@ def _creator_caveats(creator: Creator, now: datetime) -> list[str]:
 
 
 async def _group_caveats(session: AsyncSession, creator_filter: Any, scope: str, now: datetime) -> list[str]:
-    creators = Creator.__table__.c  # type: ignore[attr-defined]
-    videos = Video.__table__.c  # type: ignore[attr-defined]
+    creators = table_of(Creator).c
+    videos = table_of(Video).c
     pending = (
         await session.execute(
             select(func.count())
-            .select_from(Video.__table__)  # type: ignore[attr-defined]
+            .select_from(table_of(Video))
             .where(videos.tracking_status == "pending_review", videos.creator_id.in_(creator_filter))
         )
     ).scalar_one()
     failing = (
         await session.execute(
             select(func.count())
-            .select_from(Creator.__table__)  # type: ignore[attr-defined]
+            .select_from(table_of(Creator))
             .where(
                 creators.id.in_(creator_filter),
                 creators.is_active.is_(True),
@@ -157,10 +161,10 @@ async def agent_context(
     session: AsyncSession, caller: Caller, entity_type: str, entity_id: Any, *, now: datetime
 ) -> AgentContext:
     """Build the description chain and caveats for a project, creator, video or campaign."""
-    if entity_type not in ("project", "creator", "video", "campaign"):
+    if entity_type not in CONTEXT_ENTITY_TYPES:
         raise InvalidInput(f"entity_type {entity_type!r} is not one of 'project', 'creator', 'video', 'campaign'.")
     entity = await load_entity(session, caller, entity_type, entity_id)
-    chain = [_link(entity, entity_type, "self")]  # type: ignore[arg-type]
+    chain = [_link(entity, entity_type, "self")]
     caveats: list[str] = []
     refs: list[tuple[str, uuid.UUID]] = [(entity_type, entity.id)]
     creator: Creator | None = None
@@ -187,8 +191,8 @@ async def agent_context(
         assert project is not None
         chain.append(_link(project, "project", "project"))
     if isinstance(entity, Project):
-        project_creators = select(Creator.id).where(Creator.project_id == entity.id)
+        project_creators = select(col(Creator.id)).where(col(Creator.project_id) == entity.id)
         caveats.extend(await _group_caveats(session, project_creators, "this project", now))
     elif isinstance(entity, Campaign):
         caveats.extend(await _group_caveats(session, tree_creator_ids(entity.id), "this campaign's creators", now))
-    return AgentContext(entity_type=entity_type, entity_id=entity.id, chain=chain, caveats=caveats)  # type: ignore[arg-type]
+    return AgentContext(entity_type=entity_type, entity_id=entity.id, chain=chain, caveats=caveats)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from trackagoat_mcp.clock import local_today
 from trackagoat_mcp.db.models import Creator, Video
@@ -82,7 +82,9 @@ async def add_creators(
         c.tiktok_handle: c
         for c in (
             await session.scalars(
-                select(Creator).where(Creator.project_id == project.id, Creator.tiktok_handle.in_(list(normalized)))  # type: ignore[attr-defined]
+                select(Creator).where(
+                    col(Creator.project_id) == project.id, col(Creator.tiktok_handle).in_(list(normalized))
+                )
             )
         ).all()
     }
@@ -142,25 +144,27 @@ async def list_creators(
 ) -> Page[CreatorSummary]:
     """Creators in handle order, optionally of one project, matching `search` (part of the handle)."""
     check_limit(limit)
-    query = select(Creator).where(Creator.org_id == caller.org_id)
+    query = select(Creator).where(col(Creator.org_id) == caller.org_id)
     if project_id is not None:
-        query = query.where(Creator.project_id == (await get_project(session, caller, project_id)).id)
+        query = query.where(col(Creator.project_id) == (await get_project(session, caller, project_id)).id)
     if status == "active":
-        query = query.where(Creator.is_active == True)  # noqa: E712
+        query = query.where(col(Creator.is_active) == True)  # noqa: E712
     elif status == "inactive":
-        query = query.where(Creator.is_active == False)  # noqa: E712
+        query = query.where(col(Creator.is_active) == False)  # noqa: E712
     elif status != "all":
         raise InvalidInput(f"status {status!r} is not 'active', 'inactive' or 'all'.")
     if search:
         needle = search.strip().lstrip("@").lower()
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Creator.tiktok_handle.like(f"%{escaped}%", escape="\\"))  # type: ignore[attr-defined]
+        query = query.where(col(Creator.tiktok_handle).like(f"%{escaped}%", escape="\\"))
     if cursor:
         handle, cid = decode_cursor("creators", "handle", cursor)
         query = query.where(
-            keyset_after([Creator.tiktok_handle, Creator.id], [handle, uuid.UUID(cid)], descending=False)
+            keyset_after([col(Creator.tiktok_handle), col(Creator.id)], [handle, uuid.UUID(cid)], descending=False)
         )
-    rows = list((await session.scalars(query.order_by(Creator.tiktok_handle, Creator.id).limit(limit + 1))).all())  # type: ignore[arg-type]
+    rows = list(
+        (await session.scalars(query.order_by(col(Creator.tiktok_handle), col(Creator.id)).limit(limit + 1))).all()
+    )
     page = rows[:limit]
     next_cursor = (
         encode_cursor("creators", "handle", [page[-1].tiktok_handle, page[-1].id]) if len(rows) > limit else None
@@ -195,7 +199,9 @@ async def update_creator(
             )
         clash = (
             await session.scalars(
-                select(Creator).where(Creator.project_id == creator.project_id, Creator.tiktok_handle == handle)
+                select(Creator).where(
+                    col(Creator.project_id) == creator.project_id, col(Creator.tiktok_handle) == handle
+                )
             )
         ).first()
         if clash is not None:
@@ -241,8 +247,8 @@ async def pending_review_count(session: AsyncSession, creator_ids: list[uuid.UUI
         select(func.count())
         .select_from(Video)
         .where(
-            Video.creator_id.in_(creator_ids),
-            Video.tracking_status == "pending_review",  # type: ignore[union-attr]
+            col(Video.creator_id).in_(creator_ids),
+            col(Video.tracking_status) == "pending_review",
         )
     )
     return int((await session.scalars(query)).one())

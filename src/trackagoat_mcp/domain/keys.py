@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from trackagoat_mcp.db.models import ApiKey
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller, parse_id, require_text
@@ -57,9 +57,9 @@ async def create_key(
 
 async def list_keys(session: AsyncSession, *, org_id: uuid.UUID | None = None) -> list[ApiKey]:
     """Keys (never their secrets), optionally of one organization, oldest first."""
-    query = select(ApiKey).order_by(ApiKey.created_at)  # type: ignore[arg-type]
+    query = select(ApiKey).order_by(col(ApiKey.created_at))
     if org_id is not None:
-        query = query.where(ApiKey.org_id == org_id)
+        query = query.where(col(ApiKey.org_id) == org_id)
     return list((await session.scalars(query)).all())
 
 
@@ -67,7 +67,7 @@ async def revoke_key(session: AsyncSession, *, ref: str, now: datetime, org_id: 
     """Revoke a key by id or display prefix; revoking twice is harmless."""
     query = select(ApiKey)
     if org_id is not None:
-        query = query.where(ApiKey.org_id == org_id)
+        query = query.where(col(ApiKey.org_id) == org_id)
     text = ref.strip()
     if text.startswith("tga_"):
         rows = [
@@ -75,7 +75,7 @@ async def revoke_key(session: AsyncSession, *, ref: str, now: datetime, org_id: 
         ]
     else:
         key_id = parse_id(text, "API key")
-        rows = list((await session.scalars(query.where(ApiKey.id == key_id))).all())
+        rows = list((await session.scalars(query.where(col(ApiKey.id) == key_id))).all())
     if len(rows) != 1:
         raise NotFound(f"No single API key matches {ref!r}; pass the id shown by `trackagoat-mcp keys list`.")
     row = rows[0]
@@ -90,7 +90,7 @@ async def authenticate(session: AsyncSession, key: str) -> Caller | None:
     """The caller a presented key stands for, or None when it is malformed, unknown or revoked."""
     if not KEY_RE.match(key):
         return None
-    row = (await session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))).first()
+    row = (await session.scalars(select(ApiKey).where(col(ApiKey.key_hash) == hash_key(key)))).first()
     if row is None or row.revoked_at is not None:
         return None
     return Caller(org_id=row.org_id, scopes=frozenset(row.scopes.split(",")), key_id=row.id)

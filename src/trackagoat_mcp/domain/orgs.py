@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from trackagoat_mcp.clock import parse_timezone
 from trackagoat_mcp.db.models import Organization
@@ -28,7 +28,7 @@ async def create_org(session: AsyncSession, *, name: str, timezone: str = "UTC",
 
 async def list_orgs(session: AsyncSession) -> list[Organization]:
     """Every organization, oldest first (operator view, used by the CLI only)."""
-    return list((await session.scalars(select(Organization).order_by(Organization.created_at))).all())  # type: ignore[arg-type]
+    return list((await session.scalars(select(Organization).order_by(col(Organization.created_at)))).all())
 
 
 async def find_org(session: AsyncSession, ref: str) -> Organization:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
 from trackagoat_mcp.domain.notes import check_readme
@@ -26,20 +26,24 @@ async def list_projects(
 ) -> Page[ProjectSummary]:
     """Projects of the caller's organization, oldest first, with creator/campaign/inbox counts."""
     check_limit(limit)
-    query = select(Project).where(Project.org_id == caller.org_id)
+    query = select(Project).where(col(Project.org_id) == caller.org_id)
     if cursor:
         created, pid = decode_cursor("projects", "created", cursor)
         query = query.where(
             keyset_after(
-                [Project.created_at, Project.id], [datetime.fromisoformat(created), uuid.UUID(pid)], descending=False
+                [col(Project.created_at), col(Project.id)],
+                [datetime.fromisoformat(created), uuid.UUID(pid)],
+                descending=False,
             )
         )
-    rows = list((await session.scalars(query.order_by(Project.created_at, Project.id).limit(limit + 1))).all())  # type: ignore[arg-type]
+    rows = list(
+        (await session.scalars(query.order_by(col(Project.created_at), col(Project.id)).limit(limit + 1))).all()
+    )
     page, more = rows[:limit], len(rows) > limit
     ids = [p.id for p in page]
-    creators = await _count_by(session, Creator.project_id, ids, Creator.is_active == True)  # noqa: E712
-    campaigns = await _count_by(session, Campaign.project_id, ids)
-    pending = await _count_by(session, Video.project_id, ids, Video.tracking_status == "pending_review")
+    creators = await _count_by(session, col(Creator.project_id), ids, col(Creator.is_active) == True)  # noqa: E712
+    campaigns = await _count_by(session, col(Campaign.project_id), ids)
+    pending = await _count_by(session, col(Video.project_id), ids, col(Video.tracking_status) == "pending_review")
     items = [
         ProjectSummary(
             id=p.id,

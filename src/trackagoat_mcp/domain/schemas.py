@@ -107,9 +107,9 @@ class CreatorSummary(_Out):
             project_id=row.project_id,
             tiktok_handle=row.tiktok_handle,
             display_name=row.display_name,
-            tracking_mode=row.tracking_mode,  # type: ignore[arg-type]
+            tracking_mode=row.tracking_mode,
             follower_count=row.follower_count,
-            scrape_state=row.scrape_state,  # type: ignore[arg-type]
+            scrape_state=row.scrape_state,
             is_active=row.is_active,
             last_scraped_at=row.last_scraped_at,
         )
@@ -157,13 +157,13 @@ class CreatorOut(_Out):
             description=row.description,
             readme=row.readme,
             metadata=row.meta,
-            tracking_mode=row.tracking_mode,  # type: ignore[arg-type]
+            tracking_mode=row.tracking_mode,
             tracking_start_date=row.tracking_start_date,
             follower_count=row.follower_count,
             total_likes_count=row.total_likes_count,
             video_count=row.video_count,
             last_scraped_at=row.last_scraped_at,
-            scrape_state=row.scrape_state,  # type: ignore[arg-type]
+            scrape_state=row.scrape_state,
             is_active=row.is_active,
             disabled_reason=row.disabled_reason,
             created_at=row.created_at,
@@ -199,7 +199,7 @@ class VideoSummary(_Out):
             view_count=row.view_count,
             like_count=row.like_count,
             posted_at=row.posted_at,
-            tracking_status=row.tracking_status,  # type: ignore[arg-type]
+            tracking_status=row.tracking_status,
         )
 
 
@@ -251,8 +251,8 @@ class VideoOut(_Out):
             save_count=row.save_count,
             posted_at=row.posted_at,
             last_scraped_at=row.last_scraped_at,
-            scrape_state=row.scrape_state,  # type: ignore[arg-type]
-            tracking_status=row.tracking_status,  # type: ignore[arg-type]
+            scrape_state=row.scrape_state,
+            tracking_status=row.tracking_status,
             tracking_disabled_at=row.tracking_disabled_at,
             is_photo=row.is_photo,
             counted=row.tracking_status in COUNTED_STATUSES and row.tracking_disabled_at is None,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, select
 
-from trackagoat_mcp.db.models import Organization
+from trackagoat_mcp.db.models import Organization, table_of
 from trackagoat_mcp.errors import Forbidden, InvalidInput, NotFound
 
 __all__ = ["ALL_SCOPES", "Caller", "get_in_org", "get_org", "not_found", "parse_id", "require_text"]
@@ -74,9 +74,8 @@ async def get_in_org(session: AsyncSession, caller: Caller, model: type[M], raw_
     `model` must have an `org_id` column. A foreign or missing id raises the same `NotFound`.
     """
     entity_id = parse_id(raw_id, what)
-    org_column: Any = model.org_id  # type: ignore[attr-defined]
-    id_column: Any = model.id  # type: ignore[attr-defined]
-    row = (await session.scalars(select(model).where(id_column == entity_id, org_column == caller.org_id))).first()
+    columns = table_of(model).c
+    row = (await session.scalars(select(model).where(columns.id == entity_id, columns.org_id == caller.org_id))).first()
     if row is None:
         raise not_found(what, entity_id)
     return row

@@ -11,13 +11,13 @@ from typing import Any, Literal
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from trackagoat_mcp.clock import day_range_utc
 from trackagoat_mcp.db.models import Video
 from trackagoat_mcp.domain.campaigns import get_campaign_row
 from trackagoat_mcp.domain.creators import MAX_BULK, get_creator
-from trackagoat_mcp.domain.handles import parse_video_url, posted_at_from_video_id
+from trackagoat_mcp.domain.handles import ParsedVideoUrl, parse_video_url, posted_at_from_video_id
 from trackagoat_mcp.domain.pagination import Page, check_limit, decode_cursor, encode_cursor, keyset_after
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddVideoResult, AddVideosResult, ReviewResult, VideoSummary
@@ -56,7 +56,7 @@ async def add_videos(
         raise InvalidInput("urls is empty; pass between 1 and 50 TikTok video URLs.")
     if len(urls) > MAX_BULK:
         raise InvalidInput(f"{len(urls)} URLs were given; add at most {MAX_BULK} per call.")
-    parsed = {}
+    parsed: dict[str, tuple[str, ParsedVideoUrl]] = {}
     errors = []
     for raw in urls:
         try:
@@ -74,8 +74,8 @@ async def add_videos(
         for v in (
             await session.scalars(
                 select(Video).where(
-                    Video.project_id == project.id,
-                    Video.tiktok_video_id.in_(list(parsed)),  # type: ignore[attr-defined]
+                    col(Video.project_id) == project.id,
+                    col(Video.tiktok_video_id).in_(list(parsed)),
                 )
             )
         ).all()
@@ -113,16 +113,16 @@ async def add_videos(
                 outcome=outcome,
                 tracking_status=video.tracking_status,
             )
-        )  # type: ignore[arg-type]
+        )
     await session.flush()
     return AddVideosResult(project_id=project.id, results=results)
 
 
 _ORDERS: dict[str, tuple[Any, bool]] = {
-    "posted_desc": (func.coalesce(Video.posted_at, _EPOCH), True),
-    "posted_asc": (func.coalesce(Video.posted_at, _EPOCH), False),
-    "views_desc": (Video.view_count, True),
-    "added_desc": (Video.created_at, True),
+    "posted_desc": (func.coalesce(col(Video.posted_at), _EPOCH), True),
+    "posted_asc": (func.coalesce(col(Video.posted_at), _EPOCH), False),
+    "views_desc": (col(Video.view_count), True),
+    "added_desc": (col(Video.created_at), True),
 }
 
 
@@ -148,14 +148,14 @@ async def list_videos(
     check_limit(limit)
     if order not in _ORDERS:
         raise InvalidInput(f"order {order!r} is not one of {sorted(_ORDERS)!r}.")
-    query = select(Video).where(Video.org_id == caller.org_id, Video.tracking_status != "excluded")
+    query = select(Video).where(col(Video.org_id) == caller.org_id, col(Video.tracking_status) != "excluded")
     if project_id is not None:
-        query = query.where(Video.project_id == (await get_project(session, caller, project_id)).id)
+        query = query.where(col(Video.project_id) == (await get_project(session, caller, project_id)).id)
     if creator_id is not None:
-        query = query.where(Video.creator_id == (await get_creator(session, caller, creator_id)).id)
+        query = query.where(col(Video.creator_id) == (await get_creator(session, caller, creator_id)).id)
     if campaign_id is not None:
         campaign = await get_campaign_row(session, caller, campaign_id)
-        query = query.where(Video.id.in_(tree_video_ids(campaign.id)))  # type: ignore[attr-defined]
+        query = query.where(col(Video.id).in_(tree_video_ids(campaign.id)))
     if tracking_status is not None:
         if tracking_status == "excluded":
             raise InvalidInput(
@@ -165,23 +165,24 @@ async def list_videos(
             raise InvalidInput(
                 f"tracking_status {tracking_status!r} is not one of auto_tracked, included, pending_review, direct_add."
             )
-        query = query.where(Video.tracking_status == tracking_status)
+        query = query.where(col(Video.tracking_status) == tracking_status)
     if posted_from is not None or posted_to is not None:
         if posted_from and posted_to and posted_from > posted_to:
             raise InvalidInput(f"posted_from {posted_from.isoformat()!r} is after posted_to {posted_to.isoformat()!r}.")
         tz = (await get_org(session, caller)).timezone
         if posted_from is not None:
-            query = query.where(Video.posted_at >= day_range_utc(posted_from, posted_from, tz)[0])  # type: ignore[operator]
+            query = query.where(col(Video.posted_at) >= day_range_utc(posted_from, posted_from, tz)[0])
         if posted_to is not None:
-            query = query.where(Video.posted_at < day_range_utc(posted_to, posted_to, tz)[1])  # type: ignore[operator]
+            query = query.where(col(Video.posted_at) < day_range_utc(posted_to, posted_to, tz)[1])
     sort, descending = _ORDERS[order]
     if cursor:
         value, vid = decode_cursor("videos", order, cursor)
         if order != "views_desc":
             value = datetime.fromisoformat(value)
-        query = query.where(keyset_after([sort, Video.id], [value, uuid.UUID(vid)], descending=descending))
-    direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
-    query = query.order_by(direction(sort), direction(Video.id)).limit(limit + 1)  # type: ignore[arg-type]
+        query = query.where(keyset_after([sort, col(Video.id)], [value, uuid.UUID(vid)], descending=descending))
+    id_column = col(Video.id)
+    ordering = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
+    query = query.order_by(*ordering).limit(limit + 1)
     rows = list((await session.scalars(query)).all())
     page = rows[:limit]
     next_cursor = None
@@ -229,4 +230,4 @@ async def review_videos(
         video.updated_at = now
         session.add(video)
     await session.flush()
-    return ReviewResult(action=action, updated=[v.id for v in videos], tracking_status=status)  # type: ignore[arg-type]
+    return ReviewResult(action=action, updated=[v.id for v in videos], tracking_status=status)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlmodel import SQLModel
 
-from trackagoat_mcp.db import models
+import trackagoat_mcp.db.models  # noqa: F401  (registers every table on SQLModel.metadata)
 
-target_metadata = models.SQLModel.metadata
+target_metadata = SQLModel.metadata
 
 
 def _run(connection: Connection) -> None:
