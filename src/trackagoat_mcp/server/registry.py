@@ -26,6 +26,7 @@ __all__ = ["ToolGroup", "ToolSpec", "register_tools"]
 
 logger = logging.getLogger(__name__)
 Scope = Literal["read", "write", "admin"]
+RACE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,21 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
         # Arguments named after Python keywords (`from`) are declared as `from_` with an alias; the SDK passes
         # them by alias, so give them back their Python names.
         kwargs = {(f"{k}_" if keyword.iskeyword(k) else k): v for k, v in kwargs.items()}
-        try:
-            return await fn(*args, **kwargs)
-        except TrackagoatError as exc:
-            raise ToolError(f"[{exc.code}] {exc.message}") from exc
-        except IntegrityError as exc:
-            logger.info("Tool %s lost a race on a unique key: %s", fn.__name__, exc.orig)
-            raise ToolError(
-                "[conflict] Another request changed the same records at the same moment, so this call changed "
-                "nothing. Retry it."
-            ) from exc
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                return await fn(*args, **kwargs)
+            except TrackagoatError as exc:
+                raise ToolError(f"[{exc.code}] {exc.message}") from exc
+            except IntegrityError as exc:
+                # Two requests inserted the same unique key at once; ours rolled back whole. Running it again
+                # sees the winner's row (e.g. "already_tracked"), which is what the caller would get a moment later.
+                logger.info("Tool %s lost a race on a unique key (attempt %d): %s", fn.__name__, attempt, exc.orig)
+                if attempt == RACE_ATTEMPTS:
+                    raise ToolError(
+                        "[conflict] Other requests kept changing the same records at the same moment, so this call "
+                        "changed nothing. Retry it."
+                    ) from exc
+        raise AssertionError("unreachable")
 
     return wrapper
 
