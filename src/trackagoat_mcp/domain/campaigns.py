@@ -12,7 +12,15 @@ from sqlmodel import col, select
 
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video
 from trackagoat_mcp.domain.notes import check_readme
-from trackagoat_mcp.domain.pagination import Page, check_limit, decode_cursor, encode_cursor, keyset_after
+from trackagoat_mcp.domain.pagination import (
+    Page,
+    check_limit,
+    cursor_time,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+)
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import CampaignItemOut, CampaignOut, CampaignSummary
 from trackagoat_mcp.domain.scope import Caller, get_in_org, not_found, require_text
@@ -128,11 +136,11 @@ async def list_campaigns(
     if project_id is not None:
         query = query.where(col(Campaign.project_id) == (await get_project(session, caller, project_id)).id)
     if cursor:
-        created, cid = decode_cursor("campaigns", "created", cursor)
+        created, cid = decode_cursor("campaigns", "created", cursor, cursor_time, cursor_uuid)
         query = query.where(
             keyset_after(
                 [col(Campaign.created_at), col(Campaign.id)],
-                [datetime.fromisoformat(created), uuid.UUID(cid)],
+                [created, cid],
                 descending=False,
             )
         )
@@ -169,11 +177,11 @@ async def get_campaign(
     counts = {"creator": 0, "video": 0, "campaign": 0} | dict(counts_rows.all())
     query = select(CampaignItem).where(col(CampaignItem.campaign_id) == campaign.id)
     if items_cursor:
-        created, iid = decode_cursor("campaign_items", "created", items_cursor)
+        created, iid = decode_cursor("campaign_items", "created", items_cursor, cursor_time, cursor_uuid)
         query = query.where(
             keyset_after(
                 [col(CampaignItem.created_at), col(CampaignItem.id)],
-                [datetime.fromisoformat(created), uuid.UUID(iid)],
+                [created, iid],
                 descending=False,
             )
         )
@@ -310,17 +318,12 @@ async def set_campaign_items(
                 col(CampaignItem.item_id) == item_id,
             )
         )
-    existing = set(
-        (
-            await session.execute(
-                select(col(CampaignItem.item_type), col(CampaignItem.item_id)).where(
-                    col(CampaignItem.campaign_id) == campaign.id
-                )
-            )
+    members = await session.execute(
+        select(col(CampaignItem.item_type), col(CampaignItem.item_id)).where(
+            col(CampaignItem.campaign_id) == campaign.id
         )
-        .tuples()
-        .all()
     )
+    existing = {(item_type, item_id) for item_type, item_id in members.all()}
     for item_type, raw_id in add:
         item_id = await _check_member(session, caller, campaign, item_type, raw_id)
         if (item_type, item_id) in existing:

@@ -13,7 +13,15 @@ from sqlmodel import col, select
 from trackagoat_mcp.clock import local_today
 from trackagoat_mcp.db.models import Creator, Video
 from trackagoat_mcp.domain.handles import normalize_handle
-from trackagoat_mcp.domain.pagination import Page, check_limit, decode_cursor, encode_cursor, keyset_after
+from trackagoat_mcp.domain.pagination import (
+    Page,
+    check_limit,
+    cursor_text,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+)
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddCreatorResult, AddCreatorsResult, CreatorOut, CreatorSummary
 from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org
@@ -158,9 +166,9 @@ async def list_creators(
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(col(Creator.tiktok_handle).like(f"%{escaped}%", escape="\\"))
     if cursor:
-        handle, cid = decode_cursor("creators", "handle", cursor)
+        handle, cid = decode_cursor("creators", "handle", cursor, cursor_text, cursor_uuid)
         query = query.where(
-            keyset_after([col(Creator.tiktok_handle), col(Creator.id)], [handle, uuid.UUID(cid)], descending=False)
+            keyset_after([col(Creator.tiktok_handle), col(Creator.id)], [handle, cid], descending=False)
         )
     rows = list(
         (await session.scalars(query.order_by(col(Creator.tiktok_handle), col(Creator.id)).limit(limit + 1))).all()

@@ -57,10 +57,11 @@ def _looks_like_url(raw: str) -> bool:
     return "://" in text or "tiktok.com" in text or "/" in text
 
 
-def _short_link_error(raw: str) -> InvalidInput:
+def _short_link_error(raw: str, code: str) -> InvalidInput:
     return InvalidInput(
         f"{raw!r} is a TikTok short link, which must be opened to find where it points; open it in a browser "
-        "and pass the full https://www.tiktok.com/@handle/... URL instead."
+        "and pass the full https://www.tiktok.com/@handle/... URL instead.",
+        code=code,
     )
 
 
@@ -74,7 +75,7 @@ def normalize_handle(raw: str) -> str:
     if _looks_like_url(text):
         host, segments = _split_url(text)
         if host in _SHORT_HOSTS or (segments and segments[0] == "t"):
-            raise _short_link_error(raw)
+            raise _short_link_error(raw, "invalid_handle")
         if not _is_tiktok_host(host) or not segments or not segments[0].startswith("@"):
             raise InvalidInput(
                 f"{raw!r} is not a TikTok profile URL; use a handle like '@name' or a URL like "
@@ -105,7 +106,7 @@ def parse_video_url(raw: str) -> ParsedVideoUrl:
         )
     host, segments = _split_url(raw)
     if host in _SHORT_HOSTS or (segments and segments[0] == "t"):
-        raise _short_link_error(raw)
+        raise _short_link_error(raw, "invalid_url")
     if not _is_tiktok_host(host):
         raise InvalidInput(
             f"{raw!r} is not a TikTok URL (host {host!r}); only tiktok.com video links can be added.",

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -19,7 +20,19 @@ from sqlalchemy import ColumnElement, and_, or_
 
 from trackagoat_mcp.errors import InvalidInput
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "check_limit", "decode_cursor", "encode_cursor", "keyset_after"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "Page",
+    "check_limit",
+    "cursor_int",
+    "cursor_text",
+    "cursor_time",
+    "cursor_uuid",
+    "decode_cursor",
+    "encode_cursor",
+    "keyset_after",
+]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -48,23 +61,56 @@ def encode_cursor(kind: str, order: str, values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(kind: str, order: str, cursor: str) -> list[Any]:
-    """Decode a cursor made by `encode_cursor` for the same list and ordering."""
+def _reject(cursor: str, why: str) -> InvalidInput:
+    return InvalidInput(f"cursor {cursor[:60]!r} {why}; pass next_cursor from the previous page unchanged, or omit it.")
+
+
+def decode_cursor(kind: str, order: str, cursor: str, *parsers: Callable[[Any], Any]) -> list[Any]:
+    """Decode a cursor made by `encode_cursor` for the same list and ordering.
+
+    Each sort value is passed through the matching parser (`cursor_text`, `cursor_int`, `cursor_time`,
+    `cursor_uuid`); anything that does not parse, like a hand-edited cursor, is an `InvalidInput`.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        got_kind, got_order, values = decoded
+        got_kind, got_order, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, TypeError, UnicodeDecodeError):
-        raise InvalidInput(
-            f"cursor {cursor[:60]!r} is not a cursor this server issued; "
-            "pass next_cursor from the previous page unchanged, or omit it."
-        ) from None
-    if got_kind != kind or got_order != order or not isinstance(values, list):
+        raise _reject(cursor, "is not a cursor this server issued") from None
+    if got_kind != kind or got_order != order:
         raise InvalidInput(
             f"cursor {cursor[:60]!r} belongs to another list or ordering; "
             "start again without a cursor when you change filters or order."
         )
-    return values
+    if not isinstance(values, list) or len(values) != len(parsers):
+        raise _reject(cursor, "is damaged")
+    try:
+        return [parse(value) for parse, value in zip(parsers, values, strict=True)]
+    except (ValueError, TypeError):
+        raise _reject(cursor, "is damaged") from None
+
+
+def cursor_text(value: Any) -> str:
+    """Parser for a text sort value."""
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+def cursor_int(value: Any) -> int:
+    """Parser for an integer sort value."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
+def cursor_time(value: Any) -> datetime:
+    """Parser for a timestamp sort value."""
+    return datetime.fromisoformat(cursor_text(value))
+
+
+def cursor_uuid(value: Any) -> uuid.UUID:
+    """Parser for an id tie-breaker."""
+    return uuid.UUID(cursor_text(value))
 
 
 def keyset_after(columns: list[Any], values: list[Any], *, descending: bool) -> ColumnElement[bool]:

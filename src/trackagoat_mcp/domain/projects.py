@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,15 @@ from sqlmodel import col, select
 
 from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
 from trackagoat_mcp.domain.notes import check_readme
-from trackagoat_mcp.domain.pagination import Page, check_limit, decode_cursor, encode_cursor, keyset_after
+from trackagoat_mcp.domain.pagination import (
+    Page,
+    check_limit,
+    cursor_time,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+)
 from trackagoat_mcp.domain.schemas import ProjectOut, ProjectSummary
 from trackagoat_mcp.domain.scope import Caller, get_in_org, require_text
 
@@ -28,11 +35,11 @@ async def list_projects(
     check_limit(limit)
     query = select(Project).where(col(Project.org_id) == caller.org_id)
     if cursor:
-        created, pid = decode_cursor("projects", "created", cursor)
+        created, pid = decode_cursor("projects", "created", cursor, cursor_time, cursor_uuid)
         query = query.where(
             keyset_after(
                 [col(Project.created_at), col(Project.id)],
-                [datetime.fromisoformat(created), uuid.UUID(pid)],
+                [created, pid],
                 descending=False,
             )
         )

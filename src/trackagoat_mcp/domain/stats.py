@@ -23,7 +23,7 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.clock import day_range_utc, local_today
-from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot
+from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot, table_of
 from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
 from trackagoat_mcp.domain.scope import Caller, get_org
@@ -177,12 +177,9 @@ async def campaign_stats(
         )
     ).all()
 
-    items = CampaignItem.__table__.c  # type: ignore[attr-defined]
-    direct = dict(
-        (await session.execute(select(items.item_id, items.item_type).where(items.campaign_id == campaign.id)))
-        .tuples()
-        .all()
-    )
+    items = table_of(CampaignItem).c
+    direct_rows = await session.execute(select(items.item_id, items.item_type).where(items.campaign_id == campaign.id))
+    direct: dict[uuid.UUID, str] = dict(direct_rows.all())
     tree = campaign_tree(campaign.id)
     campaigns_in_tree = (await session.execute(select(func.count()).select_from(tree))).scalar_one()
     creators = tree_creator_ids(campaign.id).subquery("creators")
@@ -206,7 +203,7 @@ async def campaign_stats(
             ChildStats(
                 item_type=child_type,
                 item_id=child_id,
-                label=labels.get((child_type, child_id), ""),  # type: ignore[arg-type]
+                label=labels.get((child_type, child_id), ""),
                 lifetime=_totals(row, 1),
                 in_range=_totals(row, 7),
                 views_gained=int(row[13] or 0),

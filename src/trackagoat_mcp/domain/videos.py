@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -18,7 +17,16 @@ from trackagoat_mcp.db.models import Video
 from trackagoat_mcp.domain.campaigns import get_campaign_row
 from trackagoat_mcp.domain.creators import MAX_BULK, get_creator
 from trackagoat_mcp.domain.handles import ParsedVideoUrl, parse_video_url, posted_at_from_video_id
-from trackagoat_mcp.domain.pagination import Page, check_limit, decode_cursor, encode_cursor, keyset_after
+from trackagoat_mcp.domain.pagination import (
+    Page,
+    check_limit,
+    cursor_int,
+    cursor_time,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+)
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddVideoResult, AddVideosResult, ReviewResult, VideoSummary
 from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, not_found
@@ -176,10 +184,9 @@ async def list_videos(
             query = query.where(col(Video.posted_at) < day_range_utc(posted_to, posted_to, tz)[1])
     sort, descending = _ORDERS[order]
     if cursor:
-        value, vid = decode_cursor("videos", order, cursor)
-        if order != "views_desc":
-            value = datetime.fromisoformat(value)
-        query = query.where(keyset_after([sort, col(Video.id)], [value, uuid.UUID(vid)], descending=descending))
+        sort_parser = cursor_int if order == "views_desc" else cursor_time
+        value, vid = decode_cursor("videos", order, cursor, sort_parser, cursor_uuid)
+        query = query.where(keyset_after([sort, col(Video.id)], [value, vid], descending=descending))
     id_column = col(Video.id)
     ordering = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
     query = query.order_by(*ordering).limit(limit + 1)
@@ -216,7 +223,7 @@ async def review_videos(
         )
     if len(video_ids) > 100:
         raise InvalidInput(f"{len(video_ids)} ids were given; review at most 100 per call.")
-    videos = [await get_video(session, caller, vid) for vid in dict.fromkeys(str(v) for v in video_ids)]
+    videos = list({video.id: video for video in [await get_video(session, caller, vid) for vid in video_ids]}.values())
     not_pending = [f"{str(v.id)!r} ({v.tracking_status})" for v in videos if v.tracking_status != "pending_review"]
     if not_pending:
         raise InvalidInput(
