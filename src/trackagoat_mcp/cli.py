@@ -1,6 +1,8 @@
 """The `trackagoat-mcp` command: the composition root and the only `anyio.run`.
 
-Every subcommand builds its settings, database and server here and nowhere else. In `serve` (stdio)
+Every subcommand builds its settings, database and server here and nowhere else. The MCP SDK and
+Alembic are imported inside the commands that use them: they are most of the start-up time, and
+`keys list` or `--version` should not pay for them. In `serve` (stdio)
 stdout carries only the protocol; everything human-readable goes to stderr.
 """
 
@@ -17,14 +19,11 @@ import anyio
 from trackagoat_mcp import __version__
 from trackagoat_mcp.clock import SystemClock
 from trackagoat_mcp.config import Settings, load_settings, parse_toolsets
-from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, notes, orgs, projects
 from trackagoat_mcp.domain.scope import Caller, parse_id
 from trackagoat_mcp.errors import NotFound, TrackagoatError
-from trackagoat_mcp.server.app import build_server, ensure_migrated
-from trackagoat_mcp.server.auth import resolve_stdio_caller
 
 __all__ = ["main"]
 
@@ -106,6 +105,8 @@ async def _org_for(db: Database, ref: str | None) -> Any:
 
 
 async def _init(args: argparse.Namespace, settings: Settings) -> int:
+    from trackagoat_mcp.db.migrate import upgrade
+
     await upgrade(settings.database_url)
     now = SystemClock().now()
 
@@ -129,6 +130,9 @@ async def _init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _serve(settings: Settings) -> int:
+    from trackagoat_mcp.server.app import build_server, ensure_migrated
+    from trackagoat_mcp.server.auth import resolve_stdio_caller
+
     db = Database.connect(settings.database_url)
     try:
         await ensure_migrated(db)
@@ -203,6 +207,8 @@ async def _describe(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from trackagoat_mcp.db.migrate import upgrade
+
     await upgrade(settings.database_url)
     _out(f"Database at the newest migration: {settings.database_url}")
     return 0

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import util as sa_util
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "sqlite_path"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+# Runs a coroutine from SQLAlchemy's sync event hooks. SQLAlchemy 2.1 calls it `await_` (2.0: `await_only`,
+# deprecated in 2.2).
+_await: Callable[[Awaitable[Any]], Any] = getattr(sa_util, "await_", None) or sa_util.await_only
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -30,6 +39,11 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     SQLAlchemy emits `BEGIN` itself: read sessions use a deferred `BEGIN`, write sessions
     `BEGIN IMMEDIATE` (see `db.session`), which makes concurrent writers from several processes
     queue on the busy timeout instead of failing with "database is locked" on lock upgrade.
+
+    Every aiosqlite call is a round trip to the connection's thread, and those round trips are most of
+    the cost of a small read, so the SQLite setup avoids the ones that do nothing: `BEGIN` is one call
+    instead of three (cursor, execute, close), and a connection going back to the pool is rolled back
+    only when it is still inside a transaction (a session has always ended its own by then).
     """
     kwargs: dict[str, Any] = {"echo": echo}
     path = sqlite_path(url)
@@ -37,6 +51,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        kwargs["pool_reset_on_return"] = None  # the "reset" listener below does it, only when needed
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -59,4 +74,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        statement = f"BEGIN {mode}"
+        # One round trip to the aiosqlite thread (exec_driver_sql takes three); errors are wrapped the way
+        # SQLAlchemy wraps them, so "database is locked" still reaches `Database` as an OperationalError.
+        driver = conn.connection.driver_connection
+        try:
+            _await(driver.execute_fetchall(statement))
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+        # Replaces the pool's unconditional rollback-on-return (pool_reset_on_return=None).
+        if state.asyncio_safe and record.driver_connection.in_transaction:
+            dbapi_connection.rollback()

@@ -193,20 +193,26 @@ async def campaign_stats(
         )
     ).scalar_one()
 
-    children: list[ChildStats] = []
-    shown = [(direct.get(row[0], "campaign"), row[0]) for row in per_child]
+    # Direct items with no counted video (a creator who has not posted yet) are listed after the others, with
+    # zero totals: they are often exactly what the reader is looking for.
+    figures: dict[uuid.UUID, tuple[Totals, Totals, int]] = {
+        row[0]: (_totals(row, 1), _totals(row, 7), int(row[13] or 0)) for row in per_child
+    }
+    shown_ids = list(figures) + [i for i in sorted(direct, key=str) if i not in figures]
+    shown = [(direct.get(child_id, "campaign"), child_id) for child_id in shown_ids[:CHILDREN_SHOWN]]
     labels = await item_labels(session, shown)
-    for row in per_child:
-        child_id: uuid.UUID = row[0]
-        child_type = direct.get(child_id, "campaign")
+    zero = Totals(videos=0, views=0, likes=0, comments=0, shares=0, saves=0)
+    children = []
+    for child_type, child_id in shown:
+        lifetime_c, in_range_c, gained_c = figures.get(child_id, (zero, zero, 0))
         children.append(
             ChildStats(
                 item_type=child_type,
                 item_id=child_id,
                 label=labels.get((child_type, child_id), ""),
-                lifetime=_totals(row, 1),
-                in_range=_totals(row, 7),
-                views_gained=int(row[13] or 0),
+                lifetime=lifetime_c,
+                in_range=in_range_c,
+                views_gained=gained_c,
             )
         )
     lifetime = _totals(overall, 0)

@@ -26,7 +26,7 @@ from trackagoat_mcp.errors import ConfigError, TrackagoatError
 from trackagoat_mcp.server.auth import request_caller, resolve_stdio_caller
 from trackagoat_mcp.server.context import AppContext
 from trackagoat_mcp.server.prompts import register_prompts
-from trackagoat_mcp.server.registry import ToolGroup, ToolSpec, register_tools
+from trackagoat_mcp.server.registry import ToolGroup, ToolSpec, build_tools
 from trackagoat_mcp.server.resources import register_resources
 from trackagoat_mcp.server.tools import admin, campaigns, context, notes, tracking
 
@@ -93,6 +93,7 @@ def build_server(
             if db is None:
                 await database.dispose()
 
+    tools, specs = build_tools(TOOL_GROUPS, toolsets=settings.toolsets, read_only=settings.read_only)
     server: MCPServer[AppContext] = MCPServer(
         "trackagoat-mcp",
         title="trackagoat",
@@ -100,8 +101,8 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="WARNING",
+        tools=tools,
     )
-    specs = register_tools(server, TOOL_GROUPS, toolsets=settings.toolsets, read_only=settings.read_only)
     server.middleware.append(_hide_tools_outside_scope({spec.name: spec for spec in specs}))
     register_resources(server)
     register_prompts(server)
@@ -113,13 +114,21 @@ def _hide_tools_outside_scope(specs: dict[str, ToolSpec]) -> Any:
 
     async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         result = await call_next(ctx)
-        if ctx.method != "tools/list" or not isinstance(result, ListToolsResult):
+        if ctx.method != "tools/list":
             return result
         try:
             caller = request_caller(ctx.lifespan_context)
         except TrackagoatError:
-            return ListToolsResult(tools=[])
-        visible = [t for t in result.tools if t.name not in specs or caller.can(specs[t.name].scope)]
-        return result.model_copy(update={"tools": visible})
+            caller = None
+
+        def visible(name: str) -> bool:
+            return caller is not None and (name not in specs or caller.can(specs[name].scope))
+
+        # The SDK hands middleware either the result model or its wire dict, depending on the era.
+        if isinstance(result, ListToolsResult):
+            return result.model_copy(update={"tools": [t for t in result.tools if visible(t.name)]})
+        if isinstance(result, dict) and isinstance(result.get("tools"), list):
+            return {**result, "tools": [t for t in result["tools"] if visible(str(t.get("name")))]}
+        return result
 
     return middleware
