@@ -41,6 +41,7 @@ def anyio_backend() -> str:
 
 # --- databases ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once keeps the suite fast)."""
@@ -124,14 +125,17 @@ def clock() -> FrozenClock:
 
 # --- organizations and callers ------------------------------------------------------------------------------
 
-async def make_org(db: Database, clock: FrozenClock, name: str = "Acme", timezone: str = "UTC",
-                   scopes: tuple[str, ...] = ALL_SCOPES) -> tuple[Caller, uuid.UUID]:
+
+async def make_org(
+    db: Database, clock: FrozenClock, name: str = "Acme", timezone: str = "UTC", scopes: tuple[str, ...] = ALL_SCOPES
+) -> tuple[Caller, uuid.UUID]:
     """Create an organization with one project; returns an all-scopes caller and the project id."""
     async with db.write() as session:
         org = await orgs.create_org(session, name=name, timezone=timezone, now=clock.now())
         caller = Caller(org_id=org.id, scopes=frozenset(scopes))
-        project = await projects.create_project(session, Caller(org.id, frozenset({"admin"})), name=f"{name} program",
-                                                now=clock.now())
+        project = await projects.create_project(
+            session, Caller(org.id, frozenset({"admin"})), name=f"{name} program", now=clock.now()
+        )
     return caller, project.id
 
 

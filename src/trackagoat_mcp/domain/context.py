@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Project, Video, table_of
+from trackagoat_mcp.domain.creators import pending_review_count
 from trackagoat_mcp.domain.notes import load_entity
 from trackagoat_mcp.domain.schemas import DESCRIPTION, README
 from trackagoat_mcp.domain.scope import Caller
@@ -184,6 +185,13 @@ async def agent_context(
             chain.append(_link(creator, "creator", "creator"))
             refs.append(("creator", creator.id))
         caveats.extend(_creator_caveats(creator, now))
+        if isinstance(entity, Creator):
+            pending = await pending_review_count(session, [creator.id])
+            if pending:
+                caveats.append(
+                    f"{pending} video(s) of @{creator.tiktok_handle} wait in the tracking inbox "
+                    "(pending_review) and are not counted; review them with review_videos."
+                )
     if not isinstance(entity, Project):
         for campaign in await _containing_campaigns(session, refs):
             chain.append(_link(campaign, "campaign", "campaign"))

@@ -15,7 +15,15 @@ from sqlalchemy import CTE, Select, Uuid, literal, select, union, union_all
 
 from trackagoat_mcp.db.models import CampaignItem, Video
 
-__all__ = ["COUNTED_STATUSES", "campaign_tree", "child_video_pairs", "is_counted", "tree_creator_ids", "tree_video_ids"]
+__all__ = [
+    "COUNTED_STATUSES",
+    "campaign_tree",
+    "child_leaf_items",
+    "child_video_pairs",
+    "is_counted",
+    "tree_creator_ids",
+    "tree_video_ids",
+]
 
 COUNTED_STATUSES = ("auto_tracked", "included", "direct_add")
 
@@ -60,10 +68,12 @@ def tree_creator_ids(root_id: uuid.UUID) -> Select[Any]:
     return select(leaves.c.item_id.label("creator_id")).where(leaves.c.item_type == "creator").distinct()
 
 
-def child_video_pairs(root_id: uuid.UUID) -> Select[Any]:
-    """SELECT of distinct (child_id, video_id): for each direct item of the root, the videos it reaches."""
+def child_leaf_items(root_id: uuid.UUID) -> CTE:
+    """A CTE (child_id, item_type, item_id): every creator and video item of the tree, tagged with the root's direct
+    item it hangs under (a direct creator or video item is its own child; the items of a direct campaign's whole
+    tree carry that campaign's id). An item under several children appears once per child (or more: not distinct).
+    """
     items = CampaignItem.__table__.c  # type: ignore[attr-defined]
-    videos = Video.__table__.c  # type: ignore[attr-defined]
     # Tagged tree: every campaign below a direct campaign child, labelled with that child.
     base = select(items.item_id.label("child_id"), items.item_id.label("campaign_id")).where(
         items.campaign_id == root_id, items.item_type == "campaign"
@@ -82,7 +92,13 @@ def child_video_pairs(root_id: uuid.UUID) -> Select[Any]:
         .join(tagged, items.campaign_id == tagged.c.campaign_id)
         .where(items.item_type.in_(("creator", "video")))
     )
-    leaves = union_all(direct, nested).cte("child_leaves")
+    return union_all(direct, nested).cte("child_leaves")
+
+
+def child_video_pairs(root_id: uuid.UUID) -> Select[Any]:
+    """SELECT of distinct (child_id, video_id): for each direct item of the root, the videos it reaches."""
+    videos = Video.__table__.c  # type: ignore[attr-defined]
+    leaves = child_leaf_items(root_id)
     by_creator = select(leaves.c.child_id, videos.id.label("video_id")).join(
         leaves, (leaves.c.item_type == "creator") & (videos.creator_id == leaves.c.item_id)
     )

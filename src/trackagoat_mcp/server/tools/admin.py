@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from trackagoat_mcp.domain import keys, notes
 from trackagoat_mcp.errors import InvalidInput
 from trackagoat_mcp.server.context import unit
+from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
 
 group = ToolGroup("admin")
@@ -51,12 +53,12 @@ async def set_description(
     entity_type: Annotated[str, Field(max_length=32, description="project, creator, video or campaign.")],
     entity_id: Annotated[str, Field(min_length=1, max_length=64)],
     description: Annotated[str | None, Field(max_length=10_000, description="Instructions for agents; null clears.")],
-) -> DescriptionResult:
+) -> Annotated[CallToolResult, DescriptionResult]:
     """Set the human-instruction description of an entity. Only for admin keys acting on a person's behalf:
     descriptions are what every agent follows first."""
     async with unit(ctx, write=True) as u:
         entity = await notes.set_description(u.session, u.caller, entity_type, entity_id, description, now=u.now)
-    return DescriptionResult(entity_type=entity_type, entity_id=entity.id, description=entity.description)
+    return respond(DescriptionResult(entity_type=entity_type, entity_id=entity.id, description=entity.description))
 
 
 @group.tool(title="Manage API keys (admin)", scope="admin", destructive=True, idempotent=False)
@@ -68,7 +70,7 @@ async def manage_api_keys(
         list[Literal["read", "write", "admin"]] | None, Field(description="create; default read,write")
     ] = None,
     key_id: Annotated[str | None, Field(max_length=64, description="Key to revoke (revoke).")] = None,
-) -> KeysResult:
+) -> Annotated[CallToolResult, KeysResult]:
     """List, create or revoke the organization's API keys. A created key is shown once in the result."""
     async with unit(ctx, write=action != "list") as u:
         u.caller.require("admin")
@@ -99,4 +101,4 @@ async def manage_api_keys(
             )
             for r in rows
         ]
-    return KeysResult(action=action, keys=infos)
+    return respond(KeysResult(action=action, keys=infos))

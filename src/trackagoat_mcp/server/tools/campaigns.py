@@ -108,12 +108,12 @@ async def update_campaign(
 
 
 @group.tool(title="Delete a campaign", scope="write", destructive=True, idempotent=False)
-async def delete_campaign(ctx: Context[Any], campaign_id: CampaignId) -> DeletedCampaign:
+async def delete_campaign(ctx: Context[Any], campaign_id: CampaignId) -> Annotated[CallToolResult, DeletedCampaign]:
     """Delete a campaign and its memberships (also where it was a sub-campaign). Creators, videos and its own
     sub-campaigns are kept."""
     async with unit(ctx, write=True) as u:
         deleted = await campaigns.delete_campaign(u.session, u.caller, campaign_id)
-    return DeletedCampaign(deleted_campaign_id=str(deleted))
+    return respond(DeletedCampaign(deleted_campaign_id=str(deleted)))
 
 
 @group.tool(title="Add or remove campaign items", scope="write", idempotent=True)

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from trackagoat_mcp.domain import notes
 from trackagoat_mcp.server.context import unit
+from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
 
 group = ToolGroup("notes")
@@ -47,12 +49,12 @@ async def write_readme(
     entity_type: EntityType,
     entity_id: EntityId,
     readme: Annotated[str | None, Field(description="Markdown, up to 20,000 characters; null clears it.")],
-) -> NoteResult:
+) -> Annotated[CallToolResult, NoteResult]:
     """Replace your markdown notes (readme) on a project, creator, video or campaign. Humans' instructions live in
     description, which this never changes."""
     async with unit(ctx, write=True) as u:
         entity = await notes.write_readme(u.session, u.caller, entity_type, entity_id, readme, now=u.now)
-    return _result(entity_type, entity)
+    return respond(_result(entity_type, entity))
 
 
 @group.tool(title="Write metadata", scope="write", idempotent=True)
@@ -65,8 +67,8 @@ async def write_metadata(
         Literal["merge", "replace"],
         Field(description="merge (RFC 7396: null deletes a key, objects merge) or replace the whole object."),
     ] = "merge",
-) -> NoteResult:
+) -> Annotated[CallToolResult, NoteResult]:
     """Merge-patch or replace your JSON metadata on an entity (object only; at most 16 KiB and 8 levels deep)."""
     async with unit(ctx, write=True) as u:
         entity = await notes.write_metadata(u.session, u.caller, entity_type, entity_id, patch, mode=mode, now=u.now)
-    return _result(entity_type, entity)
+    return respond(_result(entity_type, entity))
