@@ -79,7 +79,7 @@ def postgres_database() -> Iterator[str]:
     name = f"tga_test_{uuid.uuid4().hex[:10]}"
     try:
         anyio.run(_pg_create, name)
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no PostgreSQL here"
+    except Exception as exc:  # any connection failure means "no PostgreSQL here"
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required (TRACKAGOAT_REQUIRE_POSTGRES=1) but unreachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
