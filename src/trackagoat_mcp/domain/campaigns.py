@@ -14,12 +14,9 @@ from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video
 from trackagoat_mcp.domain.notes import check_readme
 from trackagoat_mcp.domain.pagination import (
     Page,
-    check_limit,
     cursor_time,
     cursor_uuid,
-    decode_cursor,
-    encode_cursor,
-    keyset_after,
+    fetch_page,
 )
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import CampaignItemOut, CampaignOut, CampaignSummary
@@ -131,23 +128,20 @@ async def list_campaigns(
     session: AsyncSession, caller: Caller, *, project_id: Any | None = None, limit: int = 50, cursor: str | None = None
 ) -> Page[CampaignSummary]:
     """Campaigns, oldest first, with their direct item counts."""
-    check_limit(limit)
     query = select(Campaign).where(col(Campaign.org_id) == caller.org_id)
     if project_id is not None:
         query = query.where(col(Campaign.project_id) == (await get_project(session, caller, project_id)).id)
-    if cursor:
-        created, cid = decode_cursor("campaigns", "created", cursor, cursor_time, cursor_uuid)
-        query = query.where(
-            keyset_after(
-                [col(Campaign.created_at), col(Campaign.id)],
-                [created, cid],
-                descending=False,
-            )
-        )
-    rows = list(
-        (await session.scalars(query.order_by(col(Campaign.created_at), col(Campaign.id)).limit(limit + 1))).all()
+    page, next_cursor = await fetch_page(
+        session,
+        query,
+        kind="campaigns",
+        order="created",
+        columns=[col(Campaign.created_at), col(Campaign.id)],
+        parsers=[cursor_time, cursor_uuid],
+        key=lambda c: [c.created_at, c.id],
+        cursor=cursor,
+        limit=limit,
     )
-    page = rows[:limit]
     counts: dict[Any, int] = {}
     if page:
         result = await session.execute(
@@ -156,9 +150,6 @@ async def list_campaigns(
             .group_by(col(CampaignItem.campaign_id))
         )
         counts = dict(result.all())
-    next_cursor = (
-        encode_cursor("campaigns", "created", [page[-1].created_at, page[-1].id]) if len(rows) > limit else None
-    )
     return Page[CampaignSummary](
         items=[CampaignSummary.of(c, counts.get(c.id, 0)) for c in page], next_cursor=next_cursor
     )
@@ -176,23 +167,17 @@ async def get_campaign(
     )
     counts = {"creator": 0, "video": 0, "campaign": 0} | dict(counts_rows.all())
     query = select(CampaignItem).where(col(CampaignItem.campaign_id) == campaign.id)
-    if items_cursor:
-        created, iid = decode_cursor("campaign_items", "created", items_cursor, cursor_time, cursor_uuid)
-        query = query.where(
-            keyset_after(
-                [col(CampaignItem.created_at), col(CampaignItem.id)],
-                [created, iid],
-                descending=False,
-            )
-        )
-    rows = list(
-        (
-            await session.scalars(
-                query.order_by(col(CampaignItem.created_at), col(CampaignItem.id)).limit(ITEM_PAGE + 1)
-            )
-        ).all()
+    page, items_next_cursor = await fetch_page(
+        session,
+        query,
+        kind="campaign_items",
+        order="created",
+        columns=[col(CampaignItem.created_at), col(CampaignItem.id)],
+        parsers=[cursor_time, cursor_uuid],
+        key=lambda i: [i.created_at, i.id],
+        cursor=items_cursor,
+        limit=ITEM_PAGE,
     )
-    page = rows[:ITEM_PAGE]
     labels = await item_labels(session, [(i.item_type, i.item_id) for i in page])
     parents = (
         await session.scalars(
@@ -219,11 +204,7 @@ async def get_campaign(
             )
             for i in page
         ],
-        items_next_cursor=(
-            encode_cursor("campaign_items", "created", [page[-1].created_at, page[-1].id])
-            if len(rows) > ITEM_PAGE
-            else None
-        ),
+        items_next_cursor=items_next_cursor,
         parent_campaign_ids=list(parents),
         created_at=campaign.created_at,
         updated_at=campaign.updated_at,

@@ -18,9 +18,7 @@ from trackagoat_mcp.domain.pagination import (
     check_limit,
     cursor_text,
     cursor_uuid,
-    decode_cursor,
-    encode_cursor,
-    keyset_after,
+    fetch_page,
 )
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddCreatorResult, AddCreatorsResult, CreatorOut, CreatorSummary
@@ -165,17 +163,16 @@ async def list_creators(
         needle = search.strip().lstrip("@").lower()
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(col(Creator.tiktok_handle).like(f"%{escaped}%", escape="\\"))
-    if cursor:
-        handle, cid = decode_cursor("creators", "handle", cursor, cursor_text, cursor_uuid)
-        query = query.where(
-            keyset_after([col(Creator.tiktok_handle), col(Creator.id)], [handle, cid], descending=False)
-        )
-    rows = list(
-        (await session.scalars(query.order_by(col(Creator.tiktok_handle), col(Creator.id)).limit(limit + 1))).all()
-    )
-    page = rows[:limit]
-    next_cursor = (
-        encode_cursor("creators", "handle", [page[-1].tiktok_handle, page[-1].id]) if len(rows) > limit else None
+    page, next_cursor = await fetch_page(
+        session,
+        query,
+        kind="creators",
+        order="handle",
+        columns=[col(Creator.tiktok_handle), col(Creator.id)],
+        parsers=[cursor_text, cursor_uuid],
+        key=lambda c: [c.tiktok_handle, c.id],
+        cursor=cursor,
+        limit=limit,
     )
     return Page[CreatorSummary](items=[CreatorSummary.of(c) for c in page], next_cursor=next_cursor)
 

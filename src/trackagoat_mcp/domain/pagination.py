@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from trackagoat_mcp.errors import InvalidInput
 
@@ -31,6 +33,7 @@ __all__ = [
     "cursor_uuid",
     "decode_cursor",
     "encode_cursor",
+    "fetch_page",
     "keyset_after",
 ]
 
@@ -38,6 +41,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 class Page(BaseModel, Generic[T]):
@@ -121,3 +125,32 @@ def keyset_after(columns: list[Any], values: list[Any], *, descending: bool) -> 
         step = column < values[i] if descending else column > values[i]
         clauses.append(and_(*equal_prefix, step))
     return or_(*clauses)
+
+
+async def fetch_page(
+    session: AsyncSession,
+    query: SelectOfScalar[M],
+    *,
+    kind: str,
+    order: str,
+    columns: list[Any],
+    parsers: list[Callable[[Any], Any]],
+    key: Callable[[M], list[Any]],
+    cursor: str | None,
+    limit: int,
+    descending: bool = False,
+) -> tuple[list[M], str | None]:
+    """Run `query` one keyset page at a time: the rows after `cursor` in `columns` order, and the next cursor.
+
+    `columns` end with a unique tie-breaker (the id); `key(row)` returns a row's values for those columns and
+    `parsers` turn a cursor's values back into them.
+    """
+    check_limit(limit)
+    if cursor:
+        values = decode_cursor(kind, order, cursor, *parsers)
+        query = query.where(keyset_after(columns, values, descending=descending))
+    ordering = [column.desc() if descending else column.asc() for column in columns]
+    rows = list((await session.scalars(query.order_by(*ordering).limit(limit + 1))).all())
+    page = rows[:limit]
+    next_cursor = encode_cursor(kind, order, key(page[-1])) if len(rows) > limit else None
+    return page, next_cursor

@@ -13,12 +13,9 @@ from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
 from trackagoat_mcp.domain.notes import check_readme
 from trackagoat_mcp.domain.pagination import (
     Page,
-    check_limit,
     cursor_time,
     cursor_uuid,
-    decode_cursor,
-    encode_cursor,
-    keyset_after,
+    fetch_page,
 )
 from trackagoat_mcp.domain.schemas import ProjectOut, ProjectSummary
 from trackagoat_mcp.domain.scope import Caller, get_in_org, require_text
@@ -32,21 +29,18 @@ async def list_projects(
     session: AsyncSession, caller: Caller, *, limit: int = 50, cursor: str | None = None
 ) -> Page[ProjectSummary]:
     """Projects of the caller's organization, oldest first, with creator/campaign/inbox counts."""
-    check_limit(limit)
     query = select(Project).where(col(Project.org_id) == caller.org_id)
-    if cursor:
-        created, pid = decode_cursor("projects", "created", cursor, cursor_time, cursor_uuid)
-        query = query.where(
-            keyset_after(
-                [col(Project.created_at), col(Project.id)],
-                [created, pid],
-                descending=False,
-            )
-        )
-    rows = list(
-        (await session.scalars(query.order_by(col(Project.created_at), col(Project.id)).limit(limit + 1))).all()
+    page, next_cursor = await fetch_page(
+        session,
+        query,
+        kind="projects",
+        order="created",
+        columns=[col(Project.created_at), col(Project.id)],
+        parsers=[cursor_time, cursor_uuid],
+        key=lambda p: [p.created_at, p.id],
+        cursor=cursor,
+        limit=limit,
     )
-    page, more = rows[:limit], len(rows) > limit
     ids = [p.id for p in page]
     creators = await _count_by(session, col(Creator.project_id), ids, col(Creator.is_active) == True)  # noqa: E712
     campaigns = await _count_by(session, col(Campaign.project_id), ids)
@@ -62,7 +56,6 @@ async def list_projects(
         )
         for p in page
     ]
-    next_cursor = encode_cursor("projects", "created", [page[-1].created_at, page[-1].id]) if more else None
     return Page[ProjectSummary](items=items, next_cursor=next_cursor)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,13 @@ METADATA = "Agent-written JSON object (write_metadata)."
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    @classmethod
+    def _from_row(cls, row: Any, **computed: Any) -> Self:
+        """Copy every field of the model from the row's attribute of the same name (`metadata` from `meta`)."""
+        names = [name for name in cls.model_fields if name not in computed]
+        values = {name: getattr(row, "meta" if name == "metadata" else name) for name in names}
+        return cls(**(values | computed))
+
 
 class ProjectSummary(_Out):
     """A project as it appears in lists."""
@@ -75,16 +82,7 @@ class ProjectOut(_Out):
 
     @classmethod
     def of(cls, row: Project) -> ProjectOut:
-        return cls(
-            id=row.id,
-            org_id=row.org_id,
-            name=row.name,
-            description=row.description,
-            readme=row.readme,
-            metadata=row.meta,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return cls._from_row(row)
 
 
 class CreatorSummary(_Out):
@@ -102,17 +100,7 @@ class CreatorSummary(_Out):
 
     @classmethod
     def of(cls, row: Creator) -> CreatorSummary:
-        return cls(
-            id=row.id,
-            project_id=row.project_id,
-            tiktok_handle=row.tiktok_handle,
-            display_name=row.display_name,
-            tracking_mode=row.tracking_mode,
-            follower_count=row.follower_count,
-            scrape_state=row.scrape_state,
-            is_active=row.is_active,
-            last_scraped_at=row.last_scraped_at,
-        )
+        return cls._from_row(row)
 
 
 class CreatorOut(_Out):
@@ -145,30 +133,7 @@ class CreatorOut(_Out):
 
     @classmethod
     def of(cls, row: Creator) -> CreatorOut:
-        return cls(
-            id=row.id,
-            project_id=row.project_id,
-            tiktok_handle=row.tiktok_handle,
-            tiktok_user_id=row.tiktok_user_id,
-            sec_uid=row.sec_uid,
-            display_name=row.display_name,
-            bio=row.bio,
-            avatar_url=row.avatar_url,
-            description=row.description,
-            readme=row.readme,
-            metadata=row.meta,
-            tracking_mode=row.tracking_mode,
-            tracking_start_date=row.tracking_start_date,
-            follower_count=row.follower_count,
-            total_likes_count=row.total_likes_count,
-            video_count=row.video_count,
-            last_scraped_at=row.last_scraped_at,
-            scrape_state=row.scrape_state,
-            is_active=row.is_active,
-            disabled_reason=row.disabled_reason,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return cls._from_row(row)
 
 
 CAPTION_PREVIEW_CHARS = 120
@@ -191,16 +156,7 @@ class VideoSummary(_Out):
         caption = row.caption
         if caption is not None and len(caption) > CAPTION_PREVIEW_CHARS:
             caption = caption[: CAPTION_PREVIEW_CHARS - 1] + "…"
-        return cls(
-            id=row.id,
-            creator_id=row.creator_id,
-            url=row.url,
-            caption=caption,
-            view_count=row.view_count,
-            like_count=row.like_count,
-            posted_at=row.posted_at,
-            tracking_status=row.tracking_status,
-        )
+        return cls._from_row(row, caption=caption)
 
 
 class VideoOut(_Out):
@@ -234,31 +190,8 @@ class VideoOut(_Out):
 
     @classmethod
     def of(cls, row: Video) -> VideoOut:
-        return cls(
-            id=row.id,
-            project_id=row.project_id,
-            creator_id=row.creator_id,
-            tiktok_video_id=row.tiktok_video_id,
-            url=row.url,
-            caption=row.caption,
-            description=row.description,
-            readme=row.readme,
-            metadata=row.meta,
-            view_count=row.view_count,
-            like_count=row.like_count,
-            comment_count=row.comment_count,
-            share_count=row.share_count,
-            save_count=row.save_count,
-            posted_at=row.posted_at,
-            last_scraped_at=row.last_scraped_at,
-            scrape_state=row.scrape_state,
-            tracking_status=row.tracking_status,
-            tracking_disabled_at=row.tracking_disabled_at,
-            is_photo=row.is_photo,
-            counted=row.tracking_status in COUNTED_STATUSES and row.tracking_disabled_at is None,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        counted = row.tracking_status in COUNTED_STATUSES and row.tracking_disabled_at is None
+        return cls._from_row(row, counted=counted)
 
 
 COUNTED_STATUSES: tuple[str, ...] = ("auto_tracked", "included", "direct_add")
@@ -277,15 +210,7 @@ class CampaignSummary(_Out):
 
     @classmethod
     def of(cls, row: Campaign, item_count: int) -> CampaignSummary:
-        return cls(
-            id=row.id,
-            project_id=row.project_id,
-            name=row.name,
-            description=row.description,
-            target_views=row.target_views,
-            target_at=row.target_at,
-            item_count=item_count,
-        )
+        return cls._from_row(row, item_count=item_count)
 
 
 class CampaignItemOut(_Out):

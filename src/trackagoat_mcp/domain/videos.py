@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -23,9 +24,7 @@ from trackagoat_mcp.domain.pagination import (
     cursor_int,
     cursor_time,
     cursor_uuid,
-    decode_cursor,
-    encode_cursor,
-    keyset_after,
+    fetch_page,
 )
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddVideoResult, AddVideosResult, ReviewResult, VideoSummary
@@ -126,11 +125,13 @@ async def add_videos(
     return AddVideosResult(project_id=project.id, results=results)
 
 
-_ORDERS: dict[str, tuple[Any, bool]] = {
-    "posted_desc": (func.coalesce(col(Video.posted_at), _EPOCH), True),
-    "posted_asc": (func.coalesce(col(Video.posted_at), _EPOCH), False),
-    "views_desc": (col(Video.view_count), True),
-    "added_desc": (col(Video.created_at), True),
+_POSTED = func.coalesce(col(Video.posted_at), _EPOCH)
+# order -> (sort expression, descending?, cursor parser, the row's sort value)
+_ORDERS: dict[str, tuple[Any, bool, Callable[[Any], Any], Callable[[Video], Any]]] = {
+    "posted_desc": (_POSTED, True, cursor_time, lambda v: v.posted_at or _EPOCH),
+    "posted_asc": (_POSTED, False, cursor_time, lambda v: v.posted_at or _EPOCH),
+    "views_desc": (col(Video.view_count), True, cursor_int, lambda v: v.view_count),
+    "added_desc": (col(Video.created_at), True, cursor_time, lambda v: v.created_at),
 }
 
 
@@ -182,26 +183,19 @@ async def list_videos(
             query = query.where(col(Video.posted_at) >= day_range_utc(posted_from, posted_from, tz)[0])
         if posted_to is not None:
             query = query.where(col(Video.posted_at) < day_range_utc(posted_to, posted_to, tz)[1])
-    sort, descending = _ORDERS[order]
-    if cursor:
-        sort_parser = cursor_int if order == "views_desc" else cursor_time
-        value, vid = decode_cursor("videos", order, cursor, sort_parser, cursor_uuid)
-        query = query.where(keyset_after([sort, col(Video.id)], [value, vid], descending=descending))
-    id_column = col(Video.id)
-    ordering = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
-    query = query.order_by(*ordering).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        last = page[-1]
-        key = {
-            "posted_desc": last.posted_at or _EPOCH,
-            "posted_asc": last.posted_at or _EPOCH,
-            "views_desc": last.view_count,
-            "added_desc": last.created_at,
-        }[order]
-        next_cursor = encode_cursor("videos", order, [key, last.id])
+    sort, descending, sort_parser, sort_key = _ORDERS[order]
+    page, next_cursor = await fetch_page(
+        session,
+        query,
+        kind="videos",
+        order=order,
+        columns=[sort, col(Video.id)],
+        parsers=[sort_parser, cursor_uuid],
+        key=lambda v: [sort_key(v), v.id],
+        cursor=cursor,
+        limit=limit,
+        descending=descending,
+    )
     return Page[VideoSummary](items=[VideoSummary.of(v) for v in page], next_cursor=next_cursor)
 
 
