@@ -1,7 +1,12 @@
 """`get_campaign_stats`: recursive totals of a campaign tree, views gained from snapshots, per-child breakdown.
 
 The whole computation runs in the database (recursive CTEs, a handful of queries), so it stays fast
-on large programs. Definitions:
+on large programs. The expensive part, visiting every video of the tree, happens once: the videos reached
+through creator items are summed per creator (`per_creator`), the few video items row by row
+(`direct_videos`), and the tree's totals and each direct child's totals are both added up from those rows
+in the same statement. A video item whose creator is also an item of the same tree (or child) is left out
+there, since its creator's sum already holds it, so a video reached along several paths still counts once.
+Definitions:
 
 * *Lifetime*: counted videos in the tree, whatever their post date; counters are the latest snapshot.
 * *In range*: counted videos posted within `[from, to]` (local days in the org timezone; default the
@@ -19,21 +24,19 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Uuid, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import BigInteger
 
 from trackagoat_mcp.clock import day_range_utc, local_today
 from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot, table_of
 from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
 from trackagoat_mcp.domain.scope import Caller, get_org
-from trackagoat_mcp.domain.tree import (
-    campaign_tree,
-    child_video_pairs,
-    is_counted,
-    tree_creator_ids,
-    tree_video_ids,
-)
+from trackagoat_mcp.domain.tree import campaign_tree, child_leaf_items, is_counted, tree_creator_ids
 from trackagoat_mcp.errors import InvalidInput
 
 __all__ = ["DEFAULT_RANGE_DAYS", "campaign_stats", "resolve_range"]
@@ -52,6 +55,47 @@ def resolve_range(now: datetime, tz: str, range_from: date | None, range_to: dat
     if (to - start).days > MAX_RANGE_DAYS:
         raise InvalidInput(f"The range {start.isoformat()}..{to.isoformat()} is longer than {MAX_RANGE_DAYS} days.")
     return start, to
+
+
+class _Greatest(FunctionElement[int]):
+    """`GREATEST(a, b)`; SQLite spells the scalar maximum `max(a, b)`."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(_Greatest)
+def _greatest_default(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Greatest, "sqlite")
+def _greatest_sqlite(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+class _NotIndexed(FunctionElement[Any]):
+    """The column itself; on SQLite written `+column`, which keeps the query planner from using an index for it.
+
+    Without ANALYZE statistics SQLite takes `project_id = ?` for a selective index lookup and then visits every
+    video of the project through it, instead of going from the tree's creators and videos to theirs.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_NotIndexed)
+def _not_indexed_default(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_NotIndexed, "sqlite")
+def _not_indexed_sqlite(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def _video_gain_columns(videos: Any, start_at: datetime, end_at: datetime, now: datetime) -> tuple[Any, Any]:
@@ -92,7 +136,8 @@ def _video_gain_columns(videos: Any, start_at: datetime, end_at: datetime, now: 
         (and_(~posted_inside, ~untouched, before.is_(None)), literal(1)),
         else_=literal(0),
     )
-    return case((gain > 0, gain), else_=literal(0)), no_baseline
+    # GREATEST, not CASE WHEN gain > 0 THEN gain: that would run the snapshot lookups twice per video.
+    return _Greatest(gain, literal(0)), no_baseline
 
 
 def _totals(row: Any, offset: int = 0) -> Totals:
@@ -102,19 +147,95 @@ def _totals(row: Any, offset: int = 0) -> Totals:
     )
 
 
-def _sum_columns(videos: Any, condition: Any = None) -> list[Any]:
-    def s(col: Any) -> Any:
-        return func.sum(col if condition is None else case((condition, col), else_=0))
+VALUE_COUNT = 14
+"""Numbers summed for a set of videos: lifetime totals (6), totals posted in range (6), views gained, no baseline."""
 
-    count = func.count() if condition is None else func.sum(case((condition, 1), else_=0))
+
+def _video_values(videos: Any, in_range: Any, gain: Any, no_baseline: Any) -> list[Any]:
+    """One video's numbers, in the order `_totals` reads them (its count is 1)."""
+    counters = [videos.view_count, videos.like_count, videos.comment_count, videos.share_count, videos.save_count]
     return [
-        count,
-        s(videos.view_count),
-        s(videos.like_count),
-        s(videos.comment_count),
-        s(videos.share_count),
-        s(videos.save_count),
+        literal(1),
+        *counters,
+        case((in_range, 1), else_=0),
+        *[case((in_range, counter), else_=0) for counter in counters],
+        gain,
+        no_baseline,
     ]
+
+
+def _totals_query(campaign: Any, videos: Any, in_range: Any, gain: Any, no_baseline: Any) -> Any:
+    """One statement: a row with `child_id` NULL for the whole tree, then the top direct children by views.
+
+    Each row is `child_id` followed by the `VALUE_COUNT` sums (see the module docstring for how).
+    """
+    names = [f"v{i}" for i in range(VALUE_COUNT)]
+    leaves = child_leaf_items(campaign.id)
+    creator_pairs = (
+        select(leaves.c.child_id, leaves.c.item_id.label("creator_id"))
+        .where(leaves.c.item_type == "creator")
+        .distinct()
+        .cte("creator_pairs")
+    )
+    video_pairs = (
+        select(leaves.c.child_id, leaves.c.item_id.label("video_id"))
+        .where(leaves.c.item_type == "video")
+        .distinct()
+        .cte("video_pairs")
+    )
+    in_scope = and_(is_counted(videos), _NotIndexed(videos.project_id) == campaign.project_id)
+    values = _video_values(videos, in_range, gain, no_baseline)
+    # Both CTEs are read twice (for the tree and for the children); the database computes each once.
+    per_creator = (
+        select(videos.creator_id, *[func.sum(value).label(name) for value, name in zip(values, names, strict=True)])
+        .where(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id)))
+        .group_by(videos.creator_id)
+        .cte("per_creator")
+    )
+    direct_videos = (
+        select(
+            videos.id.label("video_id"),
+            videos.creator_id,
+            *[value.label(name) for value, name in zip(values, names, strict=True)],
+        )
+        .where(in_scope, videos.id.in_(select(video_pairs.c.video_id)))
+        .cte("direct_videos")
+    )
+
+    def numbers(table: Any) -> list[Any]:
+        return [table.c[name] for name in names]
+
+    def sums(table: Any) -> list[Any]:
+        return [func.sum(table.c[name]).label(name) for name in names]
+
+    tree_rows = union_all(
+        select(*numbers(per_creator)),
+        select(*numbers(direct_videos)).where(
+            or_(
+                direct_videos.c.creator_id.is_(None),
+                direct_videos.c.creator_id.not_in(select(creator_pairs.c.creator_id)),
+            )
+        ),
+    ).subquery("tree_rows")
+    covered = exists().where(
+        creator_pairs.c.child_id == video_pairs.c.child_id, creator_pairs.c.creator_id == direct_videos.c.creator_id
+    )
+    child_rows = union_all(
+        select(creator_pairs.c.child_id, *numbers(per_creator)).join(
+            per_creator, per_creator.c.creator_id == creator_pairs.c.creator_id
+        ),
+        select(video_pairs.c.child_id, *numbers(direct_videos))
+        .join(direct_videos, direct_videos.c.video_id == video_pairs.c.video_id)
+        .where(~covered),
+    ).subquery("child_rows")
+    top_children = (
+        select(child_rows.c.child_id, *sums(child_rows))
+        .group_by(child_rows.c.child_id)
+        .order_by(func.sum(child_rows.c.v1).desc(), child_rows.c.child_id)
+        .limit(CHILDREN_SHOWN)
+        .subquery("top_children")
+    )
+    return union_all(select(literal(None, Uuid).label("child_id"), *sums(tree_rows)), select(top_children))
 
 
 async def campaign_stats(
@@ -136,46 +257,10 @@ async def campaign_stats(
     in_range = and_(videos.posted_at >= start_at, videos.posted_at < end_at)
     gain, no_baseline = _video_gain_columns(videos, start_at, end_at, now)
 
-    member_ids = tree_video_ids(campaign.id).subquery("members")
-    counted = (
-        select(
-            videos.id,
-            videos.view_count,
-            videos.like_count,
-            videos.comment_count,
-            videos.share_count,
-            videos.save_count,
-            videos.posted_at,
-            gain.label("gain"),
-            no_baseline.label("no_baseline"),
-        )
-        .join(member_ids, member_ids.c.video_id == videos.id)
-        .where(is_counted(videos), videos.project_id == campaign.project_id)
-        .subquery("counted")
-    )
-    c_in_range = and_(counted.c.posted_at >= start_at, counted.c.posted_at < end_at)
-    overall = (
-        await session.execute(
-            select(
-                *_sum_columns(counted.c),
-                *_sum_columns(counted.c, c_in_range),
-                func.sum(counted.c.gain),
-                func.sum(counted.c.no_baseline),
-            )
-        )
-    ).one()
-
-    pairs = child_video_pairs(campaign.id).subquery("pairs")
-    per_child = (
-        await session.execute(
-            select(pairs.c.child_id, *_sum_columns(videos), *_sum_columns(videos, in_range), func.sum(gain))
-            .join(video_table, videos.id == pairs.c.video_id)
-            .where(is_counted(videos), videos.project_id == campaign.project_id)
-            .group_by(pairs.c.child_id)
-            .order_by(func.sum(videos.view_count).desc(), pairs.c.child_id)
-            .limit(CHILDREN_SHOWN)
-        )
-    ).all()
+    rows = (await session.execute(_totals_query(campaign, videos, in_range, gain, no_baseline))).all()
+    overall: Any = next((row[1:] for row in rows if row[0] is None), [0] * VALUE_COUNT)
+    # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.
+    per_child = sorted((row for row in rows if row[0] is not None), key=lambda row: (-int(row[2] or 0), row[0]))
 
     items = table_of(CampaignItem).c
     direct_rows = await session.execute(select(items.item_id, items.item_type).where(items.campaign_id == campaign.id))
