@@ -122,6 +122,22 @@ class Video(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("project_id", "tiktok_video_id", name="uq_videos_project_tiktok_id"),
         Index("ix_videos_creator_status", "creator_id", "tracking_status"),
+        # Covers the per-creator sums of campaign statistics, so they never visit the table itself.
+        Index(
+            "ix_videos_creator_counters",
+            "creator_id",
+            "tracking_status",
+            "tracking_disabled_at",
+            "project_id",
+            "posted_at",
+            "last_scraped_at",
+            "view_count",
+            "like_count",
+            "comment_count",
+            "share_count",
+            "save_count",
+            "id",
+        ),
         Index("ix_videos_project_posted", "project_id", "posted_at"),
     )
 
@@ -171,7 +187,8 @@ class VideoSnapshot(SQLModel, table=True):
     """Append-only video counters captured by one successful scrape; the source of every delta."""
 
     __tablename__ = "video_snapshots"
-    __table_args__ = (Index("ix_video_snapshots_video_time", "video_id", "captured_at"),)
+    # Carries view_count so that "views at a moment" look-ups are answered from the index alone.
+    __table_args__ = (Index("ix_video_snapshots_video_time_views", "video_id", "captured_at", "view_count"),)
 
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -21,10 +21,11 @@ Definitions:
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import Uuid, and_, case, exists, func, literal, null, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -44,6 +45,7 @@ __all__ = ["DEFAULT_RANGE_DAYS", "campaign_stats", "resolve_range"]
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 3660
 CHILDREN_SHOWN = 50
+STATS_WORK_MEM = "64MB"
 
 
 def resolve_range(now: datetime, tz: str, range_from: date | None, range_to: date | None) -> tuple[date, date]:
@@ -98,45 +100,79 @@ def _not_indexed_sqlite(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) 
     return f"+{compiler.process(element.clauses, **kw)}"
 
 
-def _video_gain_columns(videos: Any, start_at: datetime, end_at: datetime, now: datetime) -> tuple[Any, Any]:
-    """SQL expressions (gain, no_baseline) for one video row, following the module's definitions."""
-    snaps = VideoSnapshot.__table__.c  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class _Range:
+    start_at: datetime
+    end_at: datetime
+    now: datetime
 
-    def views_before(moment: datetime) -> Any:
-        return (
-            select(snaps.view_count)
-            .where(snaps.video_id == videos.id, snaps.captured_at < moment)
-            .order_by(snaps.captured_at.desc())
-            .limit(1)
-            .scalar_subquery()
+
+def _views_before(video_id: Any, moment: datetime) -> Any:
+    """The views of the latest snapshot of `video_id` taken before `moment` (a correlated scalar subquery)."""
+    snaps = table_of(VideoSnapshot).c
+    return (
+        select(snaps.view_count)
+        .where(snaps.video_id == video_id, snaps.captured_at < moment)
+        .order_by(snaps.captured_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _scoped_videos(videos: Any, where: Any, bounds: _Range, name: str) -> Any:
+    """The videos matching `where`, with their snapshot look-ups done once each (`before`, `end_views`).
+
+    Only videos that can have gained views inside the range look anything up: one posted before the range
+    and not scraped since it began kept the same counters throughout. The subquery is fenced with OFFSET 0,
+    since both planners would otherwise inline it and run the `before` look-up once per use of it.
+    """
+    touched = videos.last_scraped_at >= bounds.start_at
+    needs_baseline = and_(videos.posted_at < bounds.start_at, touched)
+    before = case((needs_baseline, _views_before(videos.id, bounds.start_at)), else_=null())
+    if bounds.end_at > bounds.now:
+        end_views: Any = videos.view_count
+    else:
+        end_views = case(
+            (
+                or_(videos.posted_at >= bounds.start_at, touched),
+                func.coalesce(_views_before(videos.id, bounds.end_at), 0),
+            ),
+            else_=videos.view_count,
         )
+    columns = [videos.id, videos.creator_id, videos.posted_at, videos.last_scraped_at, *_counters(videos)]
+    return select(*columns, before.label("before"), end_views.label("end_views")).where(where).offset(0).subquery(name)
 
+
+def _counters(videos: Any) -> list[Any]:
+    return [videos.view_count, videos.like_count, videos.comment_count, videos.share_count, videos.save_count]
+
+
+def _gain_columns(rows: Any, bounds: _Range) -> tuple[Any, Any]:
+    """SQL expressions (gain, no_baseline) for one row of `_scoped_videos`, following the module's definitions."""
+    snaps = table_of(VideoSnapshot).c
     first_inside = (
         select(snaps.view_count)
-        .where(snaps.video_id == videos.id, snaps.captured_at >= start_at, snaps.captured_at < end_at)
+        .where(snaps.video_id == rows.id, snaps.captured_at >= bounds.start_at, snaps.captured_at < bounds.end_at)
         .order_by(snaps.captured_at.asc())
         .limit(1)
         .scalar_subquery()
     )
-    end_views = videos.view_count if end_at > now else func.coalesce(views_before(end_at), 0)
-    before = views_before(start_at)
-    posted_inside = videos.posted_at >= start_at
-    # A video not scraped since the range began cannot have gained inside it (and has no in-range snapshot).
-    untouched = videos.last_scraped_at.is_(None) | (videos.last_scraped_at < start_at)
+    posted_inside = rows.posted_at >= bounds.start_at
+    untouched = rows.last_scraped_at.is_(None) | (rows.last_scraped_at < bounds.start_at)
     start_views = case(
         (posted_inside, literal(0)),
-        else_=func.coalesce(before, first_inside, end_views),
+        else_=func.coalesce(rows.before, first_inside, rows.end_views),
     )
     gain = case(
-        (videos.posted_at >= end_at, literal(0)),
+        (rows.posted_at >= bounds.end_at, literal(0)),
         (and_(untouched, ~posted_inside), literal(0)),
-        else_=end_views - start_views,
+        else_=rows.end_views - start_views,
     )
     no_baseline = case(
-        (and_(~posted_inside, ~untouched, before.is_(None)), literal(1)),
+        (and_(~posted_inside, ~untouched, rows.before.is_(None)), literal(1)),
         else_=literal(0),
     )
-    # GREATEST, not CASE WHEN gain > 0 THEN gain: that would run the snapshot lookups twice per video.
+    # GREATEST, not CASE WHEN gain > 0 THEN gain: that would evaluate the gain (and its look-ups) twice.
     return _Greatest(gain, literal(0)), no_baseline
 
 
@@ -151,9 +187,11 @@ VALUE_COUNT = 14
 """Numbers summed for a set of videos: lifetime totals (6), totals posted in range (6), views gained, no baseline."""
 
 
-def _video_values(videos: Any, in_range: Any, gain: Any, no_baseline: Any) -> list[Any]:
+def _video_values(rows: Any, bounds: _Range) -> list[Any]:
     """One video's numbers, in the order `_totals` reads them (its count is 1)."""
-    counters = [videos.view_count, videos.like_count, videos.comment_count, videos.share_count, videos.save_count]
+    counters = _counters(rows)
+    in_range = and_(rows.posted_at >= bounds.start_at, rows.posted_at < bounds.end_at)
+    gain, no_baseline = _gain_columns(rows, bounds)
     return [
         literal(1),
         *counters,
@@ -164,7 +202,7 @@ def _video_values(videos: Any, in_range: Any, gain: Any, no_baseline: Any) -> li
     ]
 
 
-def _totals_query(campaign: Any, videos: Any, in_range: Any, gain: Any, no_baseline: Any) -> Any:
+def _totals_query(campaign: Any, bounds: _Range) -> Any:
     """One statement: a row with `child_id` NULL for the whole tree, then the top direct children by views.
 
     Each row is `child_id` followed by the `VALUE_COUNT` sums (see the module docstring for how).
@@ -183,24 +221,29 @@ def _totals_query(campaign: Any, videos: Any, in_range: Any, gain: Any, no_basel
         .distinct()
         .cte("video_pairs")
     )
+    videos = table_of(Video).c
     in_scope = and_(is_counted(videos), _NotIndexed(videos.project_id) == campaign.project_id)
-    values = _video_values(videos, in_range, gain, no_baseline)
+    by_creator = _scoped_videos(
+        videos, and_(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id))), bounds, "by_creator"
+    )
+    by_item = _scoped_videos(videos, and_(in_scope, videos.id.in_(select(video_pairs.c.video_id))), bounds, "by_item")
     # Both CTEs are read twice (for the tree and for the children); the database computes each once.
     per_creator = (
-        select(videos.creator_id, *[func.sum(value).label(name) for value, name in zip(values, names, strict=True)])
-        .where(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id)))
-        .group_by(videos.creator_id)
+        select(
+            by_creator.c.creator_id,
+            *[
+                func.sum(value).label(name)
+                for value, name in zip(_video_values(by_creator.c, bounds), names, strict=True)
+            ],
+        )
+        .group_by(by_creator.c.creator_id)
         .cte("per_creator")
     )
-    direct_videos = (
-        select(
-            videos.id.label("video_id"),
-            videos.creator_id,
-            *[value.label(name) for value, name in zip(values, names, strict=True)],
-        )
-        .where(in_scope, videos.id.in_(select(video_pairs.c.video_id)))
-        .cte("direct_videos")
-    )
+    direct_videos = select(
+        by_item.c.id.label("video_id"),
+        by_item.c.creator_id,
+        *[value.label(name) for value, name in zip(_video_values(by_item.c, bounds), names, strict=True)],
+    ).cte("direct_videos")
 
     def numbers(table: Any) -> list[Any]:
         return [table.c[name] for name in names]
@@ -252,12 +295,12 @@ async def campaign_stats(
     org = await get_org(session, caller)
     first, last = resolve_range(now, org.timezone, range_from, range_to)
     start_at, end_at = day_range_utc(first, last, org.timezone)
-    video_table = Video.__table__  # type: ignore[attr-defined]
-    videos = video_table.c
-    in_range = and_(videos.posted_at >= start_at, videos.posted_at < end_at)
-    gain, no_baseline = _video_gain_columns(videos, start_at, end_at, now)
-
-    rows = (await session.execute(_totals_query(campaign, videos, in_range, gain, no_baseline))).all()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    bounds = _Range(start_at=start_at, end_at=end_at, now=now)
+    if postgres:
+        # A large tree's per-creator grouping and top-children sort outgrow the 4 MB default and spill to disk.
+        await session.execute(text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'"))
+    rows = (await session.execute(_totals_query(campaign, bounds))).all()
     overall: Any = next((row[1:] for row in rows if row[0] is None), [0] * VALUE_COUNT)
     # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.
     per_child = sorted((row for row in rows if row[0] is not None), key=lambda row: (-int(row[2] or 0), row[0]))
@@ -269,12 +312,13 @@ async def campaign_stats(
     campaigns_in_tree = (await session.execute(select(func.count()).select_from(tree))).scalar_one()
     creators = tree_creator_ids(campaign.id).subquery("creators")
     creators_in_tree = (await session.execute(select(func.count()).select_from(creators))).scalar_one()
+    videos = table_of(Video)
     pending = (
         await session.execute(
             select(func.count())
-            .select_from(video_table)
-            .join(creators, creators.c.creator_id == videos.creator_id)
-            .where(videos.tracking_status == "pending_review")
+            .select_from(videos)
+            .join(creators, creators.c.creator_id == videos.c.creator_id)
+            .where(videos.c.tracking_status == "pending_review")
         )
     ).scalar_one()
 
