@@ -13,13 +13,12 @@ from typing import Any
 
 from sqlalchemy import CTE, Select, Uuid, literal, select, union, union_all
 
-from trackagoat_mcp.db.models import CampaignItem, Video
+from trackagoat_mcp.db.models import CampaignItem, Video, table_of
 
 __all__ = [
     "COUNTED_STATUSES",
     "campaign_tree",
     "child_leaf_items",
-    "child_video_pairs",
     "is_counted",
     "tree_creator_ids",
     "tree_video_ids",
@@ -35,7 +34,7 @@ def is_counted(video: Any = Video) -> Any:
 
 def campaign_tree(root_id: uuid.UUID, name: str = "tree") -> CTE:
     """A CTE with one column `campaign_id`: the root and every campaign below it."""
-    items = CampaignItem.__table__.c  # type: ignore[attr-defined]
+    items = table_of(CampaignItem).c
     base = select(literal(root_id, Uuid).label("campaign_id"))
     cte = base.cte(name, recursive=True)
     step = select(items.item_id).join(cte, items.campaign_id == cte.c.campaign_id).where(items.item_type == "campaign")
@@ -43,7 +42,7 @@ def campaign_tree(root_id: uuid.UUID, name: str = "tree") -> CTE:
 
 
 def _leaf_items(tree: CTE) -> Select[Any]:
-    items = CampaignItem.__table__.c  # type: ignore[attr-defined]
+    items = table_of(CampaignItem).c
     return (
         select(items.item_type, items.item_id)
         .join(tree, items.campaign_id == tree.c.campaign_id)
@@ -53,7 +52,7 @@ def _leaf_items(tree: CTE) -> Select[Any]:
 
 def tree_video_ids(root_id: uuid.UUID) -> Select[Any]:
     """SELECT of the distinct ids of videos the campaign tree reaches (counted or not)."""
-    videos = Video.__table__.c  # type: ignore[attr-defined]
+    videos = table_of(Video).c
     leaves = _leaf_items(campaign_tree(root_id)).cte("leaves")
     by_creator = select(videos.id.label("video_id")).join(
         leaves, (leaves.c.item_type == "creator") & (videos.creator_id == leaves.c.item_id)
@@ -73,7 +72,7 @@ def child_leaf_items(root_id: uuid.UUID) -> CTE:
     item it hangs under (a direct creator or video item is its own child; the items of a direct campaign's whole
     tree carry that campaign's id). An item under several children appears once per child (or more: not distinct).
     """
-    items = CampaignItem.__table__.c  # type: ignore[attr-defined]
+    items = table_of(CampaignItem).c
     # Tagged tree: every campaign below a direct campaign child, labelled with that child.
     base = select(items.item_id.label("child_id"), items.item_id.label("campaign_id")).where(
         items.campaign_id == root_id, items.item_type == "campaign"
@@ -93,14 +92,3 @@ def child_leaf_items(root_id: uuid.UUID) -> CTE:
         .where(items.item_type.in_(("creator", "video")))
     )
     return union_all(direct, nested).cte("child_leaves")
-
-
-def child_video_pairs(root_id: uuid.UUID) -> Select[Any]:
-    """SELECT of distinct (child_id, video_id): for each direct item of the root, the videos it reaches."""
-    videos = Video.__table__.c  # type: ignore[attr-defined]
-    leaves = child_leaf_items(root_id)
-    by_creator = select(leaves.c.child_id, videos.id.label("video_id")).join(
-        leaves, (leaves.c.item_type == "creator") & (videos.creator_id == leaves.c.item_id)
-    )
-    by_video = select(leaves.c.child_id, leaves.c.item_id.label("video_id")).where(leaves.c.item_type == "video")
-    return union(by_creator, by_video)  # type: ignore[return-value]
