@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Protocol
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 
@@ -58,12 +59,18 @@ def _token_caller() -> Caller | None:
     )
 
 
-def request_caller(app: object) -> Caller:
+class HasCaller(Protocol):
+    """What `request_caller` needs of the server's state (the `AppContext`)."""
+
+    caller: Caller | None
+
+
+def request_caller(app: HasCaller) -> Caller:
     """The caller of the current request: the HTTP key's, else the stdio session's."""
     caller = _token_caller()
     if caller is not None:
         return caller
-    fixed: Caller | None = getattr(app, "caller", None)
+    fixed = app.caller
     if fixed is None:
         raise Forbidden("This request carries no API key; send Authorization: Bearer tga_… .")
     return fixed

@@ -19,6 +19,7 @@ from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
+from trackagoat_mcp.server.auth import request_caller
 
 __all__ = ["AppContext", "Unit", "app_context", "unit"]
 
@@ -52,8 +53,6 @@ def app_context(ctx: Context[Any]) -> AppContext:
 @asynccontextmanager
 async def unit(ctx: Context[Any], *, write: bool = False) -> AsyncIterator[Unit]:
     """Open a unit of work for this request (committed on success when `write`)."""
-    from trackagoat_mcp.server.auth import request_caller
-
     app = app_context(ctx)
     caller = request_caller(app)
     opener = app.db.write if write else app.db.read

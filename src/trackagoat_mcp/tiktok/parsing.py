@@ -1,0 +1,454 @@
+"""Turn TikTok's HTML pages and item-list JSON into frozen dataclasses plus a page state (pure, no I/O).
+
+Facts come from `reference/tiktok-ledgers-jobs.md` §1.2-1.5 and §1.7. TikTok answers HTTP 200 for almost
+everything and says what happened in a `statusCode` inside the JSON, so every parser returns a
+`PageResult`: a `PageState` (`ok`, `not_found`, `private`, …) and the parsed data, or `None`.
+
+The rule that matters most: a page we cannot read is never data. A page without a blob, a challenge or
+captcha, a shell, or an empty body is `blocked`; an unrecognised status code or a blob missing its stats is
+`unknown`. Neither carries zeros, so a caller keeps its last good numbers.
+
+Counters are read from `statsV2` (strings, safe past 2^53) before `stats`, and negative values that are
+signed-32-bit wraps of large counts are unwrapped. A missing counter is `None`, never `0`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+__all__ = [
+    "BLOCKED_STATES",
+    "UNIVERSAL_SCRIPT_ID",
+    "PageResult",
+    "PageState",
+    "Profile",
+    "Video",
+    "VideoPage",
+    "classify_status",
+    "extract_script_json",
+    "parse_count",
+    "parse_item",
+    "parse_item_list",
+    "parse_profile_page",
+    "parse_video_page",
+]
+
+PageState = Literal[
+    "ok",
+    "not_found",
+    "private",
+    "banned",
+    "region_locked",
+    "restricted",
+    "login_required",
+    "blocked",
+    "unknown",
+]
+"""What a page says about its subject. `blocked` and `login_required` mean "we could not look", not "gone"."""
+
+BLOCKED_STATES: frozenset[PageState] = frozenset({"blocked", "login_required"})
+
+UNIVERSAL_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
+_SIGI_SCRIPT_IDS = ("SIGI_STATE", "sigi-persisted-data")
+
+# reference §1.4; 10204 is ambiguous ("deleted" or "your IP is blocked from this post") but reads as not_found.
+_STATUS_STATES: Mapping[int, PageState] = {
+    0: "ok",
+    10202: "not_found",
+    10204: "not_found",
+    10216: "private",
+    10221: "banned",
+    10222: "private",
+    10223: "restricted",
+    10000: "restricted",
+    10231: "region_locked",
+    10240: "restricted",
+}
+
+_INT32_SPAN = 2**32
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A creator's public profile as one page showed it."""
+
+    user_id: str
+    sec_uid: str
+    handle: str
+    nickname: str
+    signature: str
+    avatar_url: str | None
+    follower_count: int | None
+    following_count: int | None
+    heart_count: int | None
+    video_count: int | None
+    private: bool
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    """One post (video or photo slideshow) with its cumulative counters at fetch time."""
+
+    video_id: str
+    author_handle: str | None
+    author_id: str | None
+    author_sec_uid: str | None
+    description: str
+    create_time: datetime
+    play_count: int | None
+    digg_count: int | None
+    comment_count: int | None
+    share_count: int | None
+    collect_count: int | None
+    is_photo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPage:
+    """One page of a creator's item list: the videos, the cursor for the next (older) page, and whether there is one."""
+
+    videos: tuple[Video, ...]
+    cursor: int | None
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult(Generic[T]):
+    """A page's state and, when the page carried it, the parsed data.
+
+    `data` may be present for states other than `ok` (a private profile still shows its name), and is always
+    `None` for `blocked` and `unknown`.
+    """
+
+    state: PageState
+    data: T | None = None
+    status_code: int | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the page is a normal, readable page."""
+        return self.state == "ok"
+
+
+def classify_status(code: int, message: str = "") -> PageState:
+    """Map an in-JSON `statusCode` (and `statusMsg`) to a page state.
+
+    Args:
+        code: the `statusCode` value; `0` means OK.
+        message: the `statusMsg`, which marks ad ("dark") posts.
+
+    Returns:
+        The state; codes not in the reference table are `unknown`.
+    """
+    if "dark_post" in message:
+        return "restricted"
+    return _STATUS_STATES.get(code, "unknown")
+
+
+def parse_count(value: object) -> int | None:
+    """Read a counter that may be an int, a float or a numeric string, unwrapping signed-32-bit wraps.
+
+    Args:
+        value: the raw JSON value.
+
+    Returns:
+        The non-negative count, or `None` when the value is missing or not a number.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        number = int(value)
+    elif isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if number < 0:
+        # Counts above 2^31 sometimes come back as their signed-32-bit wrap (reference §1.3).
+        return number + _INT32_SPAN if number >= -(2**31) else None
+    return number
+
+
+def extract_script_json(html: str, script_id: str) -> Any | None:
+    """Return the decoded JSON inside `<script id="script_id">…</script>`, or `None` if absent or not JSON.
+
+    A plain string search, not an HTML parser: the blob is the largest part of the page and this keeps the
+    cost close to a bare `json.loads` of it.
+    """
+    start = -1
+    for marker in (f'id="{script_id}"', f"id='{script_id}'"):
+        start = html.find(marker)
+        if start >= 0:
+            break
+    if start < 0:
+        return None
+    open_end = html.find(">", start)
+    close = html.find("</script>", open_end)
+    if open_end < 0 or close < 0:
+        return None
+    try:
+        return json.loads(html[open_end + 1 : close])
+    except ValueError:
+        return None
+
+
+def parse_profile_page(html: str, handle: str | None = None) -> PageResult[Profile]:
+    """Parse a profile page (`/@handle`), with the legacy `SIGI_STATE` layout as a fallback.
+
+    Args:
+        html: the page body.
+        handle: the handle asked for; picks the right user out of a legacy page holding several.
+
+    Returns:
+        The page state and the profile when the page carried one.
+    """
+    module = _default_scope_module(html, "webapp.user-detail")
+    if module is not None:
+        code, message, state = _module_status(module)
+        info = module.get("userInfo")
+        profile = _profile(info.get("user"), info.get("stats"), info.get("statsV2")) if isinstance(info, dict) else None
+        if state == "ok" and profile is None:
+            return PageResult("unknown", None, code, "user-detail has no user or stats")
+        return PageResult(state, profile, code, message)
+    sigi = _sigi_state(html)
+    if sigi is not None:
+        return _profile_from_sigi(sigi, handle)
+    return PageResult("blocked", None, None, _blocked_reason(html))
+
+
+def parse_video_page(html: str, video_id: str | None = None) -> PageResult[Video]:
+    """Parse a video or photo page (`/@handle/video/<id>`), with the legacy `SIGI_STATE` layout as a fallback.
+
+    Args:
+        html: the page body.
+        video_id: the id asked for; picks the right item out of a legacy page holding several.
+
+    Returns:
+        The page state and the video when the page carried one. An age-gated item
+        (`isContentClassified`) is `login_required`.
+    """
+    module = _default_scope_module(html, "webapp.video-detail")
+    if module is not None:
+        code, message, state = _module_status(module)
+        info = module.get("itemInfo")
+        item = info.get("itemStruct") if isinstance(info, dict) else None
+        return _video_result(item, state, code, message)
+    sigi = _sigi_state(html)
+    if sigi is not None:
+        items = sigi.get("ItemModule")
+        page = sigi.get("VideoPage")
+        code, message, state = _module_status(page if isinstance(page, dict) else {})
+        item = _pick(items, video_id)
+        if item is None and state == "ok":
+            return PageResult("blocked", None, None, "SIGI_STATE page without ItemModule")
+        return _video_result(item, state, code, message)
+    return PageResult("blocked", None, None, _blocked_reason(html))
+
+
+def parse_item(item: object) -> Video | None:
+    """Parse one item (an `itemStruct`, or an entry of an item list's `itemList`).
+
+    Returns:
+        The video, or `None` when the item lacks an id, a creation time or any stats.
+    """
+    if not isinstance(item, dict):
+        return None
+    video_id = str(item.get("id") or "")
+    if not video_id.isdigit():
+        return None
+    stats, stats_v2 = item.get("stats"), item.get("statsV2")
+    if not isinstance(stats, dict) and not isinstance(stats_v2, dict):
+        return None
+    created = parse_count(item.get("createTime")) or int(video_id) >> 32
+    if not created:
+        return None
+    author = item.get("author") or item.get("authorInfo")
+    if isinstance(author, str):
+        author_handle, author_id, author_sec_uid = author, None, None
+    elif isinstance(author, dict):
+        author_handle = _str_or_none(author.get("uniqueId"))
+        author_id = _str_or_none(author.get("id"))
+        author_sec_uid = _str_or_none(author.get("secUid"))
+    else:
+        author_handle = author_id = author_sec_uid = None
+    return Video(
+        video_id=video_id,
+        author_handle=author_handle.lower() if author_handle else None,
+        author_id=author_id,
+        author_sec_uid=author_sec_uid,
+        description=str(item.get("desc") or ""),
+        create_time=datetime.fromtimestamp(created, UTC),
+        play_count=_stat(stats, stats_v2, "playCount"),
+        digg_count=_stat(stats, stats_v2, "diggCount"),
+        comment_count=_stat(stats, stats_v2, "commentCount"),
+        share_count=_stat(stats, stats_v2, "shareCount"),
+        collect_count=_stat(stats, stats_v2, "collectCount"),
+        is_photo=bool(item.get("imagePost")),
+    )
+
+
+def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
+    """Parse a `/api/creator/item_list/` response: many videos with stats, plus paging.
+
+    The next cursor is the last item's `createTime` in milliseconds (items come newest first), as yt-dlp
+    pages it. An empty body, non-JSON, or the slider-captcha JSON is `blocked`.
+
+    Args:
+        body: the response body.
+
+    Returns:
+        The page state and, when `ok`, the videos and paging.
+    """
+    if not body.strip():
+        return PageResult("blocked", None, None, "empty body")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return PageResult("blocked", None, None, "item list is not JSON (an HTML page or garbage instead)")
+    if not isinstance(payload, dict):
+        return PageResult("blocked", None, None, "item list JSON is not an object")
+    if payload.get("type") == "verify":
+        return PageResult("blocked", None, None, "captcha (verify) instead of the item list")
+    if "statusCode" not in payload and "itemList" not in payload:
+        return PageResult("blocked", None, None, "JSON without statusCode or itemList")
+    code, message, state = _module_status(payload)
+    if state != "ok":
+        return PageResult(state, None, code, message)
+    raw_items = payload.get("itemList") or []
+    if not isinstance(raw_items, list):
+        return PageResult("unknown", None, code, "itemList is not a list")
+    videos = tuple(video for video in map(parse_item, raw_items) if video is not None)
+    skipped = len(raw_items) - len(videos)
+    cursor = int(videos[-1].create_time.timestamp()) * 1000 if videos else None
+    has_more = bool(payload.get("hasMorePrevious", payload.get("hasMore", False)))
+    detail = f"{skipped} unreadable item(s) skipped" if skipped else message
+    return PageResult("ok", VideoPage(videos=videos, cursor=cursor, has_more=has_more), code, detail)
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _default_scope_module(html: str, name: str) -> dict[str, Any] | None:
+    blob = extract_script_json(html, UNIVERSAL_SCRIPT_ID)
+    scope = blob.get("__DEFAULT_SCOPE__") if isinstance(blob, dict) else None
+    module = scope.get(name) if isinstance(scope, dict) else None
+    return module if isinstance(module, dict) else None
+
+
+def _sigi_state(html: str) -> dict[str, Any] | None:
+    for script_id in _SIGI_SCRIPT_IDS:
+        blob = extract_script_json(html, script_id)
+        if isinstance(blob, dict):
+            return blob
+    return None
+
+
+def _module_status(module: Mapping[str, Any]) -> tuple[int | None, str, PageState]:
+    raw = module.get("statusCode")
+    message = str(module.get("statusMsg") or "")
+    if raw is None:
+        return None, message, classify_status(0, message)
+    code = parse_count(raw)
+    if code is None:
+        return None, message, "unknown"
+    return code, message, classify_status(code, message)
+
+
+def _blocked_reason(html: str) -> str:
+    if not html.strip():
+        return "empty body"
+    if 'id="cs"' in html or "Please wait" in html:
+        return "challenge page"
+    if '"type":"verify"' in html:
+        return "captcha"
+    return "page without a data blob (shell page)"
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _stat(stats: object, stats_v2: object, key: str, *aliases: str) -> int | None:
+    for source in (stats_v2, stats):
+        if isinstance(source, dict):
+            for name in (key, *aliases):
+                value = parse_count(source.get(name))
+                if value is not None:
+                    return value
+    return None
+
+
+def _profile(user: object, stats: object, stats_v2: object) -> Profile | None:
+    if not isinstance(user, dict) or not (isinstance(stats, dict) or isinstance(stats_v2, dict)):
+        return None
+    user_id, handle = _str_or_none(user.get("id")), _str_or_none(user.get("uniqueId"))
+    if user_id is None or handle is None:
+        return None
+    avatar = user.get("avatarLarger") or user.get("avatarMedium") or user.get("avatarThumb")
+    return Profile(
+        user_id=user_id,
+        sec_uid=str(user.get("secUid") or ""),
+        handle=handle.lower(),
+        nickname=str(user.get("nickname") or ""),
+        signature=str(user.get("signature") or ""),
+        avatar_url=str(avatar) if avatar else None,
+        follower_count=_stat(stats, stats_v2, "followerCount"),
+        following_count=_stat(stats, stats_v2, "followingCount"),
+        heart_count=_stat(stats, stats_v2, "heartCount", "heart"),
+        video_count=_stat(stats, stats_v2, "videoCount"),
+        private=bool(user.get("privateAccount")),
+        verified=bool(user.get("verified")),
+    )
+
+
+def _pick(mapping: object, key: str | None) -> object | None:
+    """The entry for `key` in a legacy `…Module` dict (case-insensitively), or its only/first entry."""
+    if not isinstance(mapping, dict) or not mapping:
+        return None
+    if key is not None:
+        wanted = key.lower()
+        for name, value in mapping.items():
+            if str(name).lower() == wanted:
+                return value
+        return None
+    return next(iter(mapping.values()))
+
+
+def _profile_from_sigi(sigi: Mapping[str, Any], handle: str | None) -> PageResult[Profile]:
+    users = sigi.get("UserModule")
+    page = sigi.get("UserPage")
+    code, message, state = _module_status(page if isinstance(page, dict) else {})
+    profile = None
+    if isinstance(users, dict):
+        user = _pick(users.get("users"), handle)
+        uid = user.get("uniqueId") if isinstance(user, dict) else None
+        stats = _pick(users.get("stats"), str(uid)) if uid else None
+        profile = _profile(user, stats, None)
+    if state == "ok" and profile is None:
+        return PageResult("blocked", None, code, "SIGI_STATE page without the user")
+    return PageResult(state, profile, code, message)
+
+
+def _video_result(item: object, state: PageState, code: int | None, message: str) -> PageResult[Video]:
+    video = parse_item(item)
+    if state == "ok":
+        if isinstance(item, dict) and item.get("isContentClassified"):
+            return PageResult("login_required", video, code, "age-gated post (isContentClassified)")
+        if video is None:
+            return PageResult("unknown", None, code, "video-detail has no readable itemStruct")
+    return PageResult(state, video, code, message)
