@@ -39,11 +39,11 @@ async def test_entity_resource_templates_are_listed(db, clock, acme):
         templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
 
     assert {
-        "trackagoat://projects/{project_id}",
-        "trackagoat://creators/{creator_id}",
-        "trackagoat://videos/{video_id}",
-        "trackagoat://campaigns/{campaign_id}",
-        "trackagoat://context/{entity_type}/{entity_id}",
+        "trackagoat://projects/{id}",
+        "trackagoat://creators/{id}",
+        "trackagoat://videos/{id}",
+        "trackagoat://campaigns/{id}",
+        "trackagoat://context/{entity_type}/{id}",
     } <= templates
 
 

@@ -37,6 +37,41 @@ async def _read(ctx: Context[Any], load: Callable[[Unit], Awaitable[BaseModel]],
     return fence(text) if untrusted else text
 
 
+Loader = Callable[[Unit, str], Awaitable[BaseModel]]
+
+
+async def _project(u: Unit, entity_id: str) -> BaseModel:
+    return ProjectOut.of(await get_project(u.session, u.caller, entity_id))
+
+
+async def _creator(u: Unit, entity_id: str) -> BaseModel:
+    return CreatorOut.of(await creators.get_creator(u.session, u.caller, entity_id))
+
+
+async def _video(u: Unit, entity_id: str) -> BaseModel:
+    return VideoOut.of(await videos.get_video(u.session, u.caller, entity_id))
+
+
+async def _campaign(u: Unit, entity_id: str) -> BaseModel:
+    return await campaigns.get_campaign(u.session, u.caller, entity_id)
+
+
+# URI segment -> (resource name, description, loader, contains third-party text)
+_ENTITY_READERS: dict[str, tuple[str, str, Loader, bool]] = {
+    "projects": ("project", "A project record.", _project, False),
+    "creators": ("creator", "A creator record (fenced: contains TikTok users' text).", _creator, True),
+    "videos": ("video", "A video record (fenced: contains TikTok users' text).", _video, True),
+    "campaigns": ("campaign", "A campaign record with its first 100 direct items.", _campaign, False),
+}
+
+
+def _entity_reader(load: Loader, untrusted: bool) -> Callable[..., Awaitable[str]]:
+    async def read(id: str, ctx: Context[Any]) -> str:
+        return await _read(ctx, lambda u: load(u, id), untrusted=untrusted)
+
+    return read
+
+
 def register_resources(server: MCPServer[Any]) -> None:
     """Add every resource and resource template to `server`."""
 
@@ -58,62 +93,19 @@ def register_resources(server: MCPServer[Any]) -> None:
     def guide() -> str:
         return GUIDE
 
-    @server.resource(
-        "trackagoat://projects/{project_id}",
-        name="project",
-        mime_type="application/json",
-        description="A project record.",
-    )
-    async def project(project_id: str, ctx: Context[Any]) -> str:
-        async def load(u: Unit) -> BaseModel:
-            return ProjectOut.of(await get_project(u.session, u.caller, project_id))
-
-        return await _read(ctx, load)
+    for segment, (name, description, load, untrusted) in _ENTITY_READERS.items():
+        server.resource(
+            f"trackagoat://{segment}/{{id}}",
+            name=name,
+            mime_type="text/plain" if untrusted else "application/json",
+            description=description,
+        )(_entity_reader(load, untrusted))
 
     @server.resource(
-        "trackagoat://creators/{creator_id}",
-        name="creator",
-        mime_type="text/plain",
-        description="A creator record (fenced: contains TikTok users' text).",
-    )
-    async def creator(creator_id: str, ctx: Context[Any]) -> str:
-        async def load(u: Unit) -> BaseModel:
-            return CreatorOut.of(await creators.get_creator(u.session, u.caller, creator_id))
-
-        return await _read(ctx, load, untrusted=True)
-
-    @server.resource(
-        "trackagoat://videos/{video_id}",
-        name="video",
-        mime_type="text/plain",
-        description="A video record (fenced: contains TikTok users' text).",
-    )
-    async def video(video_id: str, ctx: Context[Any]) -> str:
-        async def load(u: Unit) -> BaseModel:
-            return VideoOut.of(await videos.get_video(u.session, u.caller, video_id))
-
-        return await _read(ctx, load, untrusted=True)
-
-    @server.resource(
-        "trackagoat://campaigns/{campaign_id}",
-        name="campaign",
-        mime_type="application/json",
-        description="A campaign record with its first 100 direct items.",
-    )
-    async def campaign(campaign_id: str, ctx: Context[Any]) -> str:
-        async def load(u: Unit) -> BaseModel:
-            return await campaigns.get_campaign(u.session, u.caller, campaign_id)
-
-        return await _read(ctx, load)
-
-    @server.resource(
-        "trackagoat://context/{entity_type}/{entity_id}",
+        "trackagoat://context/{entity_type}/{id}",
         name="context",
         mime_type="application/json",
         description="Description chain, readmes and caveats of an entity (same as get_agent_context).",
     )
-    async def context(entity_type: str, entity_id: str, ctx: Context[Any]) -> str:
-        async def load(u: Unit) -> BaseModel:
-            return await agent_context(u.session, u.caller, entity_type, entity_id, now=u.now)
-
-        return await _read(ctx, load)
+    async def context(entity_type: str, id: str, ctx: Context[Any]) -> str:
+        return await _read(ctx, lambda u: agent_context(u.session, u.caller, entity_type, id, now=u.now))
