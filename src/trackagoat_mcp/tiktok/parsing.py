@@ -278,6 +278,9 @@ def parse_item(item: object) -> Video | None:
     if not created:
         return None
     author = item.get("author") or item.get("authorInfo")
+    author_handle: str | None
+    author_id: str | None
+    author_sec_uid: str | None
     if isinstance(author, str):
         author_handle, author_id, author_sec_uid = author, None, None
     elif isinstance(author, dict):
@@ -424,9 +427,11 @@ def _pick(mapping: object, key: str | None) -> object | None:
         wanted = key.lower()
         for name, value in mapping.items():
             if str(name).lower() == wanted:
-                return value
+                found: object = value
+                return found
         return None
-    return next(iter(mapping.values()))
+    first: object = next(iter(mapping.values()))
+    return first
 
 
 def _profile_from_sigi(sigi: Mapping[str, Any], handle: str | None) -> PageResult[Profile]:

@@ -1,0 +1,448 @@
+"""Fetch TikTok pages politely and classify what came back, through an `httpx2.AsyncClient` it is given.
+
+The client does not create its HTTP client (tests hand it one over `ASGITransport` to the simulated site or
+a `MockTransport`; the app hands it one from the lifespan), so its cookie jar is the one TikTok's first
+answer fills. Around every request it applies, in order: one token bucket per host (`rate` requests per
+second), a `CapacityLimiter` bounding requests in flight, and a timeout. 429, 5xx, timeouts and connection
+errors retry with exponential backoff and jitter, honouring `Retry-After`; everything else answers at once.
+
+What callers get (`reference/tiktok-ledgers-jobs.md` §1.4, §1.7):
+
+* a `PageResult` for page-level states: `ok`, `not_found`, `private`, `banned`, `region_locked`,
+  `restricted`, `unknown`. These are facts about the account or post and are never retried.
+* `Blocked` for a challenge, captcha, shell page, empty body, HTTP 403 or a login redirect (its `code` is
+  `login_required` for the last), `RateLimited` when 429s outlast the retries (or ask for a longer wait than
+  `max_retry_after`), `Unavailable` for timeouts, connection errors and 5xx that outlast them.
+
+Every wait (pacing and backoff) goes through the injected `sleep`, and pacing reads the injected
+`monotonic`, so tests run on fake time.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import anyio
+import httpx2
+
+from trackagoat_mcp.clock import Clock, SystemClock, ensure_utc
+from trackagoat_mcp.config import Settings
+from trackagoat_mcp.errors import Blocked, ConfigError, InvalidInput, NotFound, RateLimited, Unavailable, UpstreamError
+from trackagoat_mcp.tiktok.parsing import (
+    BLOCKED_STATES,
+    PageResult,
+    Profile,
+    Video,
+    VideoPage,
+    parse_item_list,
+    parse_profile_page,
+    parse_video_page,
+)
+
+__all__ = ["API_HEADERS", "BROWSER_HEADERS", "TikTokClient", "TokenBucket", "is_short_link", "strip_tracking"]
+
+_CHROME_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/139.0.0.0 Safari/537.36"
+)
+BROWSER_HEADERS: Mapping[str, str] = {
+    "User-Agent": _CHROME_UA,
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.9",
+    "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Site": "none",
+    "Upgrade-Insecure-Requests": "1",
+}
+API_HEADERS: Mapping[str, str] = {
+    "User-Agent": _CHROME_UA,
+    "Accept": "application/json, text/plain, */*",
+    "Accept-Language": "en-US,en;q=0.9",
+    "Sec-Fetch-Dest": "empty",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Site": "same-origin",
+}
+# yt-dlp and gallery-dl resolve short links as a link-preview bot (reference §1.9).
+_SHORT_LINK_HEADERS: Mapping[str, str] = {"User-Agent": "facebookexternalhit/1.1", "Accept": "*/*"}
+
+_SHORT_HOSTS = frozenset({"vm.tiktok.com", "vt.tiktok.com"})
+_TRACKING_KEYS = frozenset({"_r", "_t", "_d", "is_from_webapp", "sender_device", "is_copy_url", "web_id", "refer"})
+_TRACKING_PREFIXES = ("share_", "utm_")
+_HANDLE_RE = re.compile(r"^[a-z0-9_.]{1,30}$")
+_MAX_REDIRECT_HOPS = 5
+
+Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+
+
+class TokenBucket:
+    """Paces calls to `rate` per second with bursts of up to `burst` (GCRA: one timestamp, no loop).
+
+    Each `acquire` reserves its slot before it waits, so concurrent callers queue up fairly without a lock.
+    """
+
+    def __init__(self, rate: float, *, burst: int = 1, monotonic: Callable[[], float], sleep: Sleep) -> None:
+        self._interval = 1.0 / rate
+        self._tolerance = (burst - 1) * self._interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._tat = float("-inf")  # theoretical arrival time of the next free slot
+
+    async def acquire(self) -> float:
+        """Wait for a slot; returns the seconds waited (0.0 when a slot was free)."""
+        now = self._monotonic()
+        tat = max(self._tat, now)
+        wait = tat - self._tolerance - now
+        self._tat = tat + self._interval
+        if wait > 0:
+            await self._sleep(wait)
+            return wait
+        return 0.0
+
+
+class TikTokClient:
+    """Fetches TikTok profiles, posts, item lists and short links through a given `httpx2.AsyncClient`.
+
+    Args:
+        http: the HTTP client (its cookie jar and transport are used as they are; it is not closed here).
+        base_url: the site's origin, `Settings.tiktok_base_url` (the simulated site's in tests and the demo).
+        rate: requests per second per host; `None` for no pacing.
+        burst: requests a host may receive back to back before pacing applies.
+        max_concurrency: requests in flight at once, across hosts.
+        timeout: seconds each attempt may take, end to end.
+        max_attempts: attempts per request, the first included, for retryable failures.
+        backoff_base: the first retry's delay in seconds; doubles per attempt, up to `backoff_cap`.
+        backoff_cap: the longest backoff delay in seconds.
+        max_retry_after: a `Retry-After` longer than this raises `RateLimited` at once instead of waiting.
+        clock: wall time, for `Retry-After` dates and the item list's first cursor.
+        monotonic: the pacing clock.
+        sleep: how to wait (default `anyio.sleep`); tests pass a recorder.
+        rng: randomness for jitter and the item list's device id.
+    """
+
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        *,
+        base_url: str = "https://www.tiktok.com",
+        rate: float | None = None,
+        burst: int = 1,
+        max_concurrency: int = 4,
+        timeout: float = 20.0,
+        max_attempts: int = 4,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+        max_retry_after: float = 120.0,
+        clock: Clock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = anyio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if rate is not None and rate <= 0:
+            raise ConfigError(f"Scrape rate {rate!r} must be a positive number of requests per second, or None.")
+        if max_concurrency < 1 or max_attempts < 1 or burst < 1:
+            raise ConfigError(
+                f"max_concurrency ({max_concurrency!r}), max_attempts ({max_attempts!r}) and burst ({burst!r}) "
+                "must each be at least 1."
+            )
+        if timeout <= 0:
+            raise ConfigError(f"Timeout {timeout!r} must be a positive number of seconds.")
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self._rate = rate
+        self._burst = burst
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._max_retry_after = max_retry_after
+        self._clock = clock or SystemClock()
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._buckets: dict[str, TokenBucket] = {}
+        # creator/item_list works unsigned with a random device id (reference §1.5).
+        self._device_id = str(self._rng.randint(7250000000000000000, 7325099899999994577))
+        self._verify_fp = "verify_" + secrets.token_hex(4)[:7]
+
+    @classmethod
+    def from_settings(cls, http: httpx2.AsyncClient, settings: Settings, **options: Any) -> TikTokClient:
+        """A client for `settings.tiktok_base_url`, paced at `settings.scrape_rate`; `options` go to `__init__`."""
+        options.setdefault("rate", settings.scrape_rate)
+        return cls(http, base_url=settings.tiktok_base_url, **options)
+
+    # --- public API ----------------------------------------------------------------------------------------
+
+    async def fetch_profile(self, handle: str) -> PageResult[Profile]:
+        """Fetch and parse `/@handle`.
+
+        Args:
+            handle: the handle, with or without `@`.
+
+        Returns:
+            The page state and profile. States other than `ok` are facts about the account, not failures.
+
+        Raises:
+            InvalidInput: `handle` is not a handle.
+            Blocked: challenge, captcha, shell or empty page, HTTP 403, or a login redirect.
+            RateLimited: 429s outlasted the retries.
+            Unavailable: timeouts, connection errors or 5xx outlasted the retries.
+        """
+        clean = _clean_handle(handle)
+        url = f"{self._base_url}/@{clean}"
+        response = await self._get(url, headers=BROWSER_HEADERS, follow_redirects=True)
+        return self._outcome(parse_profile_page(response.text, clean), response, f"profile @{clean}")
+
+    async def fetch_video(self, handle: str | None, video_id: str) -> PageResult[Video]:
+        """Fetch and parse one post's page (photo posts are fetched through their `/video/` URL too).
+
+        Args:
+            handle: the author's handle; TikTok does not check it, so `None` sends `@_`.
+            video_id: the post's numeric id.
+
+        Returns:
+            The page state and video.
+
+        Raises:
+            InvalidInput: a malformed handle or id.
+            Blocked, RateLimited, Unavailable: as for `fetch_profile`.
+        """
+        clean = _clean_handle(handle) if handle else "_"
+        if not video_id.isdigit():
+            raise InvalidInput(f"Video id {video_id!r} is not a TikTok post id; pass the digits from its URL.")
+        url = f"{self._base_url}/@{clean}/video/{video_id}"
+        response = await self._get(url, headers=BROWSER_HEADERS, follow_redirects=True)
+        return self._outcome(parse_video_page(response.text, video_id), response, f"post {video_id}")
+
+    async def fetch_videos(self, sec_uid: str, cursor: int | None = None, *, count: int = 15) -> PageResult[VideoPage]:
+        """Fetch one page of a creator's posts, newest first, with stats, from `/api/creator/item_list/`.
+
+        Args:
+            sec_uid: the creator's `secUid` (from their profile).
+            cursor: milliseconds; posts older than it are listed. `None` starts from now. Pass the previous
+                page's `cursor` to go further back.
+            count: posts per page (TikTok gives at most 35 and usually 15).
+
+        Returns:
+            The state and, when `ok`, the videos with the next cursor and whether more exist.
+
+        Raises:
+            InvalidInput: an empty `sec_uid`.
+            Blocked, RateLimited, Unavailable: as for `fetch_profile`.
+        """
+        if not sec_uid.strip():
+            raise InvalidInput("A secUid is needed to list a creator's videos; fetch their profile first to get it.")
+        start = cursor if cursor is not None else int(ensure_utc(self._clock.now()).timestamp() * 1000)
+        params = {
+            "aid": "1988",
+            "app_name": "tiktok_web",
+            "channel": "tiktok_web",
+            "device_platform": "web_pc",
+            "device_id": self._device_id,
+            "verifyFp": self._verify_fp,
+            "browser_language": "en-US",
+            "browser_platform": "Win32",
+            "region": "US",
+            "tz_name": "UTC",
+            "screen_width": "1920",
+            "screen_height": "1080",
+            "count": str(count),
+            "cursor": str(start),
+            "secUid": sec_uid,
+            "type": "1",
+        }
+        url = f"{self._base_url}/api/creator/item_list/"
+        headers = {**API_HEADERS, "Referer": f"{self._base_url}/"}
+        response = await self._get(url, params=params, headers=headers, follow_redirects=True)
+        return self._outcome(parse_item_list(response.content), response, f"video list of {sec_uid[:20]!r}…")
+
+    async def resolve_short_link(self, url: str) -> str:
+        """Follow a short link (`vm.tiktok.com/…`, `vt.tiktok.com/…`, `…/t/…`) to the page it names.
+
+        Redirects are followed one hop at a time and the last page is not fetched.
+
+        Args:
+            url: the short link, with or without a scheme.
+
+        Returns:
+            The target URL without its tracking query.
+
+        Raises:
+            InvalidInput: `url` is not a short link.
+            NotFound: the link leads to TikTok's home page (TikTok's way of saying it does not exist).
+            Blocked: the link led to a login page or did not redirect at all.
+            RateLimited, Unavailable: as for `fetch_profile`.
+        """
+        try:
+            current = httpx2.URL(url.strip() if "://" in url else "https://" + url.strip())
+        except (httpx2.InvalidURL, ValueError) as exc:
+            raise InvalidInput(f"{url!r} is not a URL; pass a link like 'https://vm.tiktok.com/ZM…/'.") from exc
+        if not is_short_link(current):
+            raise InvalidInput(
+                f"{url!r} is not a TikTok short link (vm.tiktok.com/…, vt.tiktok.com/… or tiktok.com/t/…); "
+                "pass a full profile or video URL where one is expected instead."
+            )
+        for _ in range(_MAX_REDIRECT_HOPS):
+            response = await self._get(str(current), headers=_SHORT_LINK_HEADERS, follow_redirects=False)
+            location = response.headers.get("location")
+            if not response.is_redirect or not location:
+                if response.status_code in (404, 410):
+                    raise NotFound(f"Short link {url!r} does not exist (HTTP {response.status_code}).")
+                raise Blocked(
+                    f"Short link {url!r} answered HTTP {response.status_code} without a redirect; try again later."
+                )
+            target = current.join(location)
+            if target.path.startswith("/login"):
+                raise Blocked(f"Short link {url!r} leads to a login page; it is not public.", code="login_required")
+            if not is_short_link(target):
+                if target.path in ("", "/"):
+                    raise NotFound(
+                        f"Short link {url!r} leads to TikTok's home page, so the post or profile does not exist."
+                    )
+                return strip_tracking(target)
+            current = target
+        raise Blocked(f"Short link {url!r} redirected more than {_MAX_REDIRECT_HOPS} times; open it in a browser.")
+
+    # --- machinery -----------------------------------------------------------------------------------------
+
+    def _bucket(self, host: str) -> TokenBucket | None:
+        if self._rate is None:
+            return None
+        bucket = self._buckets.get(host)
+        if bucket is None:
+            bucket = TokenBucket(self._rate, burst=self._burst, monotonic=self._monotonic, sleep=self._sleep)
+            self._buckets[host] = bucket
+        return bucket
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: the capped delay times a random factor in [0.5, 1.5)."""
+        delay = min(self._backoff_cap, self._backoff_base * 2.0 ** (attempt - 1))
+        return delay * (0.5 + self._rng.random())
+
+    def _retry_after(self, response: httpx2.Response) -> float | None:
+        raw = response.headers.get("retry-after")
+        if raw is None:
+            return None
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (ensure_utc(when) - ensure_utc(self._clock.now())).total_seconds())
+
+    async def _get(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        follow_redirects: bool,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx2.Response:
+        """GET with pacing, bounded concurrency, a timeout and retries; returns any answer that is not retried."""
+        host = httpx2.URL(url).host
+        error: UpstreamError = Unavailable(f"No attempt was made to fetch {url!r}.")
+        for attempt in range(1, self._max_attempts + 1):
+            bucket = self._bucket(host)
+            if bucket is not None:
+                await bucket.acquire()
+            try:
+                async with self._limiter:
+                    with anyio.fail_after(self._timeout):
+                        response = await self._http.get(
+                            url,
+                            params=params,
+                            headers=dict(headers),
+                            follow_redirects=follow_redirects,
+                            timeout=self._timeout,
+                        )
+            except (TimeoutError, httpx2.TimeoutException):
+                error = Unavailable(
+                    f"TikTok did not answer {url!r} within {self._timeout:g} s ({attempt} attempt(s)); try again later."
+                )
+                delay = self._backoff(attempt)
+            except httpx2.TransportError as exc:
+                error = Unavailable(
+                    f"Could not reach {url!r} ({type(exc).__name__}: {exc}) after {attempt} attempt(s); "
+                    "check the network and try again later."
+                )
+                delay = self._backoff(attempt)
+            else:
+                status = response.status_code
+                if status == 429:
+                    retry_after = self._retry_after(response)
+                    error = RateLimited(
+                        f"TikTok rate-limited {url!r} (HTTP 429) after {attempt} attempt(s)"
+                        + (f"; retry after {retry_after:g} s." if retry_after is not None else "; slow down."),
+                        retry_after=retry_after,
+                    )
+                    if retry_after is not None and retry_after > self._max_retry_after:
+                        raise error
+                    delay = retry_after if retry_after is not None else self._backoff(attempt)
+                elif status >= 500:
+                    error = Unavailable(
+                        f"TikTok answered HTTP {status} for {url!r} after {attempt} attempt(s); try again later."
+                    )
+                    retry_after = self._retry_after(response)
+                    use_header = retry_after is not None and retry_after <= self._max_retry_after
+                    delay = retry_after if use_header and retry_after is not None else self._backoff(attempt)
+                elif status == 403:
+                    raise Blocked(
+                        f"TikTok refused {url!r} (HTTP 403): the client's fingerprint or IP is blocked; "
+                        "back off, or use another transport or exit."
+                    )
+                else:
+                    return response
+            if attempt < self._max_attempts:
+                await self._sleep(delay)
+        raise error
+
+    def _outcome(self, result: PageResult[T], response: httpx2.Response, what: str) -> PageResult[T]:
+        """Turn a parsed page into the caller's answer: a state to return, or `Blocked` to raise."""
+        if response.url.path.startswith("/login"):
+            raise Blocked(
+                f"TikTok sent the {what} request to a login page; it is not publicly visible.", code="login_required"
+            )
+        if result.state == "blocked" and response.status_code in (404, 410):
+            return PageResult("not_found", None, None, f"HTTP {response.status_code}")
+        if result.state in BLOCKED_STATES:
+            code = "login_required" if result.state == "login_required" else "blocked"
+            raise Blocked(
+                f"TikTok did not show the {what} ({result.detail or result.state}); keep the last good values "
+                "and try again later.",
+                code=code,
+            )
+        return result
+
+
+def is_short_link(url: httpx2.URL) -> bool:
+    """Whether `url` is a TikTok short link that needs a redirect to resolve."""
+    return url.host.lower() in _SHORT_HOSTS or url.path.startswith("/t/")
+
+
+def strip_tracking(url: httpx2.URL) -> str:
+    """`url` as a string without TikTok's share-tracking query parameters or a fragment."""
+    kept = [
+        (key, value)
+        for key, value in url.params.multi_items()
+        if key not in _TRACKING_KEYS and not key.startswith(_TRACKING_PREFIXES)
+    ]
+    return str(url.copy_with(params=kept, fragment=None))
+
+
+def _clean_handle(raw: str) -> str:
+    handle = raw.strip().removeprefix("@").lower()
+    if not _HANDLE_RE.match(handle):
+        raise InvalidInput(
+            f"{raw!r} is not a TikTok handle; pass up to 30 letters, digits, '_' or '.', with or without '@'.",
+            code="invalid_handle",
+        )
+    return handle
