@@ -3,7 +3,8 @@
 Every subcommand builds its settings, database and server here and nowhere else. The MCP SDK and
 Alembic are imported inside the commands that use them: they are most of the start-up time, and
 `keys list` or `--version` should not pay for them. In `serve` (stdio)
-stdout carries only the protocol; everything human-readable goes to stderr.
+stdout carries only the protocol; everything human-readable goes to stderr. `serve --transport http`
+runs the ASGI app of `trackagoat_mcp.http` under uvicorn, with uvicorn's logs on our stderr handler.
 """
 
 from __future__ import annotations
@@ -48,8 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--timezone", default="UTC", help="IANA timezone of the organization (default UTC).")
     init.add_argument("--project-name", default="First project")
 
-    serve = sub.add_parser("serve", help="Run the MCP server (stdio).")
-    serve.add_argument("--transport", choices=["stdio"], default="stdio")
+    serve = sub.add_parser("serve", help="Run the MCP server (stdio, or Streamable HTTP + SSE).")
+    serve.add_argument(
+        "--transport", choices=["stdio", "http"], default="stdio", help="stdio (default) or http (/mcp, /sse)."
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP: interface to listen on (default 127.0.0.1).")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP: port to listen on (default 8000).")
     serve.add_argument(
         "--toolsets", help="Comma-separated toolsets, 'default' or 'all' (overrides TRACKAGOAT_TOOLSETS)."
     )
@@ -76,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("entity", choices=["project", "creator", "video", "campaign"])
     describe.add_argument("id")
     describe.add_argument("text", help="The description; '-' reads it from stdin; '' clears it.")
+
+    scrape = sub.add_parser("scrape", help="Run one scrape cycle now against TRACKAGOAT_TIKTOK_BASE_URL.")
+    scrape.add_argument("--force", action="store_true", help="Scrape every active creator, ignoring the floors.")
 
     db_cmd = sub.add_parser("db", help="Database maintenance.").add_subparsers(dest="action", required=True)
     db_cmd.add_parser("upgrade", help="Apply migrations up to the newest.")
@@ -141,6 +149,61 @@ async def _serve(settings: Settings) -> int:
         await server.run_stdio_async()
     finally:
         await db.dispose()
+    return 0
+
+
+_WILDCARD_HOSTS = {"0.0.0.0", "::", "127.0.0.1", "localhost", "::1"}
+
+
+async def _serve_http(settings: Settings, host: str, port: int) -> int:
+    import uvicorn
+
+    from trackagoat_mcp.http import build_app
+    from trackagoat_mcp.server.app import ensure_migrated
+
+    if host not in _WILDCARD_HOSTS:
+        # Clients that connect to the address we were told to bind to send it as Host: accept it.
+        shown = f"[{host}]" if ":" in host else host
+        settings = settings.with_overrides(allowed_hosts=(*settings.allowed_hosts, shown.lower()))
+    db = Database.connect(settings.database_url)
+    try:
+        await ensure_migrated(db)
+        app = build_app(settings, db=db)
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=5)
+        sys.stderr.write(f"trackagoat-mcp: serving MCP at http://{host}:{port}/mcp (SSE at /sse); Ctrl-C stops.\n")
+        await uvicorn.Server(config).serve()
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _scrape(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+    import os
+    import socket
+
+    import httpx2
+
+    from trackagoat_mcp.jobs.scraper import ScrapeSettings, run_scrape_cycle
+    from trackagoat_mcp.server.app import ensure_migrated
+    from trackagoat_mcp.tiktok.client import TikTokClient
+
+    db = Database.connect(settings.database_url)
+    try:
+        await ensure_migrated(db)
+        async with httpx2.AsyncClient() as http:
+            client = TikTokClient.from_settings(http, settings)
+            report = await run_scrape_cycle(
+                db,
+                client,
+                SystemClock(),
+                ScrapeSettings(),
+                worker_id=f"{socket.gethostname()}:{os.getpid()}",
+                force=args.force,
+            )
+    finally:
+        await db.dispose()
+    _out(json.dumps(report.as_json(), indent=2, default=str))
     return 0
 
 
@@ -222,10 +285,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         handlers: dict[str, Callable[[], Awaitable[int]]] = {
             "init": lambda: _init(args, settings),
-            "serve": lambda: _serve(settings),
+            "serve": lambda: (
+                _serve_http(settings, args.host, args.port) if args.transport == "http" else _serve(settings)
+            ),
             "orgs": lambda: _orgs(args, settings),
             "keys": lambda: _keys(args, settings),
             "describe": lambda: _describe(args, settings),
+            "scrape": lambda: _scrape(args, settings),
             "db": lambda: _db(args, settings),
         }
         return anyio.run(handlers[args.command])

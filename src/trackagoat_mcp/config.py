@@ -7,6 +7,7 @@ Environment first, then explicit overrides (the CLI passes its flags as override
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,15 @@ from typing import Any
 
 from trackagoat_mcp.errors import ConfigError
 
-__all__ = ["ALL_TOOLSETS", "DEFAULT_TOOLSETS", "Settings", "default_database_url", "load_settings", "user_data_dir"]
+__all__ = [
+    "ALL_TOOLSETS",
+    "DEFAULT_TOOLSETS",
+    "Settings",
+    "default_database_url",
+    "load_settings",
+    "parse_hosts",
+    "user_data_dir",
+]
 
 ALL_TOOLSETS: tuple[str, ...] = (
     "context",
@@ -31,6 +40,8 @@ ALL_TOOLSETS: tuple[str, ...] = (
 DEFAULT_TOOLSETS: frozenset[str] = frozenset(ALL_TOOLSETS) - {"admin"}
 
 _TRUE = {"1", "true", "yes", "on"}
+_HOST_RE = re.compile(r"^(?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(?:[0-9]{1,5}|\*))?$")
+"""A `Host` header value: a DNS name, IPv4 address or bracketed IPv6 address, optionally `:port` or `:*`."""
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -68,6 +79,10 @@ class Settings:
     accrual_minute: int = 15
     toolsets: frozenset[str] = DEFAULT_TOOLSETS
     read_only: bool = False
+    rate_limit_per_minute: int = 60
+    """HTTP only: requests one key may make in any 60-second window (0 turns the limit off)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """HTTP only: `Host` values accepted besides loopback (`host` or `host:port`), e.g. behind a proxy."""
 
     def __post_init__(self) -> None:
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
@@ -82,6 +97,16 @@ class Settings:
             raise ConfigError(f"TRACKAGOAT_ACCRUAL_MINUTE {self.accrual_minute!r} must be between 0 and 59.")
         if self.scrape_rate <= 0:
             raise ConfigError(f"TRACKAGOAT_SCRAPE_RATE {self.scrape_rate!r} must be a positive requests-per-second.")
+        if self.rate_limit_per_minute < 0:
+            raise ConfigError(
+                f"TRACKAGOAT_RATE_LIMIT_PER_MINUTE {self.rate_limit_per_minute!r} must be 0 (no limit) or more."
+            )
+        for host in self.allowed_hosts:
+            if not _HOST_RE.match(host):
+                raise ConfigError(
+                    f"TRACKAGOAT_ALLOWED_HOSTS entry {host!r} is not a host name; give names such as "
+                    "'mcp.example.com' or 'mcp.example.com:8443', comma-separated, without a scheme or path."
+                )
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (`None` values are ignored, so unset CLI flags keep env values)."""
@@ -100,6 +125,11 @@ def parse_toolsets(raw: str) -> frozenset[str]:
         else:
             result.add(name)
     return frozenset(result)
+
+
+def parse_hosts(raw: str) -> tuple[str, ...]:
+    """Parse `"mcp.example.com, 10.0.0.5:8000"` into lowercase host entries (validated by `Settings`)."""
+    return tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
 
 
 def _parse_bool(name: str, raw: str) -> bool:
@@ -144,5 +174,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         values["toolsets"] = parse_toolsets(env["TRACKAGOAT_TOOLSETS"])
     if "TRACKAGOAT_READ_ONLY" in env:
         values["read_only"] = _parse_bool("TRACKAGOAT_READ_ONLY", env["TRACKAGOAT_READ_ONLY"])
+    if env.get("TRACKAGOAT_RATE_LIMIT_PER_MINUTE"):
+        values["rate_limit_per_minute"] = _parse_number(
+            "TRACKAGOAT_RATE_LIMIT_PER_MINUTE", env["TRACKAGOAT_RATE_LIMIT_PER_MINUTE"], int
+        )
+    if env.get("TRACKAGOAT_ALLOWED_HOSTS"):
+        values["allowed_hosts"] = parse_hosts(env["TRACKAGOAT_ALLOWED_HOSTS"])
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)

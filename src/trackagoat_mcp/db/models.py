@@ -111,6 +111,15 @@ class Creator(SQLModel, table=True):
     scrape_state: str = Field(default="stale", sa_type=String(16))
     is_active: bool = True
     disabled_reason: str | None = Field(default=None, sa_type=Text)
+    # Scraper bookkeeping (jobs/scraper.py): when each kind of fetch was last tried (the floors count from
+    # these), since when TikTok has said "not found"/"banned" without a break, and the lease a worker holds
+    # while it scrapes the creator (so two processes never scrape one creator at once).
+    profile_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    videos_listed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    video_stats_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    missing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    scrape_claimed_by: str | None = Field(default=None, sa_type=String(200))
+    scrape_claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -161,6 +170,8 @@ class Video(SQLModel, table=True):
     scrape_state: str = Field(default="stale", sa_type=String(16))
     tracking_status: str = Field(sa_type=String(16))
     tracking_disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the scraper last tried this video's stats, successful or not; also its claim for a single fetch.
+    stats_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_photo: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -9,13 +9,13 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from trackagoat_mcp.db.models import ApiKey
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller, parse_id, require_text
 from trackagoat_mcp.errors import InvalidInput, NotFound
 
-__all__ = ["KEY_RE", "authenticate", "create_key", "hash_key", "list_keys", "parse_scopes", "revoke_key"]
+__all__ = ["KEY_RE", "authenticate", "create_key", "hash_key", "list_keys", "mark_used", "parse_scopes", "revoke_key"]
 
 KEY_RE = re.compile(r"^tga_[0-9a-f]{64}$")
 DEFAULT_SCOPES = ("read", "write")
@@ -94,3 +94,8 @@ async def authenticate(session: AsyncSession, key: str) -> Caller | None:
     if row is None or row.revoked_at is not None:
         return None
     return Caller(org_id=row.org_id, scopes=frozenset(row.scopes.split(",")), key_id=row.id)
+
+
+async def mark_used(session: AsyncSession, key_id: uuid.UUID, *, now: datetime) -> None:
+    """Record that key `key_id` was used at `now` (one UPDATE; callers decide how often, see `http`)."""
+    await session.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=now))

@@ -1,0 +1,383 @@
+"""One scrape cycle: refresh due creators' profiles, discover their videos, refresh tracked videos' stats.
+
+`run_scrape_cycle` is the "run once" entry point (the scheduler's loop and `scrape_now` both call it).
+Per creator it runs one *unit*, at most `concurrency` at a time:
+
+1. **claim** the creator (a compare-and-set lease, `scrape_store.claim_creator`), so two processes running
+   cycles on one database never scrape it twice;
+2. **read** its plan (ids, tracking rules, which floors are due, its tracked videos);
+3. **fetch**, with no transaction open: the profile when `min_creator_profiles_hours` has passed (or the
+   secUid is unknown); the item list, newest first, back to the older of the tracking start and the
+   expiry window (at most `max_list_pages` pages) when discovery or stats are due; then single video pages
+   for tracked videos the list did not cover when `min_video_stats_hours` has passed;
+4. **apply** everything in one short write that also advances the fetch times and drops the lease.
+
+A failed fetch never writes zeros and never deletes: the row keeps its last good numbers and
+`scrape_state` says why (`scrape_store.scrape_state_of`). A profile failure skips the rest of the unit
+(TikTok is either hostile right now or the account is gone). After all creators, tracked videos that
+belong to no creator (direct adds) — or the `video_ids` asked for — are refreshed one page each.
+The cycle is recorded as a `JobRun` (job `scrape`, a fresh slot per cycle) whose `report` is
+`ScrapeReport.as_json()`. Time comes only from the injected clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+
+from trackagoat_mcp.clock import Clock
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.errors import Blocked, ConfigError, TrackagoatError
+from trackagoat_mcp.jobs import scrape_store as store
+from trackagoat_mcp.jobs.scrape_store import CreatorOutcome, CreatorPlan, Cutoffs, VideoOutcome
+from trackagoat_mcp.tiktok.client import TikTokClient
+from trackagoat_mcp.tiktok.parsing import PageResult
+
+__all__ = ["ScrapeReport", "ScrapeSettings", "run_scrape_cycle"]
+
+log = logging.getLogger(__name__)
+
+MAX_LISTED_FAILURES = 50
+"""At most this many individual failures are written into a run report (the counts by kind are complete)."""
+
+
+@dataclass(frozen=True)
+class ScrapeSettings:
+    """The scraper's floors and limits.
+
+    Attributes:
+        min_creator_profiles_hours: a creator's profile is fetched at most once per this many hours.
+        min_discover_videos_hours: a creator's item list is read for new videos at most this often.
+        min_video_stats_hours: tracked videos' stats are refreshed at most this often.
+        tracking_expiry_days: videos posted longer ago than this stop being refreshed.
+        disable_after_days: a creator TikTok keeps calling `not_found`/`banned` for this long is deactivated.
+        concurrency: creators scraped at once (the client separately bounds requests in flight).
+        claim_minutes: how long a creator's lease lasts; a crashed worker's claim runs out after it.
+        max_list_pages: item-list pages read per creator and cycle.
+        list_page_size: posts asked for per item-list page (TikTok gives at most 35).
+    """
+
+    min_creator_profiles_hours: float = 6.0
+    min_discover_videos_hours: float = 4.0
+    min_video_stats_hours: float = 4.0
+    tracking_expiry_days: int = 30
+    disable_after_days: int = 3
+    concurrency: int = 4
+    claim_minutes: float = 30.0
+    max_list_pages: int = 5
+    list_page_size: int = 30
+
+    def __post_init__(self) -> None:
+        for name in ("min_creator_profiles_hours", "min_discover_videos_hours", "min_video_stats_hours"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} {getattr(self, name)!r} must be zero or a positive number of hours.")
+        for name in ("tracking_expiry_days", "disable_after_days", "concurrency", "max_list_pages", "list_page_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} {getattr(self, name)!r} must be at least 1.")
+        if self.claim_minutes <= 0:
+            raise ConfigError(f"claim_minutes {self.claim_minutes!r} must be a positive number of minutes.")
+
+
+@dataclass
+class Failure:
+    """One failed fetch in a run, for the report."""
+
+    kind: str
+    subject: str
+    message: str
+
+
+@dataclass
+class ScrapeReport:
+    """What one cycle did; `as_json()` is what the `JobRun.report` column holds."""
+
+    slot: str
+    worker_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    creators_due: int = 0
+    creators_scraped: int = 0
+    creators_claimed_elsewhere: int = 0
+    creators_disabled: int = 0
+    creator_snapshots: int = 0
+    videos_discovered: int = 0
+    videos_skipped_before_start: int = 0
+    video_snapshots: int = 0
+    videos_checked: int = 0
+    fetches: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    failed: list[Failure] = field(default_factory=list)
+
+    @property
+    def duration_seconds(self) -> float:
+        """Wall time of the cycle by the injected clock (zero on a frozen clock)."""
+        end = self.finished_at or self.started_at
+        return (end - self.started_at).total_seconds()
+
+    def fail(self, kind: str, subject: str, message: str) -> None:
+        """Count a failure of `kind` and keep its details (up to `MAX_LISTED_FAILURES`)."""
+        self.failures[kind] += 1
+        if len(self.failed) < MAX_LISTED_FAILURES:
+            self.failed.append(Failure(kind, subject, message))
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as a JSON object: counts, failures by kind, a sample of failures, and the duration."""
+        return {
+            "slot": self.slot,
+            "worker_id": self.worker_id,
+            "creators_due": self.creators_due,
+            "creators_scraped": self.creators_scraped,
+            "creators_claimed_elsewhere": self.creators_claimed_elsewhere,
+            "creators_disabled": self.creators_disabled,
+            "creator_snapshots": self.creator_snapshots,
+            "videos_discovered": self.videos_discovered,
+            "videos_skipped_before_start": self.videos_skipped_before_start,
+            "video_snapshots": self.video_snapshots,
+            "videos_checked": self.videos_checked,
+            "fetches": self.fetches,
+            "failures": dict(sorted(self.failures.items())),
+            "failed": [{"kind": f.kind, "subject": f.subject, "message": f.message} for f in self.failed],
+            "duration_seconds": self.duration_seconds,
+        }
+
+
+async def run_scrape_cycle(
+    db: Database,
+    client: TikTokClient,
+    clock: Clock,
+    settings: ScrapeSettings,
+    *,
+    worker_id: str,
+    creator_ids: Sequence[uuid.UUID] | None = None,
+    video_ids: Sequence[uuid.UUID] | None = None,
+    force: bool = False,
+) -> ScrapeReport:
+    """Run one scrape cycle and record it as a `JobRun`.
+
+    Args:
+        db: the store.
+        client: the TikTok client (its pacing, retries and timeouts apply to every fetch).
+        clock: the only source of time.
+        settings: floors and limits.
+        worker_id: who runs the cycle (host/pid or a replica name); recorded in claims and the run row.
+        creator_ids: scrape only these creators (still only active ones). With `video_ids` alone, no creators.
+        video_ids: refresh only these videos' stats, one page each. With `creator_ids` alone, no loose videos.
+        force: bypass the floors (for `scrape_now`); claims still keep two processes apart.
+
+    Returns:
+        The report, also stored in the run's `JobRun.report`.
+    """
+    started = clock.now()
+    slot = f"{started:%Y-%m-%dT%H:%M:%S}Z#{uuid.uuid4().hex[:12]}"
+    report = ScrapeReport(slot=slot, worker_id=worker_id, started_at=started)
+    run_id = await store.open_run(db, slot=slot, worker_id=worker_id, now=started)
+    cutoffs = _cutoffs(settings, started, force)
+    try:
+        if creator_ids is not None or video_ids is None:
+            due = await store.due_creator_ids(db, cutoffs, started, creator_ids)
+            report.creators_due = len(due)
+            limiter = anyio.CapacityLimiter(settings.concurrency)
+            async with anyio.create_task_group() as group:
+                for creator_id in due:
+                    group.start_soon(
+                        _guarded_unit, db, client, clock, settings, cutoffs, creator_id, worker_id, report, limiter
+                    )
+        if video_ids is not None or creator_ids is None:
+            await _loose_videos(db, client, clock, cutoffs, video_ids, report)
+    except BaseException:
+        report.finished_at = clock.now()
+        with anyio.CancelScope(shield=True):
+            await store.close_run(db, run_id, status="failed", now=report.finished_at, report=report.as_json())
+        raise
+    report.finished_at = clock.now()
+    await store.close_run(db, run_id, status="ok", now=report.finished_at, report=report.as_json())
+    return report
+
+
+def _cutoffs(settings: ScrapeSettings, now: datetime, force: bool) -> Cutoffs:
+    expiry = now - timedelta(days=settings.tracking_expiry_days)
+    if force:
+        return Cutoffs(None, None, None, expiry)
+    return Cutoffs(
+        profile=now - timedelta(hours=settings.min_creator_profiles_hours),
+        listing=now - timedelta(hours=settings.min_discover_videos_hours),
+        stats=now - timedelta(hours=settings.min_video_stats_hours),
+        expiry=expiry,
+    )
+
+
+async def _guarded_unit(
+    db: Database,
+    client: TikTokClient,
+    clock: Clock,
+    settings: ScrapeSettings,
+    cutoffs: Cutoffs,
+    creator_id: uuid.UUID,
+    worker_id: str,
+    report: ScrapeReport,
+    limiter: anyio.CapacityLimiter,
+) -> None:
+    """One creator's unit under the limiter; an unexpected error is reported and the cycle goes on."""
+    async with limiter:
+        token = f"{worker_id}#{uuid.uuid4().hex[:8]}"
+        now = clock.now()
+        until = now + timedelta(minutes=settings.claim_minutes)
+        if not await store.claim_creator(db, creator_id, cutoffs, now, token, until):
+            report.creators_claimed_elsewhere += 1
+            return
+        try:
+            await _creator_unit(db, client, clock, settings, cutoffs, creator_id, token, report)
+        except Exception as exc:  # one creator's surprise must not stop everyone else's scrape
+            log.exception("Scraping creator %s failed unexpectedly", creator_id)
+            report.fail("error", str(creator_id), f"{type(exc).__name__}: {exc}")
+            with anyio.CancelScope(shield=True):
+                await store.release_creator(db, creator_id, token)
+
+
+async def _creator_unit(
+    db: Database,
+    client: TikTokClient,
+    clock: Clock,
+    settings: ScrapeSettings,
+    cutoffs: Cutoffs,
+    creator_id: uuid.UUID,
+    token: str,
+    report: ScrapeReport,
+) -> None:
+    plan = await store.plan_creator(db, creator_id, cutoffs)
+    outcome = CreatorOutcome()
+    subject = f"@{plan.handle}"
+    sec_uid = plan.sec_uid
+    if plan.profile_due:
+        outcome.profile_tried = True
+        result = await _attempt(client.fetch_profile(plan.handle), report)
+        if isinstance(result, str):
+            outcome.profile_failure = result
+        elif not result.ok or result.data is None or not _profile_complete(result):
+            outcome.profile_failure = result.state if not result.ok else "unknown"
+        else:
+            outcome.profile = result.data
+            sec_uid = result.data.sec_uid or sec_uid
+        if outcome.profile_failure:
+            report.fail(outcome.profile_failure, subject, f"profile: {outcome.profile_failure}")
+    if outcome.profile_failure is None and sec_uid and (plan.listing_due or plan.stats_due):
+        outcome.listing_tried = True
+        await _read_item_list(client, settings, plan, sec_uid, cutoffs, outcome, report, subject)
+    if outcome.profile_failure is None and outcome.list_failure is None and plan.stats_due:
+        outcome.stats_tried = True
+        for video in plan.tracked:
+            if video.tiktok_video_id in outcome.listed:
+                continue
+            outcome.videos[video.tiktok_video_id] = await _fetch_single(
+                client, plan.handle, video.tiktok_video_id, report
+            )
+    counts = await store.apply_creator(
+        db,
+        plan,
+        outcome,
+        now=clock.now(),
+        token=token,
+        expiry=cutoffs.expiry,
+        disable_after=timedelta(days=settings.disable_after_days),
+    )
+    report.creators_scraped += 1
+    report.creator_snapshots += counts.creator_snapshots
+    report.video_snapshots += counts.video_snapshots
+    report.videos_discovered += counts.videos_discovered
+    report.videos_skipped_before_start += counts.videos_skipped_before_start
+    report.videos_checked += len(outcome.listed) + len(outcome.videos)
+    report.creators_disabled += int(counts.disabled)
+
+
+async def _read_item_list(
+    client: TikTokClient,
+    settings: ScrapeSettings,
+    plan: CreatorPlan,
+    sec_uid: str,
+    cutoffs: Cutoffs,
+    outcome: CreatorOutcome,
+    report: ScrapeReport,
+    subject: str,
+) -> None:
+    """Page the item list newest first until it reaches the older of the tracking start and the expiry window."""
+    stop_at = min(plan.tracking_start, cutoffs.expiry)
+    cursor: int | None = None
+    for _ in range(settings.max_list_pages):
+        result = await _attempt(client.fetch_videos(sec_uid, cursor, count=settings.list_page_size), report)
+        if isinstance(result, str) or not result.ok or result.data is None:
+            kind = result if isinstance(result, str) else result.state
+            outcome.list_failure = kind
+            report.fail(kind, subject, f"video list: {kind}")
+            return
+        page = result.data
+        for post in page.videos:
+            outcome.listed.setdefault(post.video_id, post)
+        if not page.has_more or not page.videos or page.cursor is None or page.cursor == cursor:
+            return
+        if page.videos[-1].create_time < stop_at:
+            return
+        cursor = page.cursor
+
+
+async def _fetch_single(client: TikTokClient, handle: str | None, video_id: str, report: ScrapeReport) -> VideoOutcome:
+    result = await _attempt(client.fetch_video(handle, video_id), report)
+    if isinstance(result, str):
+        kind = result
+    elif result.ok and result.data is not None and store.post_is_complete(result.data):
+        return VideoOutcome(post=result.data)
+    else:
+        kind = result.state if not result.ok else "unknown"
+    report.fail(kind, f"video {video_id}", f"video page: {kind}")
+    return VideoOutcome(failure=kind)
+
+
+async def _loose_videos(
+    db: Database,
+    client: TikTokClient,
+    clock: Clock,
+    cutoffs: Cutoffs,
+    video_ids: Sequence[uuid.UUID] | None,
+    report: ScrapeReport,
+) -> None:
+    """Refresh tracked videos one page each: the ones asked for, or else those with no creator."""
+    for video_id in await store.due_video_ids(db, cutoffs, video_ids):
+        claimed = await store.claim_video(db, video_id, cutoffs, clock.now())
+        if claimed is None:
+            continue
+        project_id, tiktok_id, url = claimed
+        handle = _handle_from_url(url)
+        single = await _fetch_single(client, handle, tiktok_id, report)
+        report.videos_checked += 1
+        report.video_snapshots += await store.apply_videos(
+            db, project_id, {tiktok_id: single}, now=clock.now(), expiry=cutoffs.expiry
+        )
+
+
+def _handle_from_url(url: str) -> str | None:
+    segment = url.split("/@", 1)[1].split("/", 1)[0] if "/@" in url else ""
+    return segment if segment and segment != "_" else None
+
+
+def _profile_complete(result: PageResult[Any]) -> bool:
+    data = result.data
+    counters = (data.follower_count, data.following_count, data.heart_count, data.video_count) if data else ()
+    return bool(counters) and all(value is not None for value in counters)
+
+
+async def _attempt(call: Any, report: ScrapeReport) -> PageResult[Any] | str:
+    """Await one client call; a typed upstream error becomes its failure kind (`blocked`, `rate_limited`, …)."""
+    report.fetches += 1
+    try:
+        result: PageResult[Any] = await call
+    except Blocked as exc:
+        return "login_required" if exc.code == "login_required" else "blocked"
+    except TrackagoatError as exc:
+        return exc.code
+    return result

@@ -1,0 +1,137 @@
+"""The pieces of the HTTP layer on their own: the rate limiter, key verification and `last_used_at`, settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.http.support import make_key
+from trackagoat_mcp.config import Settings, load_settings
+from trackagoat_mcp.db.models import ApiKey
+from trackagoat_mcp.domain import keys
+from trackagoat_mcp.errors import ConfigError
+from trackagoat_mcp.http.guard import allowed_host_patterns, allowed_origins, host_allowed
+from trackagoat_mcp.http.keys import KeyVerifier
+from trackagoat_mcp.http.limits import RateLimiter
+
+
+class Ticker:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_rate_limit_is_a_sliding_window_and_retry_after_says_when_a_slot_frees():
+    ticker = Ticker()
+    limiter = RateLimiter(3, monotonic=ticker)
+    assert [limiter.hit("k") for _ in range(3)] == [None, None, None]
+    ticker.now += 20
+    assert limiter.hit("k") == 40, "the oldest request leaves the window 40 s from now"
+    assert limiter.hit("other") is None, "limits are per key"
+    ticker.now += 40
+    assert [limiter.hit("k") for _ in range(3)] == [None, None, None], "all three aged out 60 s after they came"
+    assert limiter.hit("k") == 60
+
+
+def test_a_refused_request_does_not_use_up_the_window():
+    ticker = Ticker()
+    limiter = RateLimiter(1, monotonic=ticker)
+    assert limiter.hit("k") is None
+    for _ in range(5):
+        ticker.now += 10
+        assert limiter.hit("k") is not None
+    ticker.now += 10.5
+    assert limiter.hit("k") is None, "60 s after the one admitted request, whatever was refused meanwhile"
+
+
+def test_a_rate_limit_of_zero_admits_everything():
+    limiter = RateLimiter(0)
+    assert all(limiter.hit("k") is None for _ in range(1000))
+
+
+async def test_a_valid_key_becomes_its_organization_and_scopes_and_last_used_is_written_once_a_minute(db, clock, acme):
+    key = await make_key(db, clock, acme[0].org_id, scopes=("read",))
+    ticker = Ticker()
+    verifier = KeyVerifier(db, clock, monotonic=ticker)
+
+    token = await verifier.verify_token(key)
+    first_use = clock.now()
+    clock.advance(timedelta(seconds=30))
+    ticker.now += 30
+    await verifier.verify_token(key)
+    async with db.read() as session:
+        row = (await keys.list_keys(session, org_id=acme[0].org_id))[0]
+    clock.advance(timedelta(seconds=31))
+    ticker.now += 31
+    await verifier.verify_token(key)
+    async with db.read() as session:
+        later = await session.get(ApiKey, row.id)
+
+    assert token is not None
+    assert token.client_id == f"{acme[0].org_id}:{row.id}"
+    assert token.scopes == ["read"]
+    assert row.last_used_at is not None and row.last_used_at.replace(tzinfo=first_use.tzinfo) == first_use
+    assert later is not None and later.last_used_at is not None
+    assert later.last_used_at.replace(tzinfo=first_use.tzinfo) == clock.now(), "written again after a minute"
+
+
+async def test_malformed_unknown_and_revoked_keys_verify_to_nothing(db, clock, acme):
+    key = await make_key(db, clock, acme[0].org_id)
+    async with db.write() as session:
+        await keys.revoke_key(session, ref=key, now=clock.now())
+    verifier = KeyVerifier(db, clock)
+
+    for presented in (key, "tga_" + "0" * 64, "tga_short", "", key.upper()):
+        assert await verifier.verify_token(presented) is None, presented[:8]
+
+
+def test_hosts_match_on_any_port_unless_a_port_is_given_and_origins_follow_hosts():
+    patterns = allowed_host_patterns(["mcp.example.com", "10.0.0.5:8000"])
+    origins = allowed_origins(["mcp.example.com"])
+
+    assert host_allowed("127.0.0.1:8000", patterns) and host_allowed("localhost", patterns)
+    assert host_allowed("[::1]:9000", patterns)
+    assert host_allowed("mcp.example.com", patterns) and host_allowed("MCP.example.com:443", patterns)
+    assert host_allowed("10.0.0.5:8000", patterns) and not host_allowed("10.0.0.5:9000", patterns)
+    assert not host_allowed("mcp.example.com.evil.net", patterns)
+    assert not host_allowed("evil.net", patterns) and not host_allowed("", patterns)
+    assert host_allowed("https://mcp.example.com", origins) and host_allowed("http://localhost:5173", origins)
+    assert not host_allowed("https://evil.net", origins) and not host_allowed("null", origins)
+
+
+def test_http_settings_come_from_the_environment():
+    env = {
+        "TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///x.db",
+        "TRACKAGOAT_RATE_LIMIT_PER_MINUTE": "120",
+        "TRACKAGOAT_ALLOWED_HOSTS": " MCP.example.com, 10.0.0.5:8000 ,,",
+    }
+    settings = load_settings(env)
+    defaults = load_settings({"TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///x.db"})
+
+    assert settings.rate_limit_per_minute == 120
+    assert settings.allowed_hosts == ("mcp.example.com", "10.0.0.5:8000")
+    assert (defaults.rate_limit_per_minute, defaults.allowed_hosts) == (60, ())
+
+
+@pytest.mark.parametrize(
+    ("env", "phrase"),
+    [
+        ({"TRACKAGOAT_RATE_LIMIT_PER_MINUTE": "lots"}, "not a valid int"),
+        ({"TRACKAGOAT_RATE_LIMIT_PER_MINUTE": "-1"}, "0 (no limit) or more"),
+        ({"TRACKAGOAT_ALLOWED_HOSTS": "https://mcp.example.com"}, "without a scheme"),
+        ({"TRACKAGOAT_ALLOWED_HOSTS": "mcp.example.com/mcp"}, "not a host name"),
+    ],
+)
+def test_bad_http_settings_are_refused_with_a_sentence(env, phrase):
+    with pytest.raises(ConfigError, match=phrase.replace("(", r"\(").replace(")", r"\)")):
+        load_settings({"TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///x.db", **env})
+
+
+def test_settings_built_directly_validate_too():
+    with pytest.raises(ConfigError):
+        Settings(database_url="sqlite://", allowed_hosts=("*",))
