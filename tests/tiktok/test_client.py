@@ -19,7 +19,8 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.errors import Blocked, InvalidInput, NotFound, RateLimited, Unavailable
 from trackagoat_mcp.tiktok.client import TikTokClient, TokenBucket
-from trackagoat_mcp.tiktok.sim import Fault, FaultKind, SimAccount, SimulatedTikTok, render_profile_page
+from trackagoat_mcp.tiktok.sim import Fault, FaultKind, SimAccount, SimulatedTikTok
+from trackagoat_mcp.tiktok.sim_pages import render_profile_page
 
 from .conftest import BASE_URL, FakeTime, MidRandom
 

@@ -17,12 +17,8 @@ from trackagoat_mcp.tiktok.parsing import (
     parse_profile_page,
     parse_video_page,
 )
-from trackagoat_mcp.tiktok.sim import (
-    Fault,
-    FaultKind,
-    SimAccount,
-    SimulatedTikTok,
-    SimVideo,
+from trackagoat_mcp.tiktok.sim import Fault, FaultKind, SimAccount, SimulatedTikTok, SimVideo
+from trackagoat_mcp.tiktok.sim_pages import (
     item_struct,
     render_captcha_json,
     render_challenge_page,

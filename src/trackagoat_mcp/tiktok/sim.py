@@ -7,8 +7,8 @@ every test is deterministic. Faults (429, 5xx, slow answers, challenge and shell
 private, not found, banned, region-locked) switch on per account or for the whole site, optionally for a
 number of requests only. Every request served is counted per path so tests can assert retries.
 
-Accounts, posts and the pure `render_*` page builders live in `sim_pages` (re-exported here), so parser
-tests can build pages without a server.
+Accounts, posts and the pure `render_*` page builders live in `sim_pages` (the account classes are
+re-exported here), so parser tests can build pages without a server.
 
     sim = SimulatedTikTok(clock=FrozenClock())
     sim.add_account(SimAccount("alice", videos=[SimVideo.posted(clock.now() - timedelta(hours=2))]))
@@ -34,37 +34,17 @@ from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.tiktok.sim_pages import (
     SimAccount,
     SimVideo,
-    item_struct,
     render_captcha_json,
     render_challenge_page,
     render_item_list,
     render_profile_page,
     render_shell_page,
-    render_sigi_page,
     render_status_page,
-    render_universal_page,
     render_video_page,
     video_id_for,
 )
 
-__all__ = [
-    "Fault",
-    "FaultKind",
-    "SimAccount",
-    "SimVideo",
-    "SimulatedTikTok",
-    "item_struct",
-    "render_captcha_json",
-    "render_challenge_page",
-    "render_item_list",
-    "render_profile_page",
-    "render_shell_page",
-    "render_sigi_page",
-    "render_status_page",
-    "render_universal_page",
-    "render_video_page",
-    "video_id_for",
-]
+__all__ = ["Fault", "FaultKind", "SimAccount", "SimVideo", "SimulatedTikTok", "video_id_for"]
 
 FaultKind = Literal[
     "rate_limited",
