@@ -23,8 +23,19 @@ __all__ = [
     "CampaignItem",
     "Creator",
     "CreatorSnapshot",
+    "Goal",
+    "IdempotencyKey",
     "JobRun",
     "Organization",
+    "PayoutAccrual",
+    "PayoutAdjustment",
+    "PayoutAssignment",
+    "PayoutEvaluation",
+    "PayoutMethod",
+    "PayoutPayment",
+    "PayoutPaymentLine",
+    "PayoutStructure",
+    "PayoutStructureVersion",
     "Project",
     "Video",
     "VideoSnapshot",
@@ -262,6 +273,227 @@ class JobRun(SQLModel, table=True):
     heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     report: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("report"))
+
+
+class Goal(SQLModel, table=True):
+    """A per-creator target (`posts`, `views`, `engagement` in percent, `followers`) for every `period`."""
+
+    __tablename__ = "goals"
+    __table_args__ = (Index("ix_goals_project_creator", "project_id", "creator_id", "is_active"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id")
+    creator_id: uuid.UUID = Field(foreign_key="creators.id")
+    metric: str = Field(sa_type=String(16))
+    period: str = Field(sa_type=String(16))
+    target_value: float
+    start_date: date
+    end_date: date | None = None
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutMethod(SQLModel, table=True):
+    """A channel payments go through; `Venmo`, `Cash App` and `PayPal` are seeded defaults (never deleted)."""
+
+    __tablename__ = "payout_methods"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_payout_methods_org_name"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id")
+    name: str = Field(sa_type=String(100))
+    icon_url: str | None = Field(default=None, sa_type=Text)
+    is_default: bool = False
+    is_active: bool = True
+    readme: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("metadata"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutStructure(SQLModel, table=True):
+    """A project's earning rule; the rule itself lives in immutable versions, `current_version` is the newest."""
+
+    __tablename__ = "payout_structures"
+    __table_args__ = (Index("ix_payout_structures_project", "project_id", "is_active"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id")
+    name: str = Field(sa_type=String(200))
+    is_active: bool = True
+    current_version: int = 1
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    readme: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("metadata"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutStructureVersion(SQLModel, table=True):
+    """One immutable rule snapshot; accruals pin the version in force at their period's end."""
+
+    __tablename__ = "payout_structure_versions"
+    __table_args__ = (UniqueConstraint("structure_id", "version", name="uq_payout_structure_versions_version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    structure_id: uuid.UUID = Field(foreign_key="payout_structures.id")
+    version: int
+    period: str = Field(sa_type=String(16))
+    amount_cents: int = Field(sa_type=BigInteger)
+    currency: str = Field(default="USD", sa_type=String(3))
+    criteria_type: str = Field(sa_type=String(32))
+    criteria_params: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("criteria_params"))
+    proration_mode: str = Field(default="none", sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutAssignment(SQLModel, table=True):
+    """A creator earning under a structure from `starts_on` to `ends_on` (inclusive dates, org timezone)."""
+
+    __tablename__ = "payout_assignments"
+    __table_args__ = (Index("ix_payout_assignments_structure_creator", "structure_id", "creator_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    structure_id: uuid.UUID = Field(foreign_key="payout_structures.id")
+    creator_id: uuid.UUID = Field(foreign_key="creators.id", index=True)
+    starts_on: date
+    ends_on: date | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutEvaluation(SQLModel, table=True):
+    """The one evaluation of (structure, creator, period start), zero results included; its key makes accruals
+    exactly-once."""
+
+    __tablename__ = "payout_evaluations"
+    __table_args__ = (
+        UniqueConstraint("structure_id", "creator_id", "period_start_at", name="uq_payout_evaluations_period"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    structure_id: uuid.UUID = Field(foreign_key="payout_structures.id")
+    structure_version_id: uuid.UUID = Field(foreign_key="payout_structure_versions.id")
+    creator_id: uuid.UUID = Field(foreign_key="creators.id")
+    period_start_at: datetime = Field(sa_type=UTCDateTime)
+    period_end_at: datetime = Field(sa_type=UTCDateTime)
+    amount_cents: int = Field(sa_type=BigInteger)
+    accrual_id: uuid.UUID | None = None
+    job_run_id: uuid.UUID | None = None
+    inputs_snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("inputs_snapshot"))
+    evaluated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutAccrual(SQLModel, table=True):
+    """Money a creator earned for one period under one structure version; settled by payment lines."""
+
+    __tablename__ = "payout_accruals"
+    __table_args__ = (
+        UniqueConstraint("structure_id", "creator_id", "period_start_at", name="uq_payout_accruals_period"),
+        Index("ix_payout_accruals_creator_status", "creator_id", "status", "period_start_at"),
+        Index("ix_payout_accruals_project_status", "project_id", "status"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id")
+    creator_id: uuid.UUID = Field(foreign_key="creators.id")
+    structure_id: uuid.UUID = Field(foreign_key="payout_structures.id")
+    structure_version_id: uuid.UUID = Field(foreign_key="payout_structure_versions.id")
+    period_start_at: datetime = Field(sa_type=UTCDateTime)
+    period_end_at: datetime = Field(sa_type=UTCDateTime)
+    amount_cents: int = Field(sa_type=BigInteger)
+    currency: str = Field(default="USD", sa_type=String(3))
+    status: str = Field(default="earned", sa_type=String(16))
+    outstanding_cents: int = Field(sa_type=BigInteger)
+    inputs_snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("inputs_snapshot"))
+    status_reason: str | None = Field(default=None, sa_type=Text)
+    readme: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("metadata"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutPayment(SQLModel, table=True):
+    """Money sent to a creator (or ad hoc); `total = Σ lines + Σ adjustments`; voided, never deleted."""
+
+    __tablename__ = "payout_payments"
+    __table_args__ = (
+        UniqueConstraint("org_id", "idempotency_key", name="uq_payout_payments_idempotency"),
+        Index("ix_payout_payments_creator", "creator_id", "status"),
+        Index("ix_payout_payments_project", "project_id", "paid_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id")
+    project_id: uuid.UUID = Field(foreign_key="projects.id")
+    creator_id: uuid.UUID | None = Field(default=None, foreign_key="creators.id")
+    method_id: uuid.UUID = Field(foreign_key="payout_methods.id")
+    method_name_snapshot: str = Field(sa_type=String(100))
+    total_amount_cents: int = Field(sa_type=BigInteger)
+    currency: str = Field(default="USD", sa_type=String(3))
+    status: str = Field(default="paid", sa_type=String(16))
+    paid_at: datetime = Field(sa_type=UTCDateTime)
+    idempotency_key: str = Field(sa_type=String(255))
+    void_reason: str | None = Field(default=None, sa_type=Text)
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    readme: str | None = Field(default=None, sa_type=Text)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("metadata"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutPaymentLine(SQLModel, table=True):
+    """Part of a payment applied to one accrual."""
+
+    __tablename__ = "payout_payment_lines"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    payment_id: uuid.UUID = Field(foreign_key="payout_payments.id", index=True)
+    accrual_id: uuid.UUID = Field(foreign_key="payout_accruals.id", index=True)
+    applied_amount_cents: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PayoutAdjustment(SQLModel, table=True):
+    """A signed line of a payment that is not an accrual: `overpayment` (+, a credit the creator holds),
+    `credit_applied` (−, spends an earlier overpayment named by `source_adjustment_id`), `underpayment` (−)."""
+
+    __tablename__ = "payout_adjustments"
+    __table_args__ = (Index("ix_payout_adjustments_creator_kind", "creator_id", "kind"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    payment_id: uuid.UUID = Field(foreign_key="payout_payments.id", index=True)
+    creator_id: uuid.UUID | None = Field(default=None, foreign_key="creators.id")
+    kind: str = Field(sa_type=String(32))
+    amount_cents: int = Field(sa_type=BigInteger)
+    reason: str | None = Field(default=None, sa_type=Text)
+    source_adjustment_id: uuid.UUID | None = Field(default=None, foreign_key="payout_adjustments.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's idempotency key, claimed before the work starts (`in_progress`) and finished with the id of
+    what it created; the request fingerprint detects reuse with a different body."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("org_id", "operation", "key", name="uq_idempotency_keys_key"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id")
+    operation: str = Field(sa_type=String(64))
+    key: str = Field(sa_type=String(255))
+    fingerprint: str = Field(sa_type=String(64))
+    state: str = Field(default="in_progress", sa_type=String(16))
+    resource_id: uuid.UUID | None = None
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 def table_of(model: type[SQLModel]) -> Table:
