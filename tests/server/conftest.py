@@ -24,8 +24,10 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, notes
 from trackagoat_mcp.domain.scope import Caller
 
-ADMIN_TOOLSETS = frozenset({"context", "tracking", "campaigns", "notes", "admin"})
-"""Every toolset that has tools today, admin included."""
+ADMIN_TOOLSETS = frozenset(
+    {"context", "tracking", "campaigns", "analytics", "goals", "notes", "payouts", "jobs", "admin"}
+)
+"""Every toolset, admin included."""
 
 # The contract (SPEC §6): tool names per toolset.
 CONTEXT = {"get_schema", "list_projects", "create_project", "update_project", "get_agent_context"}
@@ -49,9 +51,13 @@ CAMPAIGNS = {
     "set_campaign_items",
     "get_campaign_stats",
 }
+ANALYTICS: set[str] = set()
+GOALS: set[str] = set()
 NOTES = {"write_readme", "write_metadata"}
+PAYOUTS: set[str] = set()
+JOBS: set[str] = set()
 ADMIN = {"set_description", "manage_api_keys"}
-ALL_TOOLS = CONTEXT | TRACKING | CAMPAIGNS | NOTES | ADMIN
+ALL_TOOLS = CONTEXT | TRACKING | CAMPAIGNS | ANALYTICS | GOALS | NOTES | PAYOUTS | JOBS | ADMIN
 # Reads are the get_* and list_* tools; everything else changes the store.
 READS = {name for name in ALL_TOOLS if name.startswith(("get_", "list_"))}
 

@@ -28,13 +28,37 @@ from trackagoat_mcp.server.context import AppContext
 from trackagoat_mcp.server.prompts import register_prompts
 from trackagoat_mcp.server.registry import ToolGroup, ToolSpec, build_tools
 from trackagoat_mcp.server.resources import register_resources
-from trackagoat_mcp.server.tools import admin, campaigns, context, notes, tracking
+from trackagoat_mcp.server.tools import (
+    admin,
+    analytics,
+    campaigns,
+    context,
+    goals,
+    health,
+    jobs,
+    notes,
+    payments,
+    payouts,
+    tracking,
+)
 
 __all__ = ["INSTRUCTIONS", "TOOL_GROUPS", "build_server", "ensure_migrated"]
 
 logger = logging.getLogger(__name__)
 
-TOOL_GROUPS: tuple[ToolGroup, ...] = (context.group, tracking.group, campaigns.group, notes.group, admin.group)
+TOOL_GROUPS: tuple[ToolGroup, ...] = (
+    context.group,
+    tracking.group,
+    campaigns.group,
+    analytics.group,
+    health.group,
+    goals.group,
+    notes.group,
+    payouts.group,
+    payments.group,
+    jobs.group,
+    admin.group,
+)
 
 INSTRUCTIONS = """\
 trackagoat-mcp tracks TikTok creator programs (projects, creators, videos, nested campaigns).
