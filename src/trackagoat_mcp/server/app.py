@@ -24,6 +24,7 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.errors import ConfigError, TrackagoatError
 from trackagoat_mcp.server.auth import request_caller, resolve_stdio_caller
+from trackagoat_mcp.server.completions import register_completions
 from trackagoat_mcp.server.context import AppContext
 from trackagoat_mcp.server.prompts import register_prompts
 from trackagoat_mcp.server.registry import ToolGroup, ToolSpec, build_tools
@@ -130,6 +131,7 @@ def build_server(
     server.middleware.append(_hide_tools_outside_scope({spec.name: spec for spec in specs}))
     register_resources(server)
     register_prompts(server)
+    register_completions(server)
     return server
 
 
