@@ -1,0 +1,193 @@
+"""One SQL statement per series: what an entity's videos (or creators) added up to at every bucket edge.
+
+A bucket's figures are read at its end (an instant, the local midnight that starts the next bucket): for
+each subject (a video or a creator) the latest snapshot taken *before* that instant, so every snapshot
+belongs to exactly one bucket. The statement returns one row per bucket with sums over all subjects, so
+a series costs one round trip however many buckets and videos it covers:
+
+* `cum_<col>`: the sum of the latest values before the end (subjects with no snapshot yet add nothing);
+* `after_<col>`: the first snapshot's values of subjects whose first snapshot comes at or after the end.
+  `cum + after` is the *baseline-filled* value: before its first snapshot a subject is taken to stand at
+  its first value, so the first snapshot is a baseline that adds nothing to the growth of any bucket;
+* `base_n`, `base_<col>`: subjects whose first snapshot falls inside the bucket, and those first values;
+* `n_data`: subjects with a snapshot before the end; `subjects`, `disabled`: how many were looked at;
+* `missing`: subjects that existed before the end (posted, or added for creators) but have no snapshot
+  before it, so their value at the end is unknown;
+* `not_scraped`: subjects with snapshots before the bucket and after it but none inside it, so their
+  growth during the bucket shows up in a later one;
+* `posts`: subjects born before the end (videos: posted), for the post counts.
+
+Videos whose tracking was disabled at T count up to T: snapshots taken from T on are ignored, so they
+hold their last value before T. Each subject's first and last snapshot are looked up once; the latest
+snapshot before an edge is looked up only for edges between those two, where the value can differ from
+both (the look-ups run on the `(subject, captured_at)` indexes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, column, func, null, or_, select, true, values
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trackagoat_mcp.db.models import CreatorSnapshot, VideoSnapshot, table_of
+from trackagoat_mcp.db.types import UTCDateTime
+from trackagoat_mcp.domain.periods import Period
+
+__all__ = ["EdgeFigures", "Subjects", "edge_figures"]
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """The rows a series sums over: a SELECT of `id`, `born_at` and `cutoff`, and where their snapshots are.
+
+    `born_at` is when the subject started to exist (a video's post time, a creator's addition); `cutoff` is when
+    it stopped counting (a video's `tracking_disabled_at`), or NULL.
+    """
+
+    select: Any
+    snapshots: Any
+    """`VideoSnapshot` or `CreatorSnapshot`."""
+    columns: tuple[str, ...]
+    """Snapshot column names to sum (e.g. `view_count`, `follower_count`)."""
+
+
+@dataclass(frozen=True)
+class EdgeFigures:
+    """The sums at the end of one bucket (see the module docstring)."""
+
+    subjects: int = 0
+    disabled: int = 0
+    n_data: int = 0
+    missing: int = 0
+    not_scraped: int = 0
+    posts: int = 0
+    base_n: int = 0
+    cum: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
+    base: dict[str, int] = field(default_factory=dict)
+
+    def filled(self, column_name: str) -> int:
+        """The baseline-filled sum of `column_name` at this edge (what differences of `new` are taken from)."""
+        return self.cum.get(column_name, 0) + self.after.get(column_name, 0)
+
+
+_KEYS = {VideoSnapshot: "video_id", CreatorSnapshot: "creator_id"}
+
+
+def _buckets(periods: Sequence[Period]) -> Any:
+    rows = [(index, period.start_at, period.end_at) for index, period in enumerate(periods)]
+    table = values(
+        column("idx", Integer), column("start_at", UTCDateTime()), column("end_at", UTCDateTime()), name="buckets"
+    )
+    return table.data(rows)
+
+
+def _query(subjects: Subjects, periods: Sequence[Period]) -> Any:
+    snaps = table_of(subjects.snapshots).c
+    key = snaps[_KEYS[subjects.snapshots]]
+    s = subjects.select.subquery("subjects").c
+
+    def counts(subject: Any) -> Any:
+        return or_(subject.cutoff.is_(None), snaps.captured_at < subject.cutoff)
+
+    def first_or_last(name: str, subject: Any, *, last: bool) -> Any:
+        order = snaps.captured_at.desc() if last else snaps.captured_at.asc()
+        return select(snaps[name]).where(key == subject.id, counts(subject)).order_by(order).limit(1).scalar_subquery()
+
+    ends = [
+        first_or_last("captured_at", s, last=False).label("first_at"),
+        first_or_last("captured_at", s, last=True).label("last_at"),
+    ]
+    for name in subjects.columns:
+        ends.append(first_or_last(name, s, last=False).label(f"first_{name}"))
+        ends.append(first_or_last(name, s, last=True).label(f"last_{name}"))
+    # OFFSET 0 keeps both planners from inlining the subquery, which would repeat these look-ups per bucket.
+    per_subject = select(s.id, s.born_at, s.cutoff, *ends).offset(0).subquery("per_subject")
+    buckets = _buckets(periods).cte("b")
+    per, b = per_subject.c, buckets.c
+
+    def latest_before_end(name: str) -> Any:
+        return (
+            select(snaps[name])
+            .where(key == per.id, snaps.captured_at < b.end_at, counts(per))
+            .order_by(snaps.captured_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    has_data = per.first_at < b.end_at
+    first_after = per.first_at >= b.end_at
+    first_inside = and_(per.first_at >= b.start_at, per.first_at < b.end_at)
+
+    def at_end(name: str) -> Any:
+        return case(
+            (or_(per.first_at.is_(None), first_after), null()),
+            (per.last_at < b.end_at, per[f"last_{name}"]),
+            else_=latest_before_end(name),
+        )
+
+    def count_if(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    unknown_at_end = or_(
+        and_(per.first_at.is_(None), or_(per.cutoff.is_(None), per.cutoff > b.end_at)),
+        first_after,
+    )
+    # Nested CASE, not AND: the look-up runs only for subjects scraped both before and after the bucket.
+    gap = case(
+        (
+            and_(per.first_at < b.start_at, per.last_at >= b.end_at),
+            case((latest_before_end("captured_at") < b.start_at, 1), else_=0),
+        ),
+        else_=0,
+    )
+    posted = and_(per.born_at < b.end_at, or_(per.cutoff.is_(None), per.born_at < per.cutoff))
+    columns = [
+        b.idx,
+        func.count().label("subjects"),
+        count_if(per.cutoff.is_not(None)).label("disabled"),
+        count_if(has_data).label("n_data"),
+        count_if(and_(per.born_at < b.end_at, unknown_at_end)).label("missing"),
+        func.sum(gap).label("not_scraped"),
+        count_if(posted).label("posts"),
+        count_if(first_inside).label("base_n"),
+    ]
+    for name in subjects.columns:
+        columns.append(func.sum(at_end(name)).label(f"cum_{name}"))
+        columns.append(func.sum(case((first_after, per[f"first_{name}"]), else_=null())).label(f"after_{name}"))
+        columns.append(func.sum(case((first_inside, per[f"first_{name}"]), else_=null())).label(f"base_{name}"))
+    return select(*columns).select_from(per_subject).join(buckets, true()).group_by(b.idx).order_by(b.idx)
+
+
+async def edge_figures(session: AsyncSession, subjects: Subjects, periods: Sequence[Period]) -> list[EdgeFigures]:
+    """The figures at the end of each of `periods` (oldest first), in one statement."""
+    rows = {row.idx: row for row in (await session.execute(_query(subjects, periods))).all()}
+    out: list[EdgeFigures] = []
+    for index in range(len(periods)):
+        row = rows.get(index)
+        if row is None:  # no subjects at all: the join produced no rows
+            out.append(EdgeFigures())
+            continue
+        data = row._mapping
+
+        def ints(prefix: str, mapping: Any = data) -> dict[str, int]:
+            return {name: int(mapping[f"{prefix}_{name}"] or 0) for name in subjects.columns}
+
+        out.append(
+            EdgeFigures(
+                subjects=int(data["subjects"]),
+                disabled=int(data["disabled"] or 0),
+                n_data=int(data["n_data"] or 0),
+                missing=int(data["missing"] or 0),
+                not_scraped=int(data["not_scraped"] or 0),
+                posts=int(data["posts"] or 0),
+                base_n=int(data["base_n"] or 0),
+                cum=ints("cum"),
+                after=ints("after"),
+                base=ints("base"),
+            )
+        )
+    return out
