@@ -137,6 +137,7 @@ def build_tools(
             if read_only and not spec.read_only:
                 continue
             tool = Tool.from_function(spec.fn, name=spec.name, title=spec.title, annotations=spec.annotations)
+            tool.parameters = compact_input_schema(tool.parameters)
             if tool.fn_metadata.output_schema is not None:
                 # The SDK reads this field live (see FuncMetadata); results are still validated by the model.
                 tool.fn_metadata.output_schema = nullable_as_type_list(tool.fn_metadata.output_schema)
@@ -190,4 +191,43 @@ def nullable_as_type_list(schema: Any) -> Any:
         ):
             rest = {key: value for key, value in node.items() if key != "anyOf"}
             return {**other, "type": [other["type"], "null"], **rest}
+        if (
+            isinstance(other, dict)
+            and isinstance(other.get("enum"), list)
+            and set(other) <= {"enum", "type"}
+            and not set(other) & (set(node) - {"anyOf"})
+        ):
+            # An optional choice: the enum gains null (JSON Schema compares enum members with the instance).
+            rest = {key: value for key, value in node.items() if key != "anyOf"}
+            merged = {"enum": [*other["enum"], None], **rest}
+            if isinstance(other.get("type"), str):
+                merged["type"] = [other["type"], "null"]
+            return merged
     return node
+
+
+_NAME_MAPS = frozenset({"properties", "$defs", "patternProperties"})
+"""Schema keywords whose values map names (not keywords) to schemas."""
+
+
+def compact_input_schema(schema: Any) -> Any:
+    """The same input schema with what a model does not need removed: pydantic's generated `title` of every
+    property (it repeats the name), `"default": null` (the `required` list already says what is optional),
+    and nullable unions written as type lists. Every model reads `tools/list` on each session, so this is
+    paid in tokens over and over; the arguments accepted are exactly the same.
+    """
+
+    def walk(node: Any, names: bool = False) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if names:
+            return {name: walk(value) for name, value in node.items()}
+        return {
+            key: walk(value, names=key in _NAME_MAPS)
+            for key, value in node.items()
+            if not (key == "title" and isinstance(value, str)) and not (key == "default" and value is None)
+        }
+
+    return nullable_as_type_list(walk(schema))
