@@ -1,7 +1,139 @@
-"""The `payouts` toolset: payments and balances."""
+"""The `payouts` toolset, payments half: record payments exactly once, list and void them, and read balances."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from trackagoat_mcp.domain.pagination import Page
+from trackagoat_mcp.domain.payouts import balance, payments
+from trackagoat_mcp.domain.payouts.balance import PayoutBalance
+from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES, PaymentOut, PaymentSummary
+from trackagoat_mcp.server.auth import request_caller
+from trackagoat_mcp.server.context import app_context, unit
+from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
+from trackagoat_mcp.server.tools import Cursor, Limit, ProjectId, id_arg
 
 group = ToolGroup("payouts")
+
+Cents = Annotated[int, Field(ge=1, le=MAX_CENTS)]
+PaymentId = Annotated[str, id_arg("payout payment")]
+OptionalId = Annotated[str | None, Field(min_length=1, max_length=64)]
+
+
+class LineArg(BaseModel):
+    """Money applied to one earned accrual."""
+
+    accrual_id: Annotated[str, Field(min_length=1, max_length=64)]
+    applied_amount_cents: Annotated[int | None, Field(ge=1, le=MAX_CENTS, description="Default: all outstanding.")] = (
+        None
+    )
+
+
+@group.tool(title="Record a payout payment", scope="write", idempotent=True)
+async def create_payout_payment(
+    ctx: Context[Any],
+    project_id: ProjectId,
+    creator_id: Annotated[str | None, Field(min_length=1, max_length=64, description="null: an ad-hoc payment.")],
+    method_id: Annotated[str, Field(min_length=1, max_length=64, description="An active payout method.")],
+    idempotency_key: Annotated[
+        str, Field(min_length=1, max_length=255, description="A new UUID per payment; reuse it only to retry.")
+    ],
+    total_amount_cents: Annotated[
+        int | None, Field(ge=1, le=MAX_CENTS, description="Cents sent. Default: what is settled.")
+    ] = None,
+    lines: Annotated[list[LineArg], Field(max_length=MAX_LINES, description="Accruals to pay.")] = [],  # noqa: B006
+    auto_apply_outstanding: Annotated[bool, Field(description="Pay earned accruals, oldest first.")] = False,
+    settle_in_full: Annotated[bool, Field(description="Mark paid even if the total is short.")] = False,
+    paid_at: Annotated[datetime | None, Field(description="Default: now.")] = None,
+    metadata: dict[str, Any] | None = None,
+    readme: Annotated[str | None, Field(max_length=20_000)] = None,
+) -> Annotated[CallToolResult, PaymentOut]:
+    """Record money sent (USD cents), settling a creator's earned accruals. Retry-safe: the same idempotency_key and
+    arguments return the first payment (replayed=true) and write nothing; other arguments fail with
+    idempotency_key_reused; a duplicate while the first runs fails with idempotency_key_in_use. A refused call frees
+    its key. Pay all that is owed with auto_apply_outstanding=true (oldest period first; total defaults to the
+    outstanding sum), or give lines. Earlier overpayment credit is spent first; paying more than is applied books
+    overpayment credit; settle_in_full writes a shortfall off as an underpayment. Neither lines nor auto-apply: an
+    advance held as credit. creator_id null: an ad-hoc payment (total required)."""
+    app = app_context(ctx)
+    request = payments.PaymentRequest(
+        project_id=project_id,
+        creator_id=creator_id,
+        method_id=method_id,
+        idempotency_key=idempotency_key,
+        total_amount_cents=total_amount_cents,
+        lines=tuple(payments.LineRequest(line.accrual_id, line.applied_amount_cents) for line in lines),
+        auto_apply_outstanding=auto_apply_outstanding,
+        settle_in_full=settle_in_full,
+        paid_at=paid_at,
+        metadata=metadata,
+        readme=readme,
+    )
+    result = await payments.create_payout_payment(app.db, request_caller(app), request, now=app.clock.now())
+    return respond(result)
+
+
+@group.tool(title="List payout payments")
+async def list_payout_payments(
+    ctx: Context[Any],
+    project_id: OptionalId = None,
+    creator_id: OptionalId = None,
+    status: Literal["paid", "voided"] | None = None,
+    from_: Annotated[date | None, Field(alias="from")] = None,
+    to: date | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, Page[PaymentSummary]]:
+    """List payments, newest paid_at first (compact rows; create and void return the full record). from/to are
+    local days of paid_at."""
+    async with unit(ctx) as u:
+        page = await payments.list_payout_payments(
+            u.session,
+            u.caller,
+            project_id=project_id,
+            creator_id=creator_id,
+            status=status,
+            paid_from=from_,
+            paid_to=to,
+            cursor=cursor,
+            limit=limit,
+        )
+    return respond(page)
+
+
+@group.tool(title="Void a payout payment", scope="write", destructive=True, idempotent=True)
+async def void_payout_payment(
+    ctx: Context[Any],
+    payment_id: PaymentId,
+    reason: Annotated[str, Field(min_length=1, max_length=2000)],
+) -> Annotated[CallToolResult, PaymentOut]:
+    """Void a mistaken or bounced payment: its lines and adjustments stop counting, so the accruals it paid are owed
+    again and credit it spent is restored. Refused (credit_consumed) while a live payment has spent its overpayment
+    credit: void that one first. A second void answers already_voided."""
+    async with unit(ctx, write=True) as u:
+        result = await payments.void_payout_payment(u.session, u.caller, payment_id, reason=reason, now=u.now)
+    return respond(result)
+
+
+@group.tool(title="Payout balance")
+async def get_payout_balance(
+    ctx: Context[Any],
+    creator_id: OptionalId = None,
+    project_id: OptionalId = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, PayoutBalance]:
+    """Cents owed (outstanding of earned accruals), credit (unspent overpayments), net = owed − credit (negative:
+    credit left), oldest unpaid period and earned accrual count. Exactly one of creator_id or project_id; a project
+    also pages through its creators with a balance, by handle."""
+    async with unit(ctx) as u:
+        result = await balance.get_payout_balance(
+            u.session, u.caller, creator_id=creator_id, project_id=project_id, cursor=cursor, limit=limit
+        )
+    return respond(result)

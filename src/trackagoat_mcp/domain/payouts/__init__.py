@@ -1,0 +1,1 @@
+"""Payouts: methods, versioned structures, assignments, accruals, payments, idempotency keys and balances."""
