@@ -90,11 +90,13 @@ def postgres_database() -> Iterator[str]:
 
 
 async def _pg_truncate(url: str) -> None:
+    """Empty every table. DELETE, children first: on a test's handful of rows it takes ~15 ms where TRUNCATE
+    (new files for every table) takes ~500 ms, which over the suite's PostgreSQL tests is minutes."""
     engine = create_async_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     try:
         async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                await conn.execute(text(f'DELETE FROM "{table.name}"'))
     finally:
         await engine.dispose()
 
