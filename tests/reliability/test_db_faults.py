@@ -1,0 +1,195 @@
+"""The database going away and coming back: calls fail with a clean `[store_unavailable]` tool error and work
+again as soon as the database does, without restarting the server.
+
+* PostgreSQL: a private throw-away cluster (`pgcluster.py`; never the machine's own server) is stopped while
+  four clients keep reading and writing through one in-process server, then started again.
+* SQLite: another process holds `BEGIN EXCLUSIVE` on the store file. Held briefly, a write waits for it and
+  succeeds; held past the busy timeout, the write fails cleanly while reads go on (WAL), and once the lock is
+  gone writes succeed again. There is no setting for the busy timeout (15 s in production), so the test's
+  engine lowers it with one more connect listener after the production ones.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+from sqlalchemy import event, select
+
+from tests.conftest import make_org, make_server
+from tests.reliability.pgcluster import PrivateCluster, available
+from trackagoat_mcp.db.engine import make_engine
+from trackagoat_mcp.db.migrate import upgrade
+from trackagoat_mcp.db.models import Project
+from trackagoat_mcp.db.session import Database
+
+UNAVAILABLE = "[store_unavailable] "
+
+
+def outcome(tool: str, result: CallToolResult) -> str:
+    """'ok', 'store_unavailable', or the unexpected error text."""
+    if not result.is_error:
+        return "ok"
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    return "store_unavailable" if text.startswith(f"Error executing tool {tool}: {UNAVAILABLE}") else text
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PrivateCluster]:
+    reason = available()
+    if reason:
+        pytest.skip(f"no private PostgreSQL cluster: {reason}")
+    made = PrivateCluster()
+    try:
+        made.init()
+        made.start()
+        yield made
+    finally:
+        made.destroy()
+
+
+@pytest.mark.postgres
+async def test_postgres_restarting_mid_load_fails_calls_cleanly_and_recovers_without_a_server_restart(
+    cluster: PrivateCluster, clock: Any
+) -> None:
+    await upgrade(cluster.url())
+    db = Database.connect(cluster.url())
+    phase = {"now": "up"}
+    seen: list[tuple[str, str, str]] = []
+    written: dict[str, str] = {}
+    done, recovered = anyio.Event(), anyio.Event()
+    try:
+        caller, _ = await make_org(db, clock)
+        async with Client(make_server(db, clock, caller)) as client:
+
+            async def worker(number: int) -> None:
+                for n in range(10_000):
+                    if done.is_set():
+                        return
+                    tool, args = ("create_project", {"name": f"w{number}-{n}"}) if n % 2 else ("list_projects", {})
+                    with anyio.fail_after(30):
+                        got = outcome(tool, await client.call_tool(tool, args))
+                    seen.append((phase["now"], tool, got))
+                    if tool == "create_project":
+                        written[args["name"]] = got
+                    if {t for p, t, g in seen if p == "back" and g == "ok"} == {"list_projects", "create_project"}:
+                        recovered.set()
+                    await anyio.sleep(0.02)
+
+            async with anyio.create_task_group() as tg:
+                for number in range(4):
+                    tg.start_soon(worker, number)
+                await anyio.sleep(0.5)
+                phase["now"] = "stopping"
+                await anyio.to_thread.run_sync(cluster.stop)
+                phase["now"] = "down"
+                await anyio.sleep(1.0)
+                phase["now"] = "starting"
+                await anyio.to_thread.run_sync(cluster.start)
+                phase["now"] = "back"
+                with anyio.fail_after(30):
+                    await recovered.wait()  # both a read and a write succeeded after the restart
+                await anyio.sleep(0.3)
+                done.set()
+
+        async with db.read() as session:
+            stored = set((await session.scalars(select(Project.name))).all())
+    finally:
+        await db.dispose()
+
+    unexpected = [entry for entry in seen if entry[2] not in {"ok", "store_unavailable"}]
+    assert not unexpected, unexpected[:5]
+    assert any(p == "down" and g == "store_unavailable" for p, _, g in seen), "no call was made while it was down"
+    assert all(g == "ok" for p, _, g in seen if p == "up")
+    lost = [name for name, got in written.items() if got == "ok" and name not in stored]
+    phantom = [name for name, got in written.items() if got != "ok" and name in stored]
+    assert not lost, f"writes reported as done but missing: {lost}"
+    assert not phantom, f"writes reported as failed ('nothing was changed') but stored: {phantom}"
+
+
+def _release(holder: subprocess.Popen[str]) -> None:
+    holder.wait(10)
+    if holder.stdout is not None:
+        holder.stdout.close()
+
+
+def _lock_holder(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that takes SQLite's exclusive lock on `path`, says so, and keeps it for `seconds`."""
+    code = (
+        "import sqlite3, sys, time\n"
+        "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "conn.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+        "conn.execute('COMMIT')\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def database_with_busy_timeout(url: str, milliseconds: int) -> Database:
+    engine = make_engine(url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
+        cursor.close()
+
+    return Database(engine)
+
+
+@pytest.fixture
+def store_file(tmp_path: Path, sqlite_template: Path) -> Path:
+    path = tmp_path / "store.db"
+    shutil.copy(sqlite_template, path)
+    return path
+
+
+async def test_sqlite_locked_by_another_process_waits_then_fails_cleanly_and_keeps_serving(
+    store_file: Path, clock: Any
+) -> None:
+    path = store_file
+    db = database_with_busy_timeout(f"sqlite+aiosqlite:///{path}", 1_000)
+    try:
+        caller, _ = await make_org(db, clock)
+        async with Client(make_server(db, clock, caller)) as client:
+            # A short lock: the write waits for it and succeeds.
+            holder = _lock_holder(path, 0.3)
+            started = time.monotonic()
+            with anyio.fail_after(10):
+                short = outcome("create_project", await client.call_tool("create_project", {"name": "waited"}))
+            waited = time.monotonic() - started
+            _release(holder)
+            assert short == "ok" and waited >= 0.15, (short, waited)
+
+            # A lock held past the busy timeout: writes fail cleanly, reads keep working.
+            holder = _lock_holder(path, 3.0)
+            try:
+                with anyio.fail_after(10):
+                    refused = outcome("create_project", await client.call_tool("create_project", {"name": "refused"}))
+                    read = outcome("list_projects", await client.call_tool("list_projects", {}))
+            finally:
+                _release(holder)
+            assert refused == "store_unavailable", refused
+            assert read == "ok", read
+
+            # The lock is gone: the same server serves writes again.
+            with anyio.fail_after(10):
+                after = outcome("create_project", await client.call_tool("create_project", {"name": "after"}))
+            assert after == "ok", after
+        async with db.read() as session:
+            names = set((await session.scalars(select(Project.name))).all())
+    finally:
+        await db.dispose()
+    assert {"waited", "after"} <= names and "refused" not in names
