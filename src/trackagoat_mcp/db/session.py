@@ -58,15 +58,21 @@ class Database:
         except (OperationalError, DBAPIError) as exc:
             await session.rollback()
             if _is_unavailable(exc):
-                raise StoreUnavailable(
-                    "The database is busy or unreachable right now; nothing was changed. Retry in a few seconds."
-                ) from exc
+                raise StoreUnavailable(_UNAVAILABLE) from exc
             raise
+        except OSError as exc:
+            # The driver could not reach the server at all (refused, reset, timed out): asyncpg raises these
+            # unwrapped while opening a connection, e.g. while PostgreSQL restarts.
+            await session.rollback()
+            raise StoreUnavailable(_UNAVAILABLE) from exc
         except BaseException:
             await session.rollback()
             raise
         finally:
             await session.close()
+
+
+_UNAVAILABLE = "The database is busy or unreachable right now; nothing was changed. Retry in a few seconds."
 
 
 def _is_unavailable(exc: DBAPIError) -> bool:
