@@ -233,12 +233,6 @@ def _text_values(schema: dict[str, Any], values: list[str]) -> Callable[[str, di
     return pick
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="write_readme and write_metadata crash on a lone surrogate ('\\ud800', which JSON can carry): the "
-    "text reaches the SQLite driver, which cannot encode it (UnicodeEncodeError), so the model sees only "
-    "'Error executing tool write_readme'. Fix: refuse such strings at the tool boundary with [invalid_input].",
-)
 def test_lone_surrogates_are_refused_with_a_readable_error(arena: tuple[BlockingPortal, Arena]) -> None:
     portal, state = arena
     problems = []
@@ -255,13 +249,6 @@ def pg_arena(postgres_database: str) -> Iterator[tuple[BlockingPortal, Arena]]:
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="On PostgreSQL a NUL character in text (create_project name, write_readme, write_metadata values, "
-    "list_creators search, ...) makes asyncpg fail with 'invalid byte sequence for encoding UTF8: 0x00', which "
-    "reaches the model as the bare 'Error executing tool <name>' of a crash (SQLite stores it). Fix: refuse NUL "
-    "in text arguments at the tool boundary with [invalid_input], the same on both backends.",
-)
 def test_nul_characters_in_text_are_stored_or_refused_with_a_readable_error_on_postgres(
     pg_arena: tuple[BlockingPortal, Arena],
 ) -> None:

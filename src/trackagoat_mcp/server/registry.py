@@ -24,6 +24,7 @@ from typing import Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from trackagoat_mcp.errors import TrackagoatError
@@ -105,6 +106,10 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
         # Arguments named after Python keywords (`from`) are declared as `from_` with an alias; the SDK passes
         # them by alias, so give them back their Python names.
         kwargs = {(f"{k}_" if keyword.iskeyword(k) else k): v for k, v in kwargs.items()}
+        if (bad := _unstorable_text(kwargs)) is not None:
+            raise ToolError(
+                f"[invalid_input] Argument {bad[0]!r} contains {bad[1]}, which cannot be stored; remove it and retry."
+            )
         for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
                 return await fn(*args, **kwargs)
@@ -122,6 +127,33 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def _unstorable_text(value: Any, name: str = "") -> tuple[str, str] | None:
+    """The argument holding text no backend can store — a NUL character (PostgreSQL refuses it) or a lone
+    surrogate (not encodable as UTF-8) — and what it is; None when every string is fine."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return name, "a NUL character (\\u0000)"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return name, "a lone surrogate (an unpaired \\ud800-\\udfff escape)"
+        return None
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, dict):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = ((name, item) for item in value)
+    else:
+        return None
+    for key, item in items:
+        where = name if key == name else (f"{name}.{key}" if name else str(key))
+        found = _unstorable_text(key, where) if isinstance(key, str) else None
+        if (found := found or _unstorable_text(item, where)) is not None:
+            return found
+    return None
 
 
 def build_tools(
