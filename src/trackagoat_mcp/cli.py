@@ -12,19 +12,25 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from trackagoat_mcp import __version__
-from trackagoat_mcp.clock import SystemClock
+from trackagoat_mcp.clock import SystemClock, ensure_utc
 from trackagoat_mcp.config import Settings, load_settings, parse_toolsets
 from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, notes, orgs, projects
 from trackagoat_mcp.domain.scope import Caller, parse_id
 from trackagoat_mcp.errors import NotFound, TrackagoatError
+
+if TYPE_CHECKING:
+    from trackagoat_mcp.jobs.scheduler import Scheduler
+    from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 
 __all__ = ["main"]
 
@@ -59,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         "--toolsets", help="Comma-separated toolsets, 'default' or 'all' (overrides TRACKAGOAT_TOOLSETS)."
     )
     serve.add_argument("--read-only", action="store_true", default=None, help="Hide every tool that writes.")
+    serve.add_argument(
+        "--no-jobs", action="store_true", help="Do not run the background jobs in this process (run a worker instead)."
+    )
 
     orgs_cmd = sub.add_parser("orgs", help="Organizations.").add_subparsers(dest="action", required=True)
     org_create = orgs_cmd.add_parser("create", help="Create an organization.")
@@ -82,11 +91,28 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("id")
     describe.add_argument("text", help="The description; '-' reads it from stdin; '' clears it.")
 
+    sub.add_parser("worker", help="Run the background jobs (scrape cycle, first scrapes) alone, without MCP.")
+    demo = sub.add_parser("demo", help="Offline demo: a temporary store filled from a built-in simulated TikTok.")
+    demo.add_argument(
+        "--database-url", dest="demo_database_url", help="An empty store to fill instead of a fresh temporary one."
+    )
+
     scrape = sub.add_parser("scrape", help="Run one scrape cycle now against TRACKAGOAT_TIKTOK_BASE_URL.")
     scrape.add_argument("--force", action="store_true", help="Scrape every active creator, ignoring the floors.")
 
+    accrue = sub.add_parser("accrue", help="Run one accrual run now (claims the hour, back-fills missed hours).")
+    accrue.add_argument(
+        "--at", type=_instant, help="Evaluate what is due by this ISO 8601 time (not in the future; default now)."
+    )
+
     db_cmd = sub.add_parser("db", help="Database maintenance.").add_subparsers(dest="action", required=True)
     db_cmd.add_parser("upgrade", help="Apply migrations up to the newest.")
+    db_backup = db_cmd.add_parser("backup", help="Copy the store into a file (consistent while servers run).")
+    db_backup.add_argument("path", help="The backup file to write.")
+    db_backup.add_argument("--force", action="store_true", help="Replace the file if it exists.")
+    db_restore = db_cmd.add_parser("restore", help="Restore the store from a backup file (stop servers first).")
+    db_restore.add_argument("path", help="A file written by `db backup`.")
+    db_restore.add_argument("--force", action="store_true", help="Overwrite a store that already holds tables.")
     return parser
 
 
@@ -137,7 +163,33 @@ async def _init(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_db(settings, run)
 
 
-async def _serve(settings: Settings) -> int:
+@asynccontextmanager
+async def _background_jobs(
+    settings: Settings, db: Database, *, enabled: bool
+) -> AsyncIterator[tuple[TikTokAccess, Scheduler | None]]:
+    """The process's TikTok client source and, when `enabled`, its scheduler running in the background.
+
+    Yields `(tiktok, scheduler or None)`; leaving the block stops the jobs (claims are handed back) and closes
+    the HTTP client.
+    """
+    from trackagoat_mcp.jobs.runs import process_name
+    from trackagoat_mcp.jobs.scheduler import Scheduler, default_jobs
+    from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
+
+    clock = SystemClock()
+    tiktok = TikTokAccess(settings)
+    scheduler = Scheduler(default_jobs(db, settings, clock, process_name(), tiktok=tiktok), clock) if enabled else None
+    try:
+        async with anyio.create_task_group() as group:
+            if scheduler is not None:
+                await group.start(scheduler.run)
+            yield tiktok, scheduler
+            group.cancel_scope.cancel()
+    finally:
+        await tiktok.aclose()
+
+
+async def _serve(settings: Settings, jobs: bool) -> int:
     from trackagoat_mcp.server.app import build_server, ensure_migrated
     from trackagoat_mcp.server.auth import resolve_stdio_caller
 
@@ -145,8 +197,9 @@ async def _serve(settings: Settings) -> int:
     try:
         await ensure_migrated(db)
         caller = await resolve_stdio_caller(db, settings.api_key, now=SystemClock().now())
-        server = build_server(settings, db=db, caller=caller)
-        await server.run_stdio_async()
+        async with _background_jobs(settings, db, enabled=jobs) as (tiktok, scheduler):
+            server = build_server(settings, db=db, caller=caller, tiktok=tiktok, scheduler=scheduler)
+            await server.run_stdio_async()
     finally:
         await db.dispose()
     return 0
@@ -155,7 +208,7 @@ async def _serve(settings: Settings) -> int:
 _WILDCARD_HOSTS = {"0.0.0.0", "::", "127.0.0.1", "localhost", "::1"}
 
 
-async def _serve_http(settings: Settings, host: str, port: int) -> int:
+async def _serve_http(settings: Settings, host: str, port: int, jobs: bool) -> int:
     import uvicorn
 
     from trackagoat_mcp.http import build_app
@@ -168,22 +221,53 @@ async def _serve_http(settings: Settings, host: str, port: int) -> int:
     db = Database.connect(settings.database_url)
     try:
         await ensure_migrated(db)
-        app = build_app(settings, db=db)
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=5)
-        sys.stderr.write(f"trackagoat-mcp: serving MCP at http://{host}:{port}/mcp (SSE at /sse); Ctrl-C stops.\n")
-        await uvicorn.Server(config).serve()
+        async with _background_jobs(settings, db, enabled=jobs) as (tiktok, scheduler):
+            app = build_app(settings, db=db, tiktok=tiktok, scheduler=scheduler)
+            config = uvicorn.Config(
+                app, host=host, port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=5
+            )
+            sys.stderr.write(f"trackagoat-mcp: serving MCP at http://{host}:{port}/mcp (SSE at /sse); Ctrl-C stops.\n")
+            await uvicorn.Server(config).serve()
     finally:
         await db.dispose()
     return 0
 
 
+async def _worker(settings: Settings) -> int:
+    import signal
+
+    from trackagoat_mcp.server.app import ensure_migrated
+
+    db = Database.connect(settings.database_url)
+    try:
+        await ensure_migrated(db)
+        logging.getLogger("trackagoat_mcp.jobs").setLevel(logging.INFO)
+        async with _background_jobs(settings, db, enabled=True):
+            sys.stderr.write(
+                f"trackagoat-mcp worker: scraping {settings.tiktok_base_url} every "
+                f"{settings.scrape_interval_minutes:g} minutes (the floors decide what is due); Ctrl-C stops.\n"
+            )
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _signal in signals:
+                    break
+    finally:
+        await db.dispose()
+    sys.stderr.write("trackagoat-mcp worker: stopped.\n")
+    return 0
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from trackagoat_mcp.demo import run_demo
+
+    return await run_demo(args.demo_database_url or args.database_url, out=_out)
+
+
 async def _scrape(args: argparse.Namespace, settings: Settings) -> int:
     import json
-    import os
-    import socket
 
     import httpx2
 
+    from trackagoat_mcp.jobs.runs import process_name
     from trackagoat_mcp.jobs.scraper import ScrapeSettings, run_scrape_cycle
     from trackagoat_mcp.server.app import ensure_migrated
     from trackagoat_mcp.tiktok.client import TikTokClient
@@ -197,10 +281,36 @@ async def _scrape(args: argparse.Namespace, settings: Settings) -> int:
                 db,
                 client,
                 SystemClock(),
-                ScrapeSettings(),
-                worker_id=f"{socket.gethostname()}:{os.getpid()}",
+                ScrapeSettings.from_settings(settings),
+                worker_id=process_name(),
                 force=args.force,
             )
+    finally:
+        await db.dispose()
+    _out(json.dumps(report.as_json(), indent=2, default=str))
+    return 0
+
+
+def _instant(text: str) -> datetime:
+    """An ISO 8601 time for `--at`; without an offset it is taken as UTC."""
+    try:
+        return ensure_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time such as 2026-03-10T12:15:00Z") from None
+
+
+async def _accrue(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+    import os
+    import socket
+
+    from trackagoat_mcp.jobs.accruals import run_accruals
+    from trackagoat_mcp.server.app import ensure_migrated
+
+    db = Database.connect(settings.database_url)
+    try:
+        await ensure_migrated(db)
+        report = await run_accruals(db, SystemClock(), worker_id=f"{socket.gethostname()}:{os.getpid()}", at=args.at)
     finally:
         await db.dispose()
     _out(json.dumps(report.as_json(), indent=2, default=str))
@@ -270,6 +380,22 @@ async def _describe(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action in {"backup", "restore"}:
+        from pathlib import Path
+
+        from sqlalchemy.engine import make_url
+
+        from trackagoat_mcp.db import backup
+
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        if args.action == "backup":
+            done = await backup.backup(settings.database_url, Path(args.path), force=args.force)
+            _out(f"Backed up {shown} to {done.path} ({done.bytes:,} bytes, {done.method}).")
+        else:
+            done = await backup.restore(settings.database_url, Path(args.path), force=args.force)
+            _out(f"Restored {shown} from {args.path} ({done.method}).")
+        return 0
+
     from trackagoat_mcp.db.migrate import upgrade
 
     await upgrade(settings.database_url)
@@ -286,12 +412,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         handlers: dict[str, Callable[[], Awaitable[int]]] = {
             "init": lambda: _init(args, settings),
             "serve": lambda: (
-                _serve_http(settings, args.host, args.port) if args.transport == "http" else _serve(settings)
+                _serve_http(settings, args.host, args.port, not args.no_jobs)
+                if args.transport == "http"
+                else _serve(settings, not args.no_jobs)
             ),
+            "worker": lambda: _worker(settings),
+            "demo": lambda: _demo(args),
             "orgs": lambda: _orgs(args, settings),
             "keys": lambda: _keys(args, settings),
             "describe": lambda: _describe(args, settings),
             "scrape": lambda: _scrape(args, settings),
+            "accrue": lambda: _accrue(args, settings),
             "db": lambda: _db(args, settings),
         }
         return anyio.run(handlers[args.command])

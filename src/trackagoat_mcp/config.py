@@ -83,6 +83,22 @@ class Settings:
     """HTTP only: requests one key may make in any 60-second window (0 turns the limit off)."""
     allowed_hosts: tuple[str, ...] = ()
     """HTTP only: `Host` values accepted besides loopback (`host` or `host:port`), e.g. behind a proxy."""
+    key_cache_seconds: float = 5.0
+    """HTTP only: how long a process trusts a key it has verified (the revocation bound; 0 checks every request)."""
+    request_state_keys: tuple[str, ...] = field(default=(), repr=False)
+    """HTTP only: secrets (32+ characters) sealing 2026-07-28 multi-round-trip state; the same on every replica."""
+    min_creator_profiles_hours: float = 6.0
+    """Scraper floor: a creator's profile is fetched at most once per this many hours."""
+    min_discover_videos_hours: float = 4.0
+    """Scraper floor: a creator's video list is read for new posts at most this often."""
+    min_video_stats_hours: float = 4.0
+    """Scraper floor: tracked videos' counters are refreshed at most this often."""
+    tracking_expiry_days: int = 30
+    """Videos posted longer ago than this are no longer refreshed (their numbers are taken as final)."""
+    scrape_interval_minutes: float = 5.0
+    """How often the scheduler wakes the scrape cycle (the floors decide what is actually due)."""
+    scrape_now_daily_cap: int = 20
+    """`scrape_now` calls one organization may make per UTC day (0 switches the tool off)."""
 
     def __post_init__(self) -> None:
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
@@ -101,6 +117,20 @@ class Settings:
             raise ConfigError(
                 f"TRACKAGOAT_RATE_LIMIT_PER_MINUTE {self.rate_limit_per_minute!r} must be 0 (no limit) or more."
             )
+        if not 0 <= self.key_cache_seconds <= 300:
+            raise ConfigError(
+                f"TRACKAGOAT_KEY_CACHE_SECONDS {self.key_cache_seconds!r} must be between 0 (look keys up on every "
+                "request) and 300; it is how long a revoked key may keep working."
+            )
+        for position, secret in enumerate(self.request_state_keys, start=1):
+            if len(secret.encode()) < 32:
+                raise ConfigError(
+                    f"TRACKAGOAT_REQUEST_STATE_KEYS entry {position} is {len(secret.encode())} bytes long; each "
+                    "must be at least 32 (make one with: python -c 'import secrets; print(secrets.token_hex(32))')."
+                )
+        for env_name, (name, _kind, low) in _SCRAPE_NUMBERS.items():
+            if getattr(self, name) < low:
+                raise ConfigError(f"{env_name} {getattr(self, name)!r} must be at least {low}.")
         for host in self.allowed_hosts:
             if not _HOST_RE.match(host):
                 raise ConfigError(
@@ -111,6 +141,17 @@ class Settings:
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (`None` values are ignored, so unset CLI flags keep env values)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_SCRAPE_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
+    "TRACKAGOAT_MIN_CREATOR_PROFILES_HOURS": ("min_creator_profiles_hours", float, 0),
+    "TRACKAGOAT_MIN_DISCOVER_VIDEOS_HOURS": ("min_discover_videos_hours", float, 0),
+    "TRACKAGOAT_MIN_VIDEO_STATS_HOURS": ("min_video_stats_hours", float, 0),
+    "TRACKAGOAT_TRACKING_EXPIRY_DAYS": ("tracking_expiry_days", int, 1),
+    "TRACKAGOAT_SCRAPE_INTERVAL_MINUTES": ("scrape_interval_minutes", float, 0.1),
+    "TRACKAGOAT_SCRAPE_NOW_DAILY_CAP": ("scrape_now_daily_cap", int, 0),
+}
+"""Scraper settings read from the environment: variable → (field, type, smallest allowed value)."""
 
 
 def parse_toolsets(raw: str) -> frozenset[str]:
@@ -180,5 +221,15 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         )
     if env.get("TRACKAGOAT_ALLOWED_HOSTS"):
         values["allowed_hosts"] = parse_hosts(env["TRACKAGOAT_ALLOWED_HOSTS"])
+    if env.get("TRACKAGOAT_KEY_CACHE_SECONDS"):
+        values["key_cache_seconds"] = _parse_number(
+            "TRACKAGOAT_KEY_CACHE_SECONDS", env["TRACKAGOAT_KEY_CACHE_SECONDS"], float
+        )
+    if env.get("TRACKAGOAT_REQUEST_STATE_KEYS"):
+        raw_keys = env["TRACKAGOAT_REQUEST_STATE_KEYS"].split(",")
+        values["request_state_keys"] = tuple(k.strip() for k in raw_keys if k.strip())
+    for env_name, (name, kind, _low) in _SCRAPE_NUMBERS.items():
+        if env.get(env_name):
+            values[name] = _parse_number(env_name, env[env_name], kind)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)

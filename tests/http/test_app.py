@@ -91,9 +91,9 @@ async def test_mcp_requests_without_a_valid_key_get_401_with_www_authenticate(db
     assert "tga_0000" not in response.text, "the presented key is never echoed"
 
 
-async def test_a_revoked_key_gets_401_at_once_while_other_keys_keep_working(db, clock, acme):
+async def test_with_the_key_cache_off_a_revoked_key_gets_401_at_once_while_other_keys_keep_working(db, clock, acme):
     revoked, kept = await make_key(db, clock, acme[0].org_id), await make_key(db, clock, acme[0].org_id)
-    async with serve(app_for(db, clock)) as url, raw_client(url) as http:
+    async with serve(app_for(db, clock, key_cache_seconds=0)) as url, raw_client(url) as http:
         before = await http.post("/mcp", json=DISCOVER, headers={**DISCOVER_HEADERS, **bearer(revoked)})
         async with db.write() as session:
             await keys.revoke_key(session, ref=revoked, now=clock.now())

@@ -6,26 +6,28 @@ so the per-key rate limit of one test cannot leak into another. The server is al
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
 import pytest
 from mcp.types import CallToolResult, TextContent
 
 from tests.e2e.support import CLI, UUID_RE, Store
-from tests.http.support import DISCOVER, DISCOVER_HEADERS, ERAS, bearer, mcp_client, raw_client, sse_mcp_client
+from tests.http.support import (
+    DISCOVER,
+    DISCOVER_HEADERS,
+    ERAS,
+    bearer,
+    mcp_client,
+    raw_client,
+    server_processes,
+    sse_mcp_client,
+)
 from tests.server.conftest import READS, mask
 
 pytestmark = pytest.mark.slow
-
-START_SECONDS = 30.0
-"""Upper bound for the server process to answer /healthz."""
 
 RATE_LIMIT = 40
 ORG_A = "Default organization"
@@ -46,13 +48,6 @@ class Running:
         return self.store.create_key("--org", ORG_A, *args)[1]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("serve_http")
@@ -63,38 +58,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     globex = store.ok("orgs", "create", "Globex").stdout
     key_b = store.create_key("--org", UUID_RE.findall(globex)[0])[1]
 
-    port = _free_port()
     log = root / "server.log"
     env = store.env(TRACKAGOAT_RATE_LIMIT_PER_MINUTE=str(RATE_LIMIT))
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(CLI), "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=str(home),
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + START_SECONDS
-        while True:  # bounded readiness wait
-            assert process.poll() is None, f"the server exited early:\n{log.read_text()}"
-            try:
-                if httpx2.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"no /healthz within {START_SECONDS} s:\n{log.read_text()}"
-            time.sleep(0.1)
+    with server_processes([str(CLI)], env, [log], cwd=home) as (url,):
         yield Running(url=url, store=store, key_a=key_a, key_b=key_b, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 def text_of(result: CallToolResult) -> str:

@@ -90,6 +90,49 @@ async def test_malformed_unknown_and_revoked_keys_verify_to_nothing(db, clock, a
         assert await verifier.verify_token(presented) is None, presented[:8]
 
 
+async def test_a_verified_key_is_trusted_for_the_cache_window_so_revocation_takes_at_most_that_long(db, clock, acme):
+    key = await make_key(db, clock, acme[0].org_id)
+    ticker = Ticker()
+    verifier = KeyVerifier(db, clock, cache_seconds=5, monotonic=ticker)
+
+    assert await verifier.verify_token(key) is not None
+    async with db.write() as session:
+        await keys.revoke_key(session, ref=key, now=clock.now())
+    ticker.now += 4.9
+    still_trusted = await verifier.verify_token(key)
+    ticker.now += 0.1
+    after_the_window = await verifier.verify_token(key)
+
+    assert still_trusted is not None, "within the documented bound the remembered answer is used"
+    assert after_the_window is None, "5 s after the key was verified, its revocation is seen"
+
+
+async def test_with_the_cache_off_or_the_key_evicted_a_revocation_is_seen_on_the_next_request(db, clock, acme):
+    first, second = await make_key(db, clock, acme[0].org_id), await make_key(db, clock, acme[0].org_id)
+    uncached = KeyVerifier(db, clock, cache_seconds=0)
+    one_slot = KeyVerifier(db, clock, max_cached=1)
+    for verifier in (uncached, one_slot):
+        assert await verifier.verify_token(first) is not None
+    assert await one_slot.verify_token(second) is not None, "remembering the second key evicts the first"
+    async with db.write() as session:
+        await keys.revoke_key(session, ref=first, now=clock.now())
+
+    assert await uncached.verify_token(first) is None
+    assert await one_slot.verify_token(first) is None
+
+
+async def test_an_unknown_key_is_not_remembered_so_it_works_as_soon_as_it_exists(db, clock, acme):
+    verifier = KeyVerifier(db, clock)
+    async with db.write() as session:
+        row, key = await keys.create_key(session, org_id=acme[0].org_id, name="later", now=clock.now())
+        await session.rollback()  # the key does not exist yet
+    assert await verifier.verify_token(key) is None
+    async with db.write() as session:
+        session.add(ApiKey(**row.model_dump()))
+
+    assert await verifier.verify_token(key) is not None
+
+
 def test_hosts_match_on_any_port_unless_a_port_is_given_and_origins_follow_hosts():
     patterns = allowed_host_patterns(["mcp.example.com", "10.0.0.5:8000"])
     origins = allowed_origins(["mcp.example.com"])
@@ -109,13 +152,18 @@ def test_http_settings_come_from_the_environment():
         "TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///x.db",
         "TRACKAGOAT_RATE_LIMIT_PER_MINUTE": "120",
         "TRACKAGOAT_ALLOWED_HOSTS": " MCP.example.com, 10.0.0.5:8000 ,,",
+        "TRACKAGOAT_KEY_CACHE_SECONDS": "0",
+        "TRACKAGOAT_REQUEST_STATE_KEYS": f" {'a' * 32}, {'b' * 64} ",
     }
     settings = load_settings(env)
     defaults = load_settings({"TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///x.db"})
 
     assert settings.rate_limit_per_minute == 120
     assert settings.allowed_hosts == ("mcp.example.com", "10.0.0.5:8000")
+    assert (settings.key_cache_seconds, settings.request_state_keys) == (0, ("a" * 32, "b" * 64))
     assert (defaults.rate_limit_per_minute, defaults.allowed_hosts) == (60, ())
+    assert (defaults.key_cache_seconds, defaults.request_state_keys) == (5, ())
+    assert "a" * 32 not in repr(settings), "request-state secrets stay out of reprs and logs"
 
 
 @pytest.mark.parametrize(
@@ -125,6 +173,9 @@ def test_http_settings_come_from_the_environment():
         ({"TRACKAGOAT_RATE_LIMIT_PER_MINUTE": "-1"}, "0 (no limit) or more"),
         ({"TRACKAGOAT_ALLOWED_HOSTS": "https://mcp.example.com"}, "without a scheme"),
         ({"TRACKAGOAT_ALLOWED_HOSTS": "mcp.example.com/mcp"}, "not a host name"),
+        ({"TRACKAGOAT_KEY_CACHE_SECONDS": "3600"}, "how long a revoked key may keep working"),
+        ({"TRACKAGOAT_KEY_CACHE_SECONDS": "-1"}, "between 0"),
+        ({"TRACKAGOAT_REQUEST_STATE_KEYS": "short-secret"}, "at least 32"),
     ],
 )
 def test_bad_http_settings_are_refused_with_a_sentence(env, phrase):

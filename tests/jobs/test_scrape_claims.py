@@ -12,11 +12,12 @@ import httpx2
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.jobs.scraper import ScrapeReport, ScrapeSettings, run_scrape_cycle
+from trackagoat_mcp.tiktok.client import TikTokClient
 from trackagoat_mcp.tiktok.sim import SimAccount, SimulatedTikTok
 
 from ..conftest import make_org
-from .conftest import BASE_URL, add_creator, make_client
-from .support import creator_snapshots, scrape_runs
+from .conftest import BASE_URL, Program, add_creator, make_client
+from .support import creator_row, creator_snapshots, scrape_runs
 
 HANDLES = [f"creator{i}" for i in range(8)]
 
@@ -52,3 +53,24 @@ async def test_two_cycles_at_once_scrape_each_due_creator_exactly_once(
     assert reports["one"].creators_scraped + reports["two"].creators_scraped == len(HANDLES)
     assert [len(await creator_snapshots(db, creator_id)) for creator_id in ids] == [1] * len(HANDLES)
     assert {run.claimed_by for run in await scrape_runs(db)} == {"one", "two"}
+
+
+async def test_a_cancelled_cycle_hands_its_claims_back_at_once_and_records_the_run_as_failed(
+    db: Database, client: TikTokClient, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    sim.set_fault("slow")  # every page hangs until the request is cancelled
+
+    async def cycle() -> None:
+        await run_scrape_cycle(db, client, clock, ScrapeSettings(), worker_id="stopping")
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            group.start_soon(cycle)
+            while sim.in_flight < 2:  # noqa: ASYNC110 - the site counts requests, it sets no event
+                await anyio.sleep(0.01)
+            group.cancel_scope.cancel()
+
+    rows = [await creator_row(db, creator_id) for creator_id in program.ids.values()]
+    assert [(row.scrape_claimed_by, row.scrape_claimed_until) for row in rows] == [(None, None)] * 2
+    [run] = await scrape_runs(db)
+    assert run.status == "failed" and run.finished_at == clock.now()

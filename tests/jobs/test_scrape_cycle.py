@@ -6,26 +6,21 @@ simulated site with uvicorn on a loopback port, so the same cycle also runs over
 
 from __future__ import annotations
 
-import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import anyio
 import httpx2
-import uvicorn
 
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.demo import serve_site as serve
 from trackagoat_mcp.jobs.scraper import ScrapeReport, run_scrape_cycle
 from trackagoat_mcp.tiktok.client import TikTokClient
 from trackagoat_mcp.tiktok.sim import SimulatedTikTok
 
 from .conftest import SETTINGS, Program, make_client
 from .support import creator_row, creator_snapshots, scrape_runs, snapshot_total, video_snapshots, videos_of
-
-READY_SECONDS = 20.0
 
 
 async def cycle(
@@ -139,36 +134,6 @@ async def test_only_the_creators_asked_for_are_scraped(
 
     assert report.creators_scraped == 1 and sim.count("/@alice") == 0 and sim.count("/@sel") == 1
     assert (await creator_row(db, program.ids["alice"])).scrape_state == "stale"
-
-
-class _Server(uvicorn.Server):
-    """A uvicorn server that says when it is listening (an event, not a polling loop)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = anyio.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-
-@asynccontextmanager
-async def serve(sim: SimulatedTikTok) -> AsyncIterator[str]:
-    """The simulated site under uvicorn on a free loopback port (bound first, so no port race)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(sim.app, log_config=None, lifespan="on", timeout_graceful_shutdown=2))
-    async with anyio.create_task_group() as group:
-        group.start_soon(server.serve, [sock])
-        with anyio.fail_after(READY_SECONDS):
-            await server.ready.wait()
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-    sock.close()
 
 
 async def test_a_cycle_over_a_real_loopback_connection_fills_in_creators_and_videos(

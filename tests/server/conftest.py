@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tests.domain._support import insert_video
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, SQLModel, VideoSnapshot
+from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Goal, SQLModel, VideoSnapshot
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, notes
 from trackagoat_mcp.domain.scope import Caller
@@ -51,15 +51,36 @@ CAMPAIGNS = {
     "set_campaign_items",
     "get_campaign_stats",
 }
-ANALYTICS: set[str] = set()
-GOALS: set[str] = set()
+ANALYTICS = {"get_analytics", "get_leaderboard", "get_program_health"}
+GOALS = {"list_goals", "create_goal", "update_goal", "delete_goal", "get_goal_compliance"}
 NOTES = {"write_readme", "write_metadata"}
-PAYOUTS: set[str] = set()
-JOBS: set[str] = set()
-ADMIN = {"set_description", "manage_api_keys"}
+PAYOUTS = {
+    # methods, structures, assignments, accruals (server/tools/payouts.py)
+    "list_payout_methods",
+    "create_payout_method",
+    "update_payout_method",
+    "delete_payout_method",
+    "list_payout_structures",
+    "get_payout_structure",
+    "create_payout_structure",
+    "update_payout_structure",
+    "archive_payout_structure",
+    "assign_payout_structure",
+    "unassign_payout_structure",
+    "list_payout_accruals",
+    "update_payout_accrual",
+    "preview_accruals",
+    # payments and balances (server/tools/payments.py)
+    "create_payout_payment",
+    "list_payout_payments",
+    "void_payout_payment",
+    "get_payout_balance",
+}
+JOBS = {"scrape_now", "get_job_status"}
+ADMIN = {"set_description", "manage_api_keys", "run_accruals"}
 ALL_TOOLS = CONTEXT | TRACKING | CAMPAIGNS | ANALYTICS | GOALS | NOTES | PAYOUTS | JOBS | ADMIN
-# Reads are the get_* and list_* tools; everything else changes the store.
-READS = {name for name in ALL_TOOLS if name.startswith(("get_", "list_"))}
+# Reads are the get_* and list_* tools and preview_accruals; everything else changes the store.
+READS = {name for name in ALL_TOOLS if name.startswith(("get_", "list_"))} | {"preview_accruals"}
 
 
 FENCE_OPEN = re.compile(r"<(untrusted-data-[0-9a-f]+)>")
@@ -192,18 +213,19 @@ class World:
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
 
     def of(self, kind: str) -> uuid.UUID:
-        """The id of this world's entity of `kind` (project, creator, video, campaign, api_key)."""
+        """The id of this world's entity of `kind` (project, creator, video, campaign, api_key, goal)."""
         return {
             "project": self.project,
             "creator": self.creator,
             "video": self.pending_video,
             "campaign": self.campaign,
             "api_key": self.api_key,
-        }[kind]
+        }.get(kind) or self.ids[kind]
 
 
 async def seed_world(db: Database, clock: FrozenClock, org: tuple[Caller, uuid.UUID], prefix: str) -> World:
-    """A selective creator with one pending and one counted video, a campaign holding the creator, an API key."""
+    """A selective creator with one pending and one counted video, a campaign holding the creator, an API key, and a
+    weekly posts goal of the creator."""
     caller, project = org
     creator = await add_creator(db, clock, caller, project, f"{prefix}_creator", tracking_mode="selective")
     pending = await add_video(db, clock, caller, project, creator, status="pending_review", caption=f"{prefix} pending")
@@ -212,7 +234,19 @@ async def seed_world(db: Database, clock: FrozenClock, org: tuple[Caller, uuid.U
     await add_item(db, clock, campaign, "creator", creator)
     async with db.write() as session:
         key, _ = await keys.create_key(session, org_id=caller.org_id, name=f"{prefix} key", now=clock.now())
-    return World(caller, project, creator, pending, counted, campaign, key.id)
+        goal = Goal(
+            org_id=caller.org_id,
+            project_id=project,
+            creator_id=creator,
+            metric="posts",
+            period="weekly",
+            target_value=3,
+            start_date=date(2026, 3, 1),
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        session.add(goal)
+    return World(caller, project, creator, pending, counted, campaign, key.id, ids={"goal": goal.id})
 
 
 # --- observing ----------------------------------------------------------------------------------------------

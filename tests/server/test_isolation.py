@@ -27,6 +27,8 @@ from tests.server.conftest import (
 )
 
 ENTITY_KINDS = ("project", "creator", "video", "campaign")
+OTHER_KINDS = ("goal",)
+"""Id arguments that are not entity_type entities (`key_id` is the API key's)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def _kind_of(arg: str) -> list[str]:
         return list(ENTITY_KINDS)
     if stem == "key":
         return ["api_key"]
+    if stem in OTHER_KINDS:
+        return [stem]
     assert stem in ENTITY_KINDS, f"an id argument of unknown kind: {arg}"
     return [stem]
 
@@ -77,6 +81,10 @@ def _filler(tool: str, own: World, entity_kind: str) -> dict[str, Any]:
         "patch": {"written_by": "the other organization"},
         "description": "instructions from the other organization",
         "action": {"manage_api_keys": "revoke", "review_videos": "include"}.get(tool),
+        "goal_id": str(own.of("goal")),
+        "metric": "posts",
+        "period": "weekly",
+        "target_value": 5,
     }
 
 

@@ -184,6 +184,11 @@ async def set_description(
     """Set the human instructions of an entity. Needs the admin scope (the CLI acts as admin)."""
     caller.require("admin")
     entity = await load_entity(session, caller, entity_type, entity_id)
+    if "description" not in type(entity).model_fields:
+        raise InvalidInput(
+            f"A {entity_type} has no description (payout entities carry only readme and metadata); descriptions "
+            "are set on projects, creators, videos and campaigns."
+        )
     if description is not None:
         description = description.strip() or None
     if description is not None and len(description) > DESCRIPTION_MAX_CHARS:

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from trackagoat_mcp.clock import parse_timezone
 from trackagoat_mcp.db.models import Organization
+from trackagoat_mcp.domain.payouts.methods import ensure_default_methods
 from trackagoat_mcp.domain.scope import require_text
 from trackagoat_mcp.errors import ConfigError, NotFound
 
@@ -16,13 +17,15 @@ __all__ = ["create_org", "find_org", "list_orgs", "only_org"]
 
 
 async def create_org(session: AsyncSession, *, name: str, timezone: str = "UTC", now: datetime) -> Organization:
-    """Create an organization; `timezone` (IANA) sets its day and period boundaries."""
+    """Create an organization with the default payout methods; `timezone` (IANA) sets its day and period
+    boundaries."""
     parse_timezone(timezone)
     org = Organization(
         name=require_text(name, "Organization name", max_length=200), timezone=timezone, created_at=now, updated_at=now
     )
     session.add(org)
     await session.flush()
+    await ensure_default_methods(session, org.id, now=now)  # Venmo, Cash App, PayPal
     return org
 
 

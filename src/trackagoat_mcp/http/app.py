@@ -38,6 +38,8 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.http.guard import Guard, allowed_host_patterns, allowed_origins
 from trackagoat_mcp.http.keys import KeyVerifier
 from trackagoat_mcp.http.limits import RateLimiter
+from trackagoat_mcp.jobs.scheduler import Scheduler
+from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.server.app import build_server, ensure_migrated
 
 __all__ = ["HEALTH_TIMEOUT_SECONDS", "MAX_BODY_BYTES", "build_app"]
@@ -50,17 +52,25 @@ MAX_BODY_BYTES = 1024 * 1024
 HEALTH_TIMEOUT_SECONDS = 5.0
 
 
-def build_app(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Starlette:
+def build_app(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    tiktok: TikTokAccess | None = None,
+    scheduler: Scheduler | None = None,
+) -> Starlette:
     """Build the HTTP app (see the module docstring).
 
     Args:
         settings: toolsets, read-only mode, database URL, rate limit and allowed hosts.
         db: an open `Database` to use (tests, the CLI); otherwise the app opens one and disposes it at shutdown.
         clock: the clock (default: the system clock); stamps `last_used_at` and tool writes.
+        tiktok, scheduler: the process's TikTok client source and background jobs, passed to `build_server`.
     """
     the_clock = clock or SystemClock()
     database = db or Database.connect(settings.database_url)
-    server = build_server(settings, db=database, clock=the_clock, stdio=False)
+    server = build_server(settings, db=database, clock=the_clock, stdio=False, tiktok=tiktok, scheduler=scheduler)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=allowed_host_patterns(settings.allowed_hosts),
@@ -100,7 +110,7 @@ def build_app(settings: Settings, *, db: Database | None = None, clock: Clock | 
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *streamable.routes, *sse.routes]
     guard = Middleware(
         Guard,
-        verifier=KeyVerifier(database, the_clock),
+        verifier=KeyVerifier(database, the_clock, cache_seconds=settings.key_cache_seconds),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         allowed_hosts=settings.allowed_hosts,
         exempt_paths=("/healthz",),

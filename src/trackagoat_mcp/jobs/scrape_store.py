@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from trackagoat_mcp.clock import day_range_utc
-from trackagoat_mcp.db.models import Creator, CreatorSnapshot, JobRun, Organization, Video, VideoSnapshot, table_of
+from trackagoat_mcp.db.models import Creator, CreatorSnapshot, Organization, Video, VideoSnapshot, table_of
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.tiktok.parsing import Profile
 from trackagoat_mcp.tiktok.parsing import Video as Post
@@ -43,10 +43,8 @@ __all__ = [
     "apply_videos",
     "claim_creator",
     "claim_video",
-    "close_run",
     "due_creator_ids",
     "due_video_ids",
-    "open_run",
     "plan_creator",
     "release_creator",
 ]
@@ -509,25 +507,3 @@ async def _refresh_rows(
         row.updated_at = now
         session.add(row)
     return snapshots
-
-
-# --- the run row ---------------------------------------------------------------------------------------------
-
-
-async def open_run(db: Database, *, slot: str, worker_id: str, now: datetime) -> uuid.UUID:
-    """Insert the cycle's `JobRun` (job `scrape`, status `running`); returns its id."""
-    run = JobRun(job="scrape", slot=slot, claimed_by=worker_id, started_at=now, heartbeat_at=now)
-    async with db.write() as session:
-        session.add(run)
-    return run.id
-
-
-async def close_run(db: Database, run_id: uuid.UUID, *, status: str, now: datetime, report: dict[str, Any]) -> None:
-    """Finish the cycle's `JobRun` with its status and report."""
-    async with db.write() as session:
-        run = await session.get_one(JobRun, run_id)
-        run.status = status
-        run.finished_at = now
-        run.heartbeat_at = now
-        run.report = report
-        session.add(run)

@@ -1,6 +1,6 @@
 """One scrape cycle: refresh due creators' profiles, discover their videos, refresh tracked videos' stats.
 
-`run_scrape_cycle` is the "run once" entry point (the scheduler's loop and `scrape_now` both call it).
+`run_scrape_cycle` is the "run once" entry point (the scheduler's scrape job and `scrape_now` both call it).
 Per creator it runs one *unit*, at most `concurrency` at a time:
 
 1. **claim** the creator (a compare-and-set lease, `scrape_store.claim_creator`), so two processes running
@@ -16,8 +16,9 @@ A failed fetch never writes zeros and never deletes: the row keeps its last good
 `scrape_state` says why (`scrape_store.scrape_state_of`). A profile failure skips the rest of the unit
 (TikTok is either hostile right now or the account is gone). After all creators, tracked videos that
 belong to no creator (direct adds) — or the `video_ids` asked for — are refreshed one page each.
-The cycle is recorded as a `JobRun` (job `scrape`, a fresh slot per cycle) whose `report` is
-`ScrapeReport.as_json()`. Time comes only from the injected clock.
+The cycle is recorded as a `JobRun` (job `scrape`, a fresh slot per cycle, or the run a caller claimed
+first, such as `scrape_now`'s) whose `report` is `ScrapeReport.as_json()`; each failure in it names the
+creator or video it concerns. Time comes only from the injected clock.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,19 +34,25 @@ from typing import Any
 import anyio
 
 from trackagoat_mcp.clock import Clock
+from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.errors import Blocked, ConfigError, TrackagoatError
+from trackagoat_mcp.jobs import runs
 from trackagoat_mcp.jobs import scrape_store as store
+from trackagoat_mcp.jobs.runs import RunRef
 from trackagoat_mcp.jobs.scrape_store import CreatorOutcome, CreatorPlan, Cutoffs, VideoOutcome
 from trackagoat_mcp.tiktok.client import TikTokClient
 from trackagoat_mcp.tiktok.parsing import PageResult
 
-__all__ = ["ScrapeReport", "ScrapeSettings", "run_scrape_cycle"]
+__all__ = ["Progress", "ScrapeReport", "ScrapeSettings", "run_scrape_cycle"]
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED_FAILURES = 50
 """At most this many individual failures are written into a run report (the counts by kind are complete)."""
+
+Progress = Callable[[int, int], Awaitable[None]]
+"""Told `(done, total)` after each creator and each single video a cycle finishes (for `scrape_now`)."""
 
 
 @dataclass(frozen=True)
@@ -84,14 +91,35 @@ class ScrapeSettings:
         if self.claim_minutes <= 0:
             raise ConfigError(f"claim_minutes {self.claim_minutes!r} must be a positive number of minutes.")
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> ScrapeSettings:
+        """The floors and expiry window configured in `settings` (`TRACKAGOAT_*`); `options` set the rest."""
+        return cls(
+            min_creator_profiles_hours=settings.min_creator_profiles_hours,
+            min_discover_videos_hours=settings.min_discover_videos_hours,
+            min_video_stats_hours=settings.min_video_stats_hours,
+            tracking_expiry_days=settings.tracking_expiry_days,
+            **options,
+        )
+
 
 @dataclass
 class Failure:
-    """One failed fetch in a run, for the report."""
+    """One failed fetch in a run, for the report: what kind, about whom (`@handle` or `video <TikTok id>`)."""
 
     kind: str
     subject: str
     message: str
+    creator_id: uuid.UUID | None = None
+    video_id: uuid.UUID | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "subject": self.subject, "message": self.message}
+        if self.creator_id is not None:
+            data["creator_id"] = str(self.creator_id)
+        if self.video_id is not None:
+            data["video_id"] = str(self.video_id)
+        return data
 
 
 @dataclass
@@ -121,11 +149,19 @@ class ScrapeReport:
         end = self.finished_at or self.started_at
         return (end - self.started_at).total_seconds()
 
-    def fail(self, kind: str, subject: str, message: str) -> None:
+    def fail(
+        self,
+        kind: str,
+        subject: str,
+        message: str,
+        *,
+        creator_id: uuid.UUID | None = None,
+        video_id: uuid.UUID | None = None,
+    ) -> None:
         """Count a failure of `kind` and keep its details (up to `MAX_LISTED_FAILURES`)."""
         self.failures[kind] += 1
         if len(self.failed) < MAX_LISTED_FAILURES:
-            self.failed.append(Failure(kind, subject, message))
+            self.failed.append(Failure(kind, subject, message, creator_id, video_id))
 
     def as_json(self) -> dict[str, Any]:
         """The report as a JSON object: counts, failures by kind, a sample of failures, and the duration."""
@@ -143,7 +179,7 @@ class ScrapeReport:
             "videos_checked": self.videos_checked,
             "fetches": self.fetches,
             "failures": dict(sorted(self.failures.items())),
-            "failed": [{"kind": f.kind, "subject": f.subject, "message": f.message} for f in self.failed],
+            "failed": [failure.as_json() for failure in self.failed],
             "duration_seconds": self.duration_seconds,
         }
 
@@ -158,6 +194,8 @@ async def run_scrape_cycle(
     creator_ids: Sequence[uuid.UUID] | None = None,
     video_ids: Sequence[uuid.UUID] | None = None,
     force: bool = False,
+    run: RunRef | None = None,
+    progress: Progress | None = None,
 ) -> ScrapeReport:
     """Run one scrape cycle and record it as a `JobRun`.
 
@@ -170,35 +208,58 @@ async def run_scrape_cycle(
         creator_ids: scrape only these creators (still only active ones). With `video_ids` alone, no creators.
         video_ids: refresh only these videos' stats, one page each. With `creator_ids` alone, no loose videos.
         force: bypass the floors (for `scrape_now`); claims still keep two processes apart.
+        run: a run the caller already claimed (`runs.claim_run`) to record the cycle in; by default a
+            fresh `scrape` run is opened.
+        progress: awaited with `(done, total)` after each creator and each single video.
 
     Returns:
         The report, also stored in the run's `JobRun.report`.
     """
     started = clock.now()
-    slot = f"{started:%Y-%m-%dT%H:%M:%S}Z#{uuid.uuid4().hex[:12]}"
-    report = ScrapeReport(slot=slot, worker_id=worker_id, started_at=started)
-    run_id = await store.open_run(db, slot=slot, worker_id=worker_id, now=started)
+    if run is None:
+        slot = f"{started:%Y-%m-%dT%H:%M:%S}Z#{uuid.uuid4().hex[:12]}"
+        run = await runs.open_run(db, job="scrape", slot=slot, worker_id=worker_id, now=started)
+    report = ScrapeReport(slot=run.slot, worker_id=worker_id, started_at=started)
     cutoffs = _cutoffs(settings, started, force)
+    counter = _Counter(progress)
     try:
+        due: list[uuid.UUID] = []
+        loose: list[uuid.UUID] = []
         if creator_ids is not None or video_ids is None:
             due = await store.due_creator_ids(db, cutoffs, started, creator_ids)
-            report.creators_due = len(due)
-            limiter = anyio.CapacityLimiter(settings.concurrency)
-            async with anyio.create_task_group() as group:
-                for creator_id in due:
-                    group.start_soon(
-                        _guarded_unit, db, client, clock, settings, cutoffs, creator_id, worker_id, report, limiter
-                    )
         if video_ids is not None or creator_ids is None:
-            await _loose_videos(db, client, clock, cutoffs, video_ids, report)
+            loose = await store.due_video_ids(db, cutoffs, video_ids)
+        report.creators_due = len(due)
+        counter.total = len(due) + len(loose)
+        limiter = anyio.CapacityLimiter(settings.concurrency)
+        async with anyio.create_task_group() as group:
+            for creator_id in due:
+                group.start_soon(
+                    _guarded_unit, db, client, clock, settings, cutoffs, creator_id, worker_id, report, limiter, counter
+                )
+        await _loose_videos(db, client, clock, cutoffs, loose, report, counter)
     except BaseException:
         report.finished_at = clock.now()
         with anyio.CancelScope(shield=True):
-            await store.close_run(db, run_id, status="failed", now=report.finished_at, report=report.as_json())
+            await runs.close_run(db, run, status="failed", now=report.finished_at, report=report.as_json())
         raise
     report.finished_at = clock.now()
-    await store.close_run(db, run_id, status="ok", now=report.finished_at, report=report.as_json())
+    await runs.close_run(db, run, status="ok", now=report.finished_at, report=report.as_json())
     return report
+
+
+@dataclass
+class _Counter:
+    """Counts finished pieces of a cycle and tells `progress` about each."""
+
+    progress: Progress | None
+    total: int = 0
+    done: int = 0
+
+    async def step(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            await self.progress(self.done, self.total)
 
 
 def _cutoffs(settings: ScrapeSettings, now: datetime, force: bool) -> Cutoffs:
@@ -223,6 +284,7 @@ async def _guarded_unit(
     worker_id: str,
     report: ScrapeReport,
     limiter: anyio.CapacityLimiter,
+    counter: _Counter,
 ) -> None:
     """One creator's unit under the limiter; an unexpected error is reported and the cycle goes on."""
     async with limiter:
@@ -231,14 +293,19 @@ async def _guarded_unit(
         until = now + timedelta(minutes=settings.claim_minutes)
         if not await store.claim_creator(db, creator_id, cutoffs, now, token, until):
             report.creators_claimed_elsewhere += 1
-            return
-        try:
-            await _creator_unit(db, client, clock, settings, cutoffs, creator_id, token, report)
-        except Exception as exc:  # one creator's surprise must not stop everyone else's scrape
-            log.exception("Scraping creator %s failed unexpectedly", creator_id)
-            report.fail("error", str(creator_id), f"{type(exc).__name__}: {exc}")
-            with anyio.CancelScope(shield=True):
-                await store.release_creator(db, creator_id, token)
+        else:
+            try:
+                await _creator_unit(db, client, clock, settings, cutoffs, creator_id, token, report)
+            except BaseException as exc:
+                # Hand the creator back now rather than when the lease runs out, also when shutting down.
+                with anyio.CancelScope(shield=True):
+                    await store.release_creator(db, creator_id, token)
+                if not isinstance(exc, Exception):
+                    raise
+                # One creator's surprise must not stop everyone else's scrape.
+                log.exception("Scraping creator %s failed unexpectedly", creator_id)
+                report.fail("error", str(creator_id), f"{type(exc).__name__}: {exc}", creator_id=creator_id)
+    await counter.step()
 
 
 async def _creator_unit(
@@ -266,7 +333,7 @@ async def _creator_unit(
             outcome.profile = result.data
             sec_uid = result.data.sec_uid or sec_uid
         if outcome.profile_failure:
-            report.fail(outcome.profile_failure, subject, f"profile: {outcome.profile_failure}")
+            report.fail(outcome.profile_failure, subject, f"profile: {outcome.profile_failure}", creator_id=plan.id)
     if outcome.profile_failure is None and sec_uid and (plan.listing_due or plan.stats_due):
         outcome.listing_tried = True
         await _read_item_list(client, settings, plan, sec_uid, cutoffs, outcome, report, subject)
@@ -276,7 +343,7 @@ async def _creator_unit(
             if video.tiktok_video_id in outcome.listed:
                 continue
             outcome.videos[video.tiktok_video_id] = await _fetch_single(
-                client, plan.handle, video.tiktok_video_id, report
+                client, plan.handle, video.tiktok_video_id, report, creator_id=plan.id, video_id=video.id
             )
     counts = await store.apply_creator(
         db,
@@ -314,7 +381,7 @@ async def _read_item_list(
         if isinstance(result, str) or not result.ok or result.data is None:
             kind = result if isinstance(result, str) else result.state
             outcome.list_failure = kind
-            report.fail(kind, subject, f"video list: {kind}")
+            report.fail(kind, subject, f"video list: {kind}", creator_id=plan.id)
             return
         page = result.data
         for post in page.videos:
@@ -326,15 +393,23 @@ async def _read_item_list(
         cursor = page.cursor
 
 
-async def _fetch_single(client: TikTokClient, handle: str | None, video_id: str, report: ScrapeReport) -> VideoOutcome:
-    result = await _attempt(client.fetch_video(handle, video_id), report)
+async def _fetch_single(
+    client: TikTokClient,
+    handle: str | None,
+    tiktok_id: str,
+    report: ScrapeReport,
+    *,
+    creator_id: uuid.UUID | None,
+    video_id: uuid.UUID,
+) -> VideoOutcome:
+    result = await _attempt(client.fetch_video(handle, tiktok_id), report)
     if isinstance(result, str):
         kind = result
     elif result.ok and result.data is not None and store.post_is_complete(result.data):
         return VideoOutcome(post=result.data)
     else:
         kind = result.state if not result.ok else "unknown"
-    report.fail(kind, f"video {video_id}", f"video page: {kind}")
+    report.fail(kind, f"video {tiktok_id}", f"video page: {kind}", creator_id=creator_id, video_id=video_id)
     return VideoOutcome(failure=kind)
 
 
@@ -343,21 +418,23 @@ async def _loose_videos(
     client: TikTokClient,
     clock: Clock,
     cutoffs: Cutoffs,
-    video_ids: Sequence[uuid.UUID] | None,
+    video_ids: Sequence[uuid.UUID],
     report: ScrapeReport,
+    counter: _Counter,
 ) -> None:
-    """Refresh tracked videos one page each: the ones asked for, or else those with no creator."""
-    for video_id in await store.due_video_ids(db, cutoffs, video_ids):
+    """Refresh the given tracked videos one page each (the ones asked for, or else those with no creator)."""
+    for video_id in video_ids:
         claimed = await store.claim_video(db, video_id, cutoffs, clock.now())
-        if claimed is None:
-            continue
-        project_id, tiktok_id, url = claimed
-        handle = _handle_from_url(url)
-        single = await _fetch_single(client, handle, tiktok_id, report)
-        report.videos_checked += 1
-        report.video_snapshots += await store.apply_videos(
-            db, project_id, {tiktok_id: single}, now=clock.now(), expiry=cutoffs.expiry
-        )
+        if claimed is not None:
+            project_id, tiktok_id, url = claimed
+            single = await _fetch_single(
+                client, _handle_from_url(url), tiktok_id, report, creator_id=None, video_id=video_id
+            )
+            report.videos_checked += 1
+            report.video_snapshots += await store.apply_videos(
+                db, project_id, {tiktok_id: single}, now=clock.now(), expiry=cutoffs.expiry
+            )
+        await counter.step()
 
 
 def _handle_from_url(url: str) -> str | None:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp.types import ListToolsResult
 
 from trackagoat_mcp import __version__
@@ -23,6 +23,8 @@ from trackagoat_mcp.db.migrate import current_revision, head_revision
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.errors import ConfigError, TrackagoatError
+from trackagoat_mcp.jobs.scheduler import Scheduler
+from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.server.auth import request_caller, resolve_stdio_caller
 from trackagoat_mcp.server.completions import register_completions
 from trackagoat_mcp.server.context import AppContext
@@ -93,6 +95,8 @@ def build_server(
     clock: Clock | None = None,
     caller: Caller | None = None,
     stdio: bool = True,
+    tiktok: TikTokAccess | None = None,
+    scheduler: Scheduler | None = None,
 ) -> MCPServer[AppContext]:
     """Build the MCP server.
 
@@ -102,6 +106,9 @@ def build_server(
         clock: the clock (default: the system clock).
         caller: a fixed caller; otherwise, for stdio, the lifespan resolves it from `settings.api_key`.
         stdio: False when every request authenticates itself (HTTP); no fixed caller is resolved then.
+        tiktok: the process's TikTok client source (shared with the scheduler); otherwise the lifespan makes one
+            from `settings.tiktok_base_url` (built only if `scrape_now` is called) and closes it.
+        scheduler: the background jobs of this process, so `add_creators` can queue first scrapes with it.
     """
     the_clock = clock or SystemClock()
 
@@ -113,7 +120,12 @@ def build_server(
             fixed = caller
             if fixed is None and stdio:
                 fixed = await resolve_stdio_caller(database, settings.api_key, now=the_clock.now())
-            yield AppContext(settings=settings, db=database, clock=the_clock, caller=fixed)
+            access = tiktok or TikTokAccess(settings)
+            try:
+                yield AppContext(settings, database, the_clock, fixed, access, scheduler)
+            finally:
+                if tiktok is None:
+                    await access.aclose()
         finally:
             if db is None:
                 await database.dispose()
@@ -127,6 +139,11 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
         tools=tools,
+        # Shared keys let any replica continue a 2026-07-28 multi-round-trip request another one started;
+        # without them the SDK seals that state with a key of this process alone.
+        request_state_security=RequestStateSecurity(keys=settings.request_state_keys)
+        if settings.request_state_keys
+        else None,
     )
     server.middleware.append(_hide_tools_outside_scope({spec.name: spec for spec in specs}))
     register_resources(server)

@@ -6,7 +6,8 @@ finds the caller, and reads the clock once, so every timestamp written by one ca
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
+from trackagoat_mcp.jobs.scheduler import Scheduler
+from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.server.auth import request_caller
 
 __all__ = ["AppContext", "Unit", "app_context", "unit"]
@@ -33,6 +36,18 @@ class AppContext:
     clock: Clock
     caller: Caller | None
     """The fixed caller of a stdio session; None when each request authenticates (HTTP)."""
+    tiktok: TikTokAccess
+    """The process's TikTok client (built on first use), for `scrape_now`."""
+    scheduler: Scheduler | None = None
+    """The background jobs running in this process, if any (`serve` without `--no-jobs`)."""
+
+    def queue_first_scrape(self, creator_ids: Sequence[uuid.UUID]) -> None:
+        """Have the in-process scheduler scrape new creators now, without waiting for it.
+
+        Without one (`--no-jobs`), nothing is lost: a creator never scraped is due, so a worker's next tick takes it.
+        """
+        if self.scheduler is not None and creator_ids:
+            self.scheduler.request("scrape", creator_ids)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from mcp import MCPError
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument, UserMessage
+from mcp.types import INVALID_PARAMS
 
 __all__ = ["PromptTemplate", "load_prompts", "prompts_dir", "register_prompts"]
 
@@ -98,8 +101,9 @@ def load_prompts() -> list[PromptTemplate]:
 
 
 def register_prompts(server: MCPServer[Any]) -> list[PromptTemplate]:
-    """Add every prompt file to `server` as an MCP prompt."""
+    """Add every prompt file to `server` as an MCP prompt (and refuse unknown names properly, see below)."""
     templates = load_prompts()
+    server.middleware.append(_refuse_unknown_prompts(frozenset(t.name for t in templates)))
     for template in templates:
 
         def render(_template: PromptTemplate = template, **values: Any) -> list[UserMessage]:
@@ -115,3 +119,20 @@ def register_prompts(server: MCPServer[Any]) -> list[PromptTemplate]:
             )
         )
     return templates
+
+
+def _refuse_unknown_prompts(names: frozenset[str]) -> Any:
+    """Middleware: `prompts/get` of a name we do not have is an invalid-params error (-32602), as the MCP spec says.
+
+    Left to the SDK, it is error code 0 on handshake-era connections and an internal error (-32603, with a
+    traceback in the server log) on 2026-07-28 ones; the conformance suite's prompt scenarios showed it.
+    """
+
+    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "prompts/get":
+            name = (ctx.params or {}).get("name")
+            if name not in names:
+                raise MCPError(INVALID_PARAMS, f"Unknown prompt {name!r}; prompts/list names the available prompts.")
+        return await call_next(ctx)
+
+    return middleware

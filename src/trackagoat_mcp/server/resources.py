@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from trackagoat_mcp.domain import campaigns, creators, videos
 from trackagoat_mcp.domain.context import agent_context
+from trackagoat_mcp.domain.payouts import structures
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import CreatorOut, ProjectOut, VideoOut
 from trackagoat_mcp.errors import NotFound, TrackagoatError
@@ -56,12 +57,22 @@ async def _campaign(u: Unit, entity_id: str) -> BaseModel:
     return await campaigns.get_campaign(u.session, u.caller, entity_id)
 
 
+async def _payout_structure(u: Unit, entity_id: str) -> BaseModel:
+    return await structures.get_structure(u.session, u.caller, entity_id, now=u.now)
+
+
 # URI segment -> (resource name, description, loader, contains third-party text)
 _ENTITY_READERS: dict[str, tuple[str, str, Loader, bool]] = {
     "projects": ("project", "A project record.", _project, False),
     "creators": ("creator", "A creator record (fenced: contains TikTok users' text).", _creator, True),
     "videos": ("video", "A video record (fenced: contains TikTok users' text).", _video, True),
     "campaigns": ("campaign", "A campaign record with its first 100 direct items.", _campaign, False),
+    "payout-structures": (
+        "payout_structure",
+        "A payout structure: current rule, version history, current assignments.",
+        _payout_structure,
+        False,
+    ),
 }
 
 

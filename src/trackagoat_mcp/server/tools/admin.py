@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -12,7 +14,9 @@ from pydantic import BaseModel, Field
 
 from trackagoat_mcp.domain import keys, notes
 from trackagoat_mcp.errors import InvalidInput
-from trackagoat_mcp.server.context import unit
+from trackagoat_mcp.jobs.accruals import run_accruals as run_accrual_job
+from trackagoat_mcp.server.auth import request_caller
+from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
 
@@ -45,6 +49,20 @@ class KeysResult(BaseModel):
 
     action: str
     keys: list[KeyInfo]
+
+
+class AccrualRunResult(BaseModel):
+    """What one accrual run for the organization did (also recorded as a job run `accruals_manual`)."""
+
+    as_of: datetime
+    evaluated: int = Field(description="Periods evaluated now (each exactly once, zero results included).")
+    accrued: int = Field(description="Evaluations that created an earned accrual.")
+    zero: int = Field(description="Evaluations that earned nothing (recorded without an accrual).")
+    already_evaluated: int = Field(description="Periods another run evaluated meanwhile (nothing written).")
+    accrued_cents: int
+    waiting_for_stale: int = Field(description="Due periods waiting (up to 24 h) for fresh stats.")
+    errors: int
+    failed: list[dict[str, Any]] = Field(description="Periods that failed (kind, message, creator_id, ...).")
 
 
 @group.tool(title="Set a description (admin)", scope="admin", idempotent=True)
@@ -102,3 +120,39 @@ async def manage_api_keys(
             for r in rows
         ]
     return respond(KeysResult(action=action, keys=infos))
+
+
+@group.tool(title="Run accruals now (admin)", scope="admin", idempotent=True)
+async def run_accruals(
+    ctx: Context[Any],
+    at: Annotated[
+        datetime | None, Field(description="Evaluate what is due by this instant (ISO 8601, not in the future).")
+    ] = None,
+) -> Annotated[CallToolResult, AccrualRunResult]:
+    """Run the accrual evaluation for this organization now instead of waiting for the hourly run: every period
+    whose evaluation time has come by `at` (default now) and that has no evaluation yet is evaluated exactly once
+    (zero results recorded, positive ones become earned accruals). Running it again evaluates nothing twice."""
+    app = app_context(ctx)
+    caller = request_caller(app)
+    caller.require("admin")
+    report = await run_accrual_job(
+        app.db,
+        app.clock,
+        worker_id=f"mcp:{socket.gethostname()}:{os.getpid()}",
+        at=at,
+        org_id=caller.org_id,
+    )
+    data = report.as_json()
+    return respond(
+        AccrualRunResult(
+            as_of=report.as_of,
+            evaluated=data["evaluated"],
+            accrued=data["accrued"],
+            zero=data["zero"],
+            already_evaluated=data["already_evaluated"],
+            accrued_cents=data["accrued_cents"],
+            waiting_for_stale=data["waiting_for_stale"],
+            errors=data["errors"],
+            failed=data["failed"],
+        )
+    )

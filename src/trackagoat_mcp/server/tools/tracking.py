@@ -20,7 +20,7 @@ from trackagoat_mcp.domain.schemas import (
     VideoOut,
     VideoSummary,
 )
-from trackagoat_mcp.server.context import unit
+from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
 from trackagoat_mcp.server.tools import CreatorId, Cursor, Limit, ProjectId, VideoId
@@ -88,6 +88,7 @@ async def add_creators(
 
     Each result says created, reactivated (a removed creator came back with its history) or already_tracked;
     retrying the same call is safe. One invalid handle rejects the whole call and names every bad entry.
+    New creators' first scrape starts in the background at once; their numbers fill in within minutes.
     """
     async with unit(ctx, write=True) as u:
         result = await creators.add_creators(
@@ -99,6 +100,7 @@ async def add_creators(
             tracking_mode=tracking_mode,
             tracking_start_date=tracking_start_date,
         )
+    app_context(ctx).queue_first_scrape([r.creator_id for r in result.results if r.outcome != "already_tracked"])
     return respond(result)
 
 

@@ -1,0 +1,340 @@
+"""Accrual evaluation, store side: load the units to evaluate, read their figures, and record each exactly once.
+
+The job (`jobs/accruals.py`) and `preview_accruals` share everything here except `record_unit`: the same
+units (`planning.units_of`), the same figures and the same arithmetic (`criteria.compute`).
+
+**Exactly once.** `record_unit` inserts the evaluation with `INSERT … ON CONFLICT DO NOTHING` on its unique
+key (structure, creator, period start), and the accrual only when that insert took effect, in the same
+transaction; the rows' ids are derived from the same key (UUID 5), so two processes, a rerun or a run after a
+crash all write identical rows or nothing. An evaluation yielding zero is recorded with its inputs and no
+accrual, so `status=earned` lists only money owed.
+
+**Figures** come from the store as it is when the evaluation runs: each video's views are its row's counters
+(the latest snapshot); goal figures come from `goal_metrics.period_figures`. `inputs_snapshot` records every
+figure the amount came from: version, period bounds, days covered, proration, per-video views, qualifying ids,
+goal results, staleness.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from trackagoat_mcp.db.models import (
+    Creator,
+    Goal,
+    Organization,
+    PayoutAccrual,
+    PayoutAssignment,
+    PayoutEvaluation,
+    PayoutStructure,
+    PayoutStructureVersion,
+    Video,
+    table_of,
+)
+from trackagoat_mcp.domain.goal_metrics import parse_goal_metric, period_figures
+from trackagoat_mcp.domain.payouts.criteria import GoalResult, Outcome, Rule, VideoFigure, compute
+from trackagoat_mcp.domain.payouts.planning import CreatorState, Span, StructurePlan, Unit, VersionRule, units_of
+from trackagoat_mcp.domain.periods import parse_period_kind
+from trackagoat_mcp.domain.tree import is_counted
+
+__all__ = [
+    "ARCHIVE_GRACE",
+    "Recorded",
+    "Scope",
+    "accrual_id",
+    "evaluate_unit",
+    "evaluation_id",
+    "load_units",
+    "record_unit",
+    "rule_of",
+]
+
+ARCHIVE_GRACE = timedelta(days=35)
+"""Archived structures are planned this long after `archived_at`: long enough for their last periods' 48 h delay,
+24 h stale wait and a month of job downtime; every period they can still owe is evaluated within it."""
+_ID_NAMESPACE = uuid.UUID("6f1d2b3c-8a4e-5f60-9b7c-0d1e2f3a4b5c")
+
+Recorded = Literal["accrued", "zero", "already_evaluated"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which units to load: everything (the hourly job), or one organization narrowed further (previews)."""
+
+    org_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    structure_id: uuid.UUID | None = None
+    creator_id: uuid.UUID | None = None
+
+
+def evaluation_id(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> uuid.UUID:
+    """The evaluation's id, a function of its unique key (identical rows whoever writes them)."""
+    return uuid.uuid5(_ID_NAMESPACE, f"evaluation/{structure_id}/{creator_id}/{period_start_at.isoformat()}")
+
+
+def accrual_id(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> uuid.UUID:
+    """The accrual's id, a function of its unique key."""
+    return uuid.uuid5(_ID_NAMESPACE, f"accrual/{structure_id}/{creator_id}/{period_start_at.isoformat()}")
+
+
+def rule_of(version: PayoutStructureVersion) -> Rule:
+    """The rule a stored version holds (validated when it was written)."""
+    return Rule(
+        period=parse_period_kind(version.period),
+        amount_cents=version.amount_cents,
+        currency=version.currency,
+        criteria_type=version.criteria_type,  # type: ignore[arg-type]
+        criteria_params=dict(version.criteria_params),
+        proration_mode=version.proration_mode,  # type: ignore[arg-type]
+    )
+
+
+# --- loading the units ---------------------------------------------------------------------------------------
+
+
+def _structure_filter(scope: Scope, now: datetime) -> ColumnElement[bool]:
+    structure = PayoutStructure
+    live = or_(col(structure.is_active).is_(True), col(structure.archived_at) >= now - ARCHIVE_GRACE)
+    clauses = [live]
+    if scope.org_id is not None:
+        clauses.append(col(structure.org_id) == scope.org_id)
+    if scope.project_id is not None:
+        clauses.append(col(structure.project_id) == scope.project_id)
+    if scope.structure_id is not None:
+        clauses.append(col(structure.id) == scope.structure_id)
+    return and_(*clauses)
+
+
+async def load_units(session: AsyncSession, scope: Scope, *, now: datetime, horizon: datetime) -> list[Unit]:
+    """Every not-yet-evaluated unit in `scope` whose period ends by `horizon`, plus the periods in progress.
+
+    Five queries whatever the number of structures and creators: structures (with their organization's
+    timezone), versions, assignments, the creators' scrape state, and the keys already evaluated.
+    """
+    where = _structure_filter(scope, now)
+    structure_ids = select(col(PayoutStructure.id)).where(where)
+    creator_clause = true() if scope.creator_id is None else col(PayoutAssignment.creator_id) == scope.creator_id
+
+    rows = (
+        await session.execute(
+            select(PayoutStructure, col(Organization.timezone))
+            .join(Organization, col(Organization.id) == col(PayoutStructure.org_id))
+            .where(where)
+            .order_by(col(PayoutStructure.created_at), col(PayoutStructure.id))
+        )
+    ).all()
+    if not rows:
+        return []
+    versions: dict[uuid.UUID, list[VersionRule]] = defaultdict(list)
+    for v in (
+        await session.scalars(
+            select(PayoutStructureVersion)
+            .where(col(PayoutStructureVersion.structure_id).in_(structure_ids))
+            .order_by(col(PayoutStructureVersion.structure_id), col(PayoutStructureVersion.version))
+        )
+    ).all():
+        versions[v.structure_id].append(VersionRule(v.id, v.version, v.created_at, rule_of(v)))
+    spans: dict[uuid.UUID, dict[uuid.UUID, list[Span]]] = defaultdict(lambda: defaultdict(list))
+    for a in (
+        await session.scalars(
+            select(PayoutAssignment).where(col(PayoutAssignment.structure_id).in_(structure_ids), creator_clause)
+        )
+    ).all():
+        spans[a.structure_id][a.creator_id].append(Span(a.starts_on, a.ends_on))
+    assigned = select(col(PayoutAssignment.creator_id)).where(
+        col(PayoutAssignment.structure_id).in_(structure_ids), creator_clause
+    )
+    creators = {
+        row[0]: CreatorState(row[0], row[1], row[2], row[3])
+        for row in (
+            await session.execute(
+                select(
+                    col(Creator.id), col(Creator.tiktok_handle), col(Creator.scrape_state), col(Creator.last_scraped_at)
+                ).where(col(Creator.id).in_(assigned))
+            )
+        ).all()
+    }
+    evaluated: dict[tuple[uuid.UUID, uuid.UUID], set[datetime]] = defaultdict(set)
+    eval_creator = true() if scope.creator_id is None else col(PayoutEvaluation.creator_id) == scope.creator_id
+    for row in (
+        await session.execute(
+            select(
+                col(PayoutEvaluation.structure_id),
+                col(PayoutEvaluation.creator_id),
+                col(PayoutEvaluation.period_start_at),
+            ).where(col(PayoutEvaluation.structure_id).in_(structure_ids), eval_creator)
+        )
+    ).all():
+        evaluated[(row[0], row[1])].add(row[2])
+
+    units: list[Unit] = []
+    for structure, timezone in rows:
+        plan = StructurePlan(
+            id=structure.id,
+            org_id=structure.org_id,
+            project_id=structure.project_id,
+            name=structure.name,
+            timezone=timezone,
+            archived_at=structure.archived_at,
+            versions=tuple(versions[structure.id]),
+        )
+        for creator_id, creator_spans in sorted(spans[structure.id].items(), key=lambda kv: str(kv[0])):
+            if creator_id in creators:
+                done = evaluated.get((structure.id, creator_id), set())
+                units.extend(units_of(plan, creators[creator_id], creator_spans, done, now=now, horizon=horizon))
+    return units
+
+
+# --- evaluating one unit -------------------------------------------------------------------------------------
+
+
+async def _videos(session: AsyncSession, unit: Unit) -> list[VideoFigure]:
+    """Counted videos of the creator posted in the period on a day the creator was assigned."""
+    posted = col(Video.posted_at)
+    rows = (
+        await session.execute(
+            select(col(Video.id), posted, col(Video.view_count))
+            .where(
+                col(Video.creator_id) == unit.creator.id,
+                col(Video.project_id) == unit.structure.project_id,
+                is_counted(),
+                posted >= unit.period.start_at,
+                posted < unit.period.end_at,
+            )
+            .order_by(posted, col(Video.id))
+        )
+    ).all()
+    return [
+        VideoFigure(row[0], row[1], int(row[2]))
+        for row in rows
+        if row[1] is not None and unit.coverage.contains(row[1])
+    ]
+
+
+async def _goals(session: AsyncSession, unit: Unit) -> tuple[list[GoalResult], dict[str, Any]]:
+    """The applicable goals judged on the creator's figures for the period, and those figures."""
+    rule, period = unit.version.rule, unit.period
+    query = select(Goal).where(
+        col(Goal.creator_id) == unit.creator.id,
+        col(Goal.project_id) == unit.structure.project_id,
+        col(Goal.is_active).is_(True),
+        col(Goal.period) == rule.period,
+        col(Goal.start_date) <= period.last_date,
+        or_(col(Goal.end_date).is_(None), col(Goal.end_date) >= period.start_date),
+    )
+    if rule.goal_ids is not None:
+        query = query.where(col(Goal.id).in_(rule.goal_ids))
+    goals = list((await session.scalars(query.order_by(col(Goal.metric), col(Goal.id)))).all())
+    if not goals:
+        return [], {}
+    figures = await period_figures(session, unit.creator.id, period.start_at, period.end_at)
+    results = [
+        GoalResult(g.id, g.metric, Decimal(str(g.target_value)), figures.value(parse_goal_metric(g.metric)))
+        for g in goals
+    ]
+    engagement = figures.engagement
+    shown = {
+        "posts": figures.posts,
+        "views": figures.views,
+        "interactions": figures.interactions,
+        "engagement_percent": None if engagement is None else str(engagement),
+        "followers": figures.followers,
+    }
+    return results, shown
+
+
+async def evaluate_unit(session: AsyncSession, unit: Unit) -> Outcome:
+    """Read the figures of one unit and compute its amount; writes nothing (previews use it as is)."""
+    rule, period = unit.version.rule, unit.period
+    extra: dict[str, Any] = {}
+    if rule.criteria_type in ("cpm", "view_threshold"):
+        outcome = compute(rule, period, unit.coverage.days_covered, videos=await _videos(session, unit))
+    elif rule.criteria_type == "goals":
+        results, figures = await _goals(session, unit)
+        outcome = compute(rule, period, unit.coverage.days_covered, goals=results)
+        extra["figures"] = figures
+    else:
+        outcome = compute(rule, period, unit.coverage.days_covered)
+    inputs = {
+        "structure_version": unit.version.version,
+        "structure_version_id": str(unit.version.id),
+        "criteria_type": rule.criteria_type,
+        "criteria_params": rule.criteria_params,
+        "amount_cents": rule.amount_cents,
+        "currency": rule.currency,
+        "period": rule.period,
+        "timezone": unit.structure.timezone,
+        "period_start_at": period.start_at.isoformat(),
+        "period_end_at": period.end_at.isoformat(),
+        "days_in_period": period.days,
+        "days_covered": unit.coverage.days_covered,
+        "proration_mode": rule.proration_mode,
+        "evaluation_due_at": unit.due_at.isoformat(),
+        "stale": unit.stale,
+        **extra,
+        **outcome.inputs,
+    }
+    return Outcome(outcome.amount_cents, inputs)
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def record_unit(
+    session: AsyncSession, unit: Unit, outcome: Outcome, *, now: datetime, job_run_id: uuid.UUID | None
+) -> Recorded:
+    """Write the unit's evaluation and (for a positive amount) its `earned` accrual, unless already evaluated."""
+    structure, creator, period = unit.structure, unit.creator, unit.period
+    key = (structure.id, creator.id, period.start_at)
+    accrued = outcome.amount_cents > 0
+    insert = _insert(session)
+    evaluation = {
+        "id": evaluation_id(*key),
+        "org_id": structure.org_id,
+        "structure_id": structure.id,
+        "structure_version_id": unit.version.id,
+        "creator_id": creator.id,
+        "period_start_at": period.start_at,
+        "period_end_at": period.end_at,
+        "amount_cents": outcome.amount_cents,
+        "accrual_id": accrual_id(*key) if accrued else None,
+        "job_run_id": job_run_id,
+        "inputs_snapshot": outcome.inputs,
+        "evaluated_at": now,
+    }
+    result = await session.execute(insert(table_of(PayoutEvaluation)).values(evaluation).on_conflict_do_nothing())
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return "already_evaluated"
+    if not accrued:
+        return "zero"
+    accrual = {
+        "id": accrual_id(*key),
+        "org_id": structure.org_id,
+        "project_id": structure.project_id,
+        "creator_id": creator.id,
+        "structure_id": structure.id,
+        "structure_version_id": unit.version.id,
+        "period_start_at": period.start_at,
+        "period_end_at": period.end_at,
+        "amount_cents": outcome.amount_cents,
+        "currency": unit.version.rule.currency,
+        "status": "earned",
+        "outstanding_cents": outcome.amount_cents,
+        "inputs_snapshot": outcome.inputs,
+        "metadata": {},
+        "created_at": now,
+        "updated_at": now,
+    }
+    await session.execute(insert(table_of(PayoutAccrual)).values(accrual).on_conflict_do_nothing())
+    return "accrued"

@@ -1,0 +1,364 @@
+"""The hourly accrual run: claim the hour, back-fill missed hours, evaluate every due unit exactly once.
+
+`run_accruals` is one "run once" call; the scheduler calls it hourly at `TRACKAGOAT_ACCRUAL_MINUTE`, and
+`trackagoat-mcp accrue [--at TIME]` calls it by hand. What makes it exactly-once is the evaluation's unique key
+(`domain.payouts.accruals.record_unit`); the slot claims below only keep replicas from doing the same work twice.
+
+* **Slots.** Each UTC hour is one `JobRun` of job `accruals`, slot = the hour as ISO 8601
+  (`2026-03-10T12:00:00+00:00`), claimed with `INSERT … ON CONFLICT DO NOTHING` (`jobs.runs.claim_run`): one
+  replica wins the hour, the others skip it. A slot still `running` whose heartbeat is older than
+  `HEARTBEAT_TTL` belonged to a crashed worker, and a `failed` one to a run that hit an error; either is taken
+  over with a compare-and-set `UPDATE` by the next run.
+* **Back-fill.** A run claims every hour since the last `ok` slot (at most `BACKFILL_CAP`, 31 days, of
+  them; older gaps are not given slots, but their units are still evaluated, in the oldest claimed slot).
+  Each due unit is evaluated in the slot of the hour its evaluation became ready (clamped to the first slot
+  this run claims), so the audit trail shows what each hour would have done.
+* **Units** are evaluated one per transaction: a crash loses at most the unit in flight, and the rerun (or the
+  takeover) evaluates what is left with the same figures and ids, so the rows equal those of an uninterrupted run.
+  A unit that fails is reported and left for the next run.
+* **Manual runs** for one organization (the `run_accruals` admin tool) record a `JobRun` of job
+  `accruals_manual` and never hold the hourly slot, so they cannot make the scheduled run skip other tenants.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlmodel import col
+
+from trackagoat_mcp.clock import Clock, ensure_utc
+from trackagoat_mcp.db.models import JobRun
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain.payouts.accruals import Scope, evaluate_unit, load_units, record_unit
+from trackagoat_mcp.domain.payouts.planning import Unit
+from trackagoat_mcp.errors import InvalidInput
+from trackagoat_mcp.jobs import runs
+from trackagoat_mcp.jobs.runs import RunRef
+
+__all__ = [
+    "BACKFILL_CAP",
+    "HEARTBEAT_TTL",
+    "JOB",
+    "MANUAL_JOB",
+    "AccrualReport",
+    "floor_hour",
+    "run_accruals",
+]
+
+logger = logging.getLogger(__name__)
+
+JOB = "accruals"
+MANUAL_JOB = "accruals_manual"
+HEARTBEAT_TTL = timedelta(minutes=10)
+HEARTBEAT_EVERY = 25
+"""Units between two heartbeats (each unit is a few milliseconds, so a live run beats well inside the TTL)."""
+BACKFILL_CAP = timedelta(days=31)
+FUTURE_TOLERANCE = timedelta(minutes=1)
+SLOT_PATTERN = "____-__-__T__:00:00+00:00"
+"""What an hourly slot looks like (rows of job `accruals` written by anything else are ignored)."""
+
+
+def floor_hour(instant: datetime) -> datetime:
+    """The UTC hour containing `instant`."""
+    return ensure_utc(instant).replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class SlotTally:
+    """What one slot's run did (its `JobRun.report`)."""
+
+    evaluated: int = 0
+    accrued: int = 0
+    zero: int = 0
+    already_evaluated: int = 0
+    accrued_cents: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: SlotTally) -> None:
+        self.evaluated += other.evaluated
+        self.accrued += other.accrued
+        self.zero += other.zero
+        self.already_evaluated += other.already_evaluated
+        self.accrued_cents += other.accrued_cents
+        self.failed.extend(other.failed)
+
+
+@dataclass
+class AccrualReport:
+    """What one call of `run_accruals` did, over every slot it ran."""
+
+    as_of: datetime
+    slots_run: list[str] = field(default_factory=list)
+    slots_skipped: list[str] = field(default_factory=list)
+    """Hours another worker is running (or claimed first)."""
+    totals: SlotTally = field(default_factory=SlotTally)
+    waiting_for_stale: int = 0
+    """Units due but waiting (up to 24 h) for fresh stats."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "slots_run": self.slots_run,
+            "slots_skipped": self.slots_skipped,
+            "evaluated": self.totals.evaluated,
+            "accrued": self.totals.accrued,
+            "zero": self.totals.zero,
+            "already_evaluated": self.totals.already_evaluated,
+            "accrued_cents": self.totals.accrued_cents,
+            "waiting_for_stale": self.waiting_for_stale,
+            "errors": len(self.totals.failed),
+            "failed": self.totals.failed,
+        }
+
+
+# --- slots ---------------------------------------------------------------------------------------------------
+
+
+def _slot(hour: datetime) -> str:
+    return hour.isoformat()
+
+
+async def _candidate_slots(db: Database, current: datetime, now: datetime) -> tuple[list[datetime], list[str]]:
+    """Hours this run should try to claim (every hour since the last `ok` slot, capped, plus abandoned ones), and
+    the hours in that range another worker is running right now."""
+    window_start = current - BACKFILL_CAP
+    hourly = and_(col(JobRun.job) == JOB, col(JobRun.slot).like(SLOT_PATTERN))
+    async with db.read() as session:
+        last_ok = await session.scalar(select(func.max(col(JobRun.slot))).where(hourly, col(JobRun.status) == "ok"))
+        rows = (
+            await session.execute(
+                select(col(JobRun.slot), col(JobRun.status), col(JobRun.heartbeat_at)).where(
+                    hourly, col(JobRun.slot) >= _slot(window_start), col(JobRun.slot) <= _slot(current)
+                )
+            )
+        ).all()
+    existing = {row[0]: (row[1], row[2]) for row in rows}
+    retry = {datetime.fromisoformat(slot) for slot, (status, beat) in existing.items() if _abandoned(status, beat, now)}
+    busy = sorted(
+        slot for slot, (status, beat) in existing.items() if status == "running" and not _abandoned(status, beat, now)
+    )
+    start = current if last_ok is None else datetime.fromisoformat(last_ok) + timedelta(hours=1)
+    hour = max(start, window_start)
+    fresh: set[datetime] = set()
+    while hour <= current:
+        if _slot(hour) not in existing:
+            fresh.add(hour)
+        hour += timedelta(hours=1)
+    return sorted(fresh | retry), busy
+
+
+def _abandoned(status: str, heartbeat: datetime, now: datetime) -> bool:
+    """A slot whose run failed, or whose worker stopped beating (crashed): another worker may take it."""
+    return status == "failed" or (status == "running" and heartbeat < now - HEARTBEAT_TTL)
+
+
+async def _take_over(db: Database, slot: str, worker_id: str, now: datetime) -> RunRef | None:
+    """Take an abandoned slot (failed, or `running` without a heartbeat for `HEARTBEAT_TTL`); one contender's
+    compare-and-set matches, the others' see the fresh heartbeat and match nothing."""
+    abandoned = or_(
+        col(JobRun.status) == "failed",
+        and_(col(JobRun.status) == "running", col(JobRun.heartbeat_at) < now - HEARTBEAT_TTL),
+    )
+    statement = (
+        update(JobRun)
+        .where(col(JobRun.job) == JOB, col(JobRun.slot) == slot, abandoned)
+        .values(claimed_by=worker_id, status="running", heartbeat_at=now, finished_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    async with db.write() as session:
+        result = await session.execute(statement)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        run_id = await session.scalar(select(col(JobRun.id)).where(col(JobRun.job) == JOB, col(JobRun.slot) == slot))
+    return None if run_id is None else RunRef(run_id, JOB, slot)
+
+
+async def _claim(db: Database, hour: datetime, worker_id: str, now: datetime) -> RunRef | None:
+    slot = _slot(hour)
+    return await runs.claim_run(db, job=JOB, slot=slot, worker_id=worker_id, now=now) or await _take_over(
+        db, slot, worker_id, now
+    )
+
+
+async def _beat(db: Database, run: RunRef, worker_id: str, now: datetime) -> bool:
+    """Refresh our heartbeat; False when another worker has taken the slot over (then we stop)."""
+    statement = (
+        update(JobRun)
+        .where(col(JobRun.id) == run.id, col(JobRun.claimed_by) == worker_id)
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    async with db.write() as session:
+        result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- evaluating ----------------------------------------------------------------------------------------------
+
+
+async def _evaluate(
+    db: Database,
+    clock: Clock,
+    run: RunRef,
+    units: list[Unit],
+    *,
+    worker_id: str,
+    on_evaluated: Callable[[int], None] | None,
+) -> SlotTally:
+    """Evaluate `units` one transaction each, beating the heartbeat as we go."""
+    tally = SlotTally()
+    for index, unit in enumerate(units, start=1):
+        try:
+            async with db.write() as session:
+                outcome = await evaluate_unit(session, unit)
+                recorded = await record_unit(session, unit, outcome, now=clock.now(), job_run_id=run.id)
+        except Exception as exc:  # one bad unit must not stop the others; it is reported and retried next run
+            logger.warning("Accrual of %s for %s failed: %s", unit.structure.id, unit.creator.id, exc)
+            tally.failed.append(
+                {
+                    "kind": type(exc).__name__,
+                    "message": str(exc)[:500],
+                    "creator_id": str(unit.creator.id),
+                    "structure_id": str(unit.structure.id),
+                    "period_start_at": unit.period.start_at.isoformat(),
+                }
+            )
+            continue
+        if recorded == "already_evaluated":
+            tally.already_evaluated += 1
+        else:
+            tally.evaluated += 1
+            if recorded == "accrued":
+                tally.accrued += 1
+                tally.accrued_cents += outcome.amount_cents
+            else:
+                tally.zero += 1
+        if on_evaluated is not None:
+            on_evaluated(tally.evaluated + tally.already_evaluated)
+        if index % HEARTBEAT_EVERY == 0 and not await _beat(db, run, worker_id, clock.now()):
+            logger.warning("Accrual slot %s was taken over by another worker; stopping this run of it.", run.slot)
+            break
+    return tally
+
+
+async def _run_slot(
+    db: Database,
+    clock: Clock,
+    run: RunRef,
+    units: list[Unit],
+    *,
+    as_of: datetime,
+    worker_id: str,
+    waiting: int,
+    on_evaluated: Callable[[int], None] | None,
+) -> SlotTally:
+    try:
+        tally = await _evaluate(db, clock, run, units, worker_id=worker_id, on_evaluated=on_evaluated)
+    except Exception:
+        try:
+            await runs.close_run(db, run, status="failed", now=clock.now(), report={"as_of": as_of.isoformat()})
+        except Exception:  # the store may be what failed; the slot then stays `running` and is taken over later
+            logger.exception("Could not mark accrual run %s failed", run.slot)
+        raise
+    report = {
+        "as_of": as_of.isoformat(),
+        "units": len(units),
+        "evaluated": tally.evaluated,
+        "accrued": tally.accrued,
+        "zero": tally.zero,
+        "already_evaluated": tally.already_evaluated,
+        "accrued_cents": tally.accrued_cents,
+        "waiting_for_stale": waiting,
+        "errors": len(tally.failed),
+        "failed": tally.failed,
+    }
+    await runs.close_run(db, run, status="ok", now=clock.now(), report=report)
+    return tally
+
+
+async def run_accruals(
+    db: Database,
+    clock: Clock,
+    *,
+    worker_id: str,
+    at: datetime | None = None,
+    org_id: uuid.UUID | None = None,
+    on_evaluated: Callable[[int], None] | None = None,
+) -> AccrualReport:
+    """Run accruals as of `at` (default now): the hourly job, or one organization's manual run.
+
+    Args:
+        db: the store.
+        clock: the current time (heartbeats, staleness of claims, `evaluated_at`).
+        worker_id: who claims the slots (host:pid in production).
+        at: evaluate what is due by this instant (not later than now); default now.
+        org_id: only this organization's units, as a manual run that holds no hourly slot.
+        on_evaluated: called after each committed evaluation with the count so far (tests inject crashes here).
+
+    Raises:
+        InvalidInput: `at` lies in the future.
+    """
+    now = clock.now()
+    as_of = now if at is None else ensure_utc(at)
+    if as_of > now + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            f"at {as_of.isoformat()!r} is in the future; accruals are evaluated only once their periods have ended. "
+            "Leave it out to run as of now."
+        )
+    async with db.read() as session:
+        units = await load_units(session, Scope(org_id=org_id), now=as_of, horizon=as_of)
+    due = [u for u in units if u.state == "due"]
+    report = AccrualReport(as_of=as_of, waiting_for_stale=sum(u.state == "waiting_for_stats" for u in units))
+
+    if org_id is not None:
+        slot = f"{org_id.hex}:{as_of:%Y%m%dT%H%M%SZ}:{uuid.uuid4().hex[:8]}"  # fits the 64-character slot
+        run = await runs.open_run(db, job=MANUAL_JOB, slot=slot, worker_id=worker_id, now=now)
+        report.slots_run.append(slot)
+        report.totals.add(
+            await _run_slot(
+                db,
+                clock,
+                run,
+                due,
+                as_of=as_of,
+                worker_id=worker_id,
+                waiting=report.waiting_for_stale,
+                on_evaluated=on_evaluated,
+            )
+        )
+        return report
+
+    candidates, busy = await _candidate_slots(db, floor_hour(as_of), now)
+    report.slots_skipped.extend(busy)
+    buckets: dict[datetime, list[Unit]] = {hour: [] for hour in candidates}
+    for unit in sorted(due, key=lambda u: (u.ready_at, u.period.start_at, str(u.structure.id), str(u.creator.id))):
+        index = bisect.bisect_left(candidates, floor_hour(unit.ready_at))
+        if index < len(candidates):
+            buckets[candidates[index]].append(unit)
+    for hour in candidates:
+        claimed = await _claim(db, hour, worker_id, clock.now())
+        if claimed is None:
+            report.slots_skipped.append(_slot(hour))
+            continue
+        report.slots_run.append(claimed.slot)
+        waiting = report.waiting_for_stale if hour == candidates[-1] else 0
+        report.totals.add(
+            await _run_slot(
+                db,
+                clock,
+                claimed,
+                buckets[hour],
+                as_of=as_of,
+                worker_id=worker_id,
+                waiting=waiting,
+                on_evaluated=on_evaluated,
+            )
+        )
+    return report

@@ -1,0 +1,68 @@
+"""Token discipline: what a model reads of the catalogue, and of one default page, stays bounded.
+
+A model pays for `tools/list` at the start of every session and for every result it reads; both are
+budgets (issue 7): the catalogue of all toolsets as a model sees it (names, titles, descriptions, input
+schemas as compact JSON — output schemas are for client-side validation, not shown) stays under 40,000
+characters, and a list tool's default page of the largest items stays under 20,000 characters.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from mcp import Client
+
+from tests.conftest import make_server
+from tests.domain._support import insert_video
+from tests.server.conftest import ADMIN_TOOLSETS, text_of
+from trackagoat_mcp.config import ALL_TOOLSETS, Settings
+from trackagoat_mcp.db.models import Campaign, Creator
+from trackagoat_mcp.domain.scope import Caller
+from trackagoat_mcp.server.app import build_server
+
+CATALOGUE_BUDGET = 40_000
+PAGE_BUDGET = 20_000
+
+
+def catalogue_size(tools: list) -> int:
+    shown = [
+        {"name": t.name, "title": t.title, "description": t.description, "inputSchema": t.input_schema} for t in tools
+    ]
+    return len(json.dumps(shown, separators=(",", ":"), ensure_ascii=False))
+
+
+async def test_the_whole_catalogue_a_model_reads_stays_under_40000_characters():
+    server = build_server(
+        Settings(database_url="sqlite://", toolsets=frozenset(ALL_TOOLSETS)),
+        caller=Caller(uuid.uuid4(), frozenset({"admin"})),
+    )
+    size = catalogue_size(await server.list_tools())
+    assert size <= CATALOGUE_BUDGET, f"tools/list is {size} characters; trim descriptions or schemas"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_default_page_of_the_largest_items_stays_under_20000_characters(db, clock, acme):
+    caller, project_id = acme
+    async with db.write() as session:
+        for i in range(60):
+            creator = Creator(
+                org_id=caller.org_id,
+                project_id=project_id,
+                tiktok_handle=f"creator_with_a_long_handle_{i:03d}",
+                display_name="Display name " * 5,
+                bio="A long biography line. " * 3,
+                tracking_start_date=clock.now().date(),
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+            session.add(creator)
+            await session.flush()
+            await insert_video(session, caller, project_id, creator_id=creator.id, caption="#hashtag caption " * 9)
+            session.add(Campaign(org_id=caller.org_id, project_id=project_id, name=f"Campaign {i} " + "x" * 150))
+    sizes = {}
+    async with Client(make_server(db, clock, caller, toolsets=ADMIN_TOOLSETS)) as client:
+        for tool in ("list_creators", "list_videos", "list_campaigns"):
+            sizes[tool] = len(text_of(await client.call_tool(tool, {})))
+    assert all(size <= PAGE_BUDGET for size in sizes.values()), sizes
