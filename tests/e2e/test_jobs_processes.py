@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 HANDLES = [f"creator{i:02d}" for i in range(16)]
 WAIT_SECONDS = 60
-GATE_SECONDS = 15
+GATE_SECONDS = 18
 
 
 class Gate:
@@ -120,7 +120,9 @@ async def test_two_workers_on_one_postgres_store_scrape_each_due_creator_exactly
                     worker.kill()
                     await worker.wait()
 
-    assert site.peak_in_flight >= 8, "the two workers never scraped at the same time, so this proves nothing"
+    assert site.peak_in_flight >= 8, (
+        f"the workers never scraped at the same time (peak {site.peak_in_flight}): {errors}"
+    )
     assert codes == [0, 0], errors
     assert all("worker: stopped." in text for text in errors), errors
     assert {handle: site.count(f"/@{handle}") for handle in HANDLES} == dict.fromkeys(HANDLES, 1)
@@ -136,8 +138,8 @@ async def test_serve_scrapes_a_creator_as_soon_as_add_creators_adds_it(sqlite_st
 
     async with serve_site(site) as base_url:
         extra = {"TRACKAGOAT_TIKTOK_BASE_URL": base_url, "TRACKAGOAT_SCRAPE_RATE": "1000"}
-        # An hour between ticks: only the first-scrape request can explain a visit within the test.
-        async with stdio_session(sqlite_store, TRACKAGOAT_SCRAPE_INTERVAL_MINUTES="60", **extra) as (client, _):
+        # A day between ticks: only the first-scrape request can explain a visit within the test.
+        async with stdio_session(sqlite_store, TRACKAGOAT_SCRAPE_INTERVAL_MINUTES="1440", **extra) as (client, _):
             project = (await call(client, "list_projects", {}))["items"][0]
             await call(client, "add_creators", {"project_id": project["id"], "handles": ["@fresh_face"]})
             with anyio.fail_after(WAIT_SECONDS):
