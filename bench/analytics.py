@@ -26,16 +26,9 @@ hand-written query (target <= 2x) and the load average.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# `bench/http.py` hides the standard library's `http` package (needed by mcp and httpx) from every script run
-# from bench/ (see tests/test_bench_scripts.py): keep bench/ importable for `_common`, but behind the stdlib.
-if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):
-    sys.path.append(sys.path.pop(0))
-
 import argparse
 import math
+import os
 import random
 import statistics
 import time
@@ -448,6 +441,7 @@ def week_edges(first: date, last: date, tz: str) -> list[datetime]:
 
 
 def hand_written_query(edges: list[datetime]) -> Any:
+    """`HAND_WRITTEN_SQL` with the week edges bound as typed parameters (row `idx`, instant `at`)."""
     rows = ", ".join(f"({i}, :edge_{i})" for i in range(len(edges)))
     return text(HAND_WRITTEN_SQL.format(edges=rows)).bindparams(
         bindparam("root_id", type_=Uuid),
@@ -597,6 +591,7 @@ def _sizes(sizes: dict[str, int], series: Any, shape: Shape) -> str:
 
 
 def report(times: dict[str, list[float]], args: argparse.Namespace) -> None:
+    """Medians, ratios to the hand-written query, and what the MCP layer adds to a call."""
     hand_s = statistics.median(times["hand-written SQL"])
     print(f"{'':<26} {'median ms':>10} {'min ms':>9} {'max ms':>9} {'ratio':>7}   ({args.runs} runs, interleaved)")
     for label, samples in times.items():
@@ -608,6 +603,9 @@ def report(times: dict[str, list[float]], args: argparse.Namespace) -> None:
     ratio = statistics.median(times["get_analytics (domain)"]) / hand_s
     verdict = "OK" if ratio <= TARGET_RATIO else "MISSED"
     print(f"ratio of medians, get_analytics / hand-written: {ratio:.2f}x  (target <= {TARGET_RATIO:.0f}x: {verdict})")
+    domain, tool = times["get_analytics (domain)"], times["get_analytics (MCP tool)"]
+    overhead = statistics.median(t - d for t, d in zip(tool, domain, strict=True))
+    print(f"MCP tool call - domain call, median of the per-round differences: {overhead * 1000:+.1f} ms")
 
 
 def main() -> None:

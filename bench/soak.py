@@ -24,42 +24,37 @@ recorded meanwhile.
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
 import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-# bench/http.py would shadow the standard library's `http` (Python puts a script's directory first on sys.path):
-# move this directory to the end before importing anything that needs `http`.
+import anyio
+import httpx2
+import uvicorn
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from _common import DEFAULT_PG_SERVER, percentile, recreate_pg_database
+from trackagoat_mcp.clock import SystemClock
+from trackagoat_mcp.tiktok.sim import SimAccount, SimulatedTikTok, SimVideo
+
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import sqlite3  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from collections.abc import AsyncIterator  # noqa: E402
-from contextlib import asynccontextmanager  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from typing import Any  # noqa: E402
-
-import anyio  # noqa: E402
-import httpx2  # noqa: E402
-import uvicorn  # noqa: E402
-from mcp import Client, StdioServerParameters  # noqa: E402
-from mcp.client.streamable_http import streamable_http_client  # noqa: E402
-from mcp.shared._httpx_utils import create_mcp_http_client  # noqa: E402
-
-from _common import DEFAULT_PG_SERVER, percentile, recreate_pg_database  # noqa: E402
-from trackagoat_mcp.clock import SystemClock  # noqa: E402
-from trackagoat_mcp.tiktok.sim import SimAccount, SimulatedTikTok, SimVideo  # noqa: E402
-
 CALL_TIMEOUT = 60.0
 STARTED = time.monotonic()
 

@@ -3,17 +3,9 @@
 import sys
 from pathlib import Path
 
-import pytest
-
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bench/http.py hides the standard library's `http` package from every script in bench/: "
-    "`python bench/mcp_overhead.py` (or scrape.py, campaign_stats.py) dies importing httpx2/mcp "
-    "(`'http' is not a package`); renaming the file fixes it",
-)
 def test_no_bench_script_is_named_like_a_standard_library_module() -> None:
     shadowing = sorted(path.name for path in BENCH.glob("*.py") if path.stem in sys.stdlib_module_names)
     assert shadowing == [], f"these bench/ files hide standard-library modules from every bench script: {shadowing}"

@@ -96,7 +96,9 @@ async def test_an_agent_changes_a_rule_and_gets_version_2_while_a_rename_keeps_v
             )
         )
         got = ok(await client.call_tool("get_payout_structure", {"structure_id": structure}))
-        period = await client.call_tool("update_payout_structure", {"structure_id": structure, "period": "monthly"})
+        switch = await client.call_tool(
+            "update_payout_structure", {"structure_id": structure, "criteria_type": "view_threshold"}
+        )
 
     assert (renamed["new_version_created"], renamed["structure"]["current_version"]["version"]) == (False, 1)
     assert changed["new_version_created"] is True and repeated["new_version_created"] is False
@@ -106,4 +108,4 @@ async def test_an_agent_changes_a_rule_and_gets_version_2_while_a_rename_keeps_v
         (2, 300, {"max_cents": 10_000}),
     ]
     assert got["current_version"]["version"] == 2
-    assert "[invalid_input] period cannot change" in error_text(period)
+    assert "[invalid_input] criteria_params.threshold_views is required" in error_text(switch)

@@ -22,7 +22,14 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Goal, SQLModel, VideoSnapshot
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, notes
+from trackagoat_mcp.domain.payouts import accrual_records as payout_records
+from trackagoat_mcp.domain.payouts import assignments as payout_assignments
+from trackagoat_mcp.domain.payouts import methods as payout_methods
+from trackagoat_mcp.domain.payouts import payments as payout_payments
+from trackagoat_mcp.domain.payouts import structures as payout_structures
+from trackagoat_mcp.domain.payouts.payments import PaymentRequest
 from trackagoat_mcp.domain.scope import Caller
+from trackagoat_mcp.jobs.accruals import run_accruals
 
 ADMIN_TOOLSETS = frozenset(
     {"context", "tracking", "campaigns", "analytics", "goals", "notes", "payouts", "jobs", "admin"}
@@ -246,7 +253,45 @@ async def seed_world(db: Database, clock: FrozenClock, org: tuple[Caller, uuid.U
             updated_at=clock.now(),
         )
         session.add(goal)
-    return World(caller, project, creator, pending, counted, campaign, key.id, ids={"goal": goal.id})
+    payouts = await seed_payouts(db, clock, caller, project, creator)
+    return World(caller, project, creator, pending, counted, campaign, key.id, ids={"goal": goal.id, **payouts})
+
+
+async def seed_payouts(
+    db: Database, clock: FrozenClock, caller: Caller, project: uuid.UUID, creator: uuid.UUID
+) -> dict[str, uuid.UUID]:
+    """A custom payout method, a weekly structure the creator is assigned to since Mar 2, its first accrual, and an
+    advance paid through a second method."""
+    async with db.write() as session:
+        method = await payout_methods.create_method(session, caller, name="Wise", now=clock.now())
+        spare = await payout_methods.create_method(session, caller, name="Bank transfer", now=clock.now())
+        structure = await payout_structures.create_structure(
+            session,
+            caller,
+            project_id=project,
+            name="Weekly retainer",
+            period="weekly",
+            amount_cents=1000,
+            criteria_type="recurring",
+            now=clock.now(),
+        )
+        await payout_assignments.assign_creators(
+            session, caller, structure.id, [creator], now=clock.now(), starts_on=date(2026, 3, 2)
+        )
+    await run_accruals(db, clock, worker_id="seed", org_id=caller.org_id)  # the week of Mar 2 has ended
+    async with db.read() as session:
+        (accrual,) = (await payout_records.list_accruals(session, caller)).items
+    # An advance (held as credit), so payments have something to list, void and show in balances while the
+    # method and the accrual stay free to delete and void.
+    request = PaymentRequest(
+        project_id=str(project),
+        creator_id=str(creator),
+        method_id=str(spare.id),
+        idempotency_key=f"seed-{creator}",
+        total_amount_cents=400,
+    )
+    payment = await payout_payments.create_payout_payment(db, caller, request, now=clock.now())
+    return {"method": method.id, "structure": structure.id, "accrual": accrual.id, "payment": payment.id}
 
 
 # --- observing ----------------------------------------------------------------------------------------------

@@ -52,7 +52,15 @@ async def test_tools_that_delete_or_deactivate_say_they_are_destructive(db, cloc
     caller, _ = acme
     tools = await tool_list(make_server(db, clock, caller, toolsets=ADMIN_TOOLSETS))
 
-    for name in ("delete_campaign", "remove_creator", "manage_api_keys"):
+    for name in (
+        "delete_campaign",
+        "remove_creator",
+        "manage_api_keys",
+        "delete_payout_method",
+        "archive_payout_structure",
+        "unassign_payout_structure",
+        "update_payout_accrual",
+    ):
         assert tools[name].annotations.destructive_hint is True, name
     for name in ("create_project", "create_campaign"):
         assert tools[name].annotations.idempotent_hint is False, name
@@ -134,7 +142,19 @@ async def test_a_read_scoped_key_is_refused_by_every_write_tool_and_nothing_is_w
         "period": "weekly",
         "target_value": 5,
     }
-    actions = {"review_videos": "include", "manage_api_keys": "create"}
+    values |= {
+        "structure_id": str(own.of("structure")),
+        "method_id": str(own.of("method")),
+        "accrual_id": str(own.of("accrual")),
+        "payment_id": str(own.of("payment")),
+        "idempotency_key": "catalog-key",
+        "creator_ids": [str(own.creator)],
+        "period": "weekly",
+        "amount_cents": 100,
+        "criteria_type": "recurring",
+        "reason": "because",
+    }
+    actions = {"update_payout_accrual": "void", "review_videos": "include", "manage_api_keys": "create"}
     before = await dump_store(db)
     async with Client(make_server(db, clock, reader, toolsets=ADMIN_TOOLSETS)) as client:
         for name, tool in sorted(writes.items()):

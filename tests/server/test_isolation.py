@@ -62,6 +62,8 @@ def _kind_of(arg: str) -> list[str]:
         return ["api_key"]
     if stem in OTHER_KINDS:
         return [stem]
+    if stem in ("structure", "method", "accrual", "payment"):
+        return [stem]
     assert stem in ENTITY_KINDS, f"an id argument of unknown kind: {arg}"
     return [stem]
 
@@ -80,12 +82,26 @@ def _filler(tool: str, own: World, entity_kind: str) -> dict[str, Any]:
         "readme": "written by the other organization",
         "patch": {"written_by": "the other organization"},
         "description": "instructions from the other organization",
-        "action": {"manage_api_keys": "revoke", "review_videos": "include"}.get(tool),
+        "structure_id": str(own.of("structure")),
+        "method_id": str(own.of("method")),
+        "accrual_id": str(own.of("accrual")),
+        "payment_id": str(own.of("payment")),
+        "idempotency_key": "isolation-key",
+        "auto_apply_outstanding": True,
+        "creator_ids": [str(own.creator)],
+        "amount_cents": 100,
+        "criteria_type": "recurring",
+        "reason": "written by the other organization",
+        "action": {"update_payout_accrual": "void", "manage_api_keys": "revoke", "review_videos": "include"}.get(tool),
         "goal_id": str(own.of("goal")),
         "metric": "posts",
         "period": "weekly",
         "target_value": 5,
     }
+
+
+# Optional arguments without which a call is refused before any id is looked up (nothing to do at all).
+OPTIONAL_NEEDED = {"create_payout_payment": ("auto_apply_outstanding",)}
 
 
 def generate_cases(tools: list[Any], own: World) -> list[Case]:
@@ -98,7 +114,7 @@ def generate_cases(tools: list[Any], own: World) -> list[Case]:
         def base(kind: str, skip: str, _tool: Any = tool, _required: list[str] = required) -> dict[str, Any]:
             fill = _filler(_tool.name, own, kind)
             args = {}
-            for name in _required:
+            for name in [*_required, *OPTIONAL_NEEDED.get(_tool.name, ())]:
                 if name == skip:
                     continue
                 assert name in fill and fill[name] is not None, f"{_tool.name}: no valid value known for {name!r}"
@@ -139,7 +155,11 @@ def generate_cases(tools: list[Any], own: World) -> list[Case]:
     return cases
 
 
-ID_TOOLS = sorted(ALL_TOOLS - {"get_schema", "list_projects", "create_project"})
+ID_TOOLS = sorted(
+    ALL_TOOLS
+    - {"list_payout_methods", "create_payout_method", "run_accruals"}
+    - {"get_schema", "list_projects", "create_project"}
+)
 
 
 async def _seeded_client_cases(db: Any, clock: Any, acme: Any, globex: Any) -> tuple[World, World, Any]:

@@ -15,6 +15,7 @@ to validate, 0.76 ms against 0.22 ms per result. It is also shorter for the mode
 from __future__ import annotations
 
 import functools
+import inspect
 import keyword
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -129,6 +130,13 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
     return wrapper
 
 
+def compact_description(docstring: str) -> str:
+    """A docstring as one line per paragraph: the source's indentation and line wrapping are not for the model,
+    which reads every tool description at the start of every session."""
+    paragraphs = inspect.cleandoc(docstring).split("\n\n")
+    return "\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs if p.strip())
+
+
 def _unstorable_text(value: Any, name: str = "") -> tuple[str, str] | None:
     """The argument holding text no backend can store — a NUL character (PostgreSQL refuses it) or a lone
     surrogate (not encodable as UTF-8) — and what it is; None when every string is fine."""
@@ -168,7 +176,13 @@ def build_tools(
         for spec in group.specs:
             if read_only and not spec.read_only:
                 continue
-            tool = Tool.from_function(spec.fn, name=spec.name, title=spec.title, annotations=spec.annotations)
+            tool = Tool.from_function(
+                spec.fn,
+                name=spec.name,
+                title=spec.title,
+                description=compact_description(spec.fn.__doc__ or ""),
+                annotations=spec.annotations,
+            )
             tool.parameters = compact_input_schema(tool.parameters)
             if tool.fn_metadata.output_schema is not None:
                 # The SDK reads this field live (see FuncMetadata); results are still validated by the model.

@@ -10,16 +10,18 @@ __all__ = ["CampaignId", "CreatorId", "Cursor", "Limit", "ProjectId", "VideoId",
 
 
 def id_arg(what: str) -> object:
-    """Field metadata for an id argument."""
-    return Field(min_length=1, max_length=64, description=f"The {what}'s id (a UUID from a list or get tool).")
+    """Field metadata for an id argument (the argument's name says whose id it is; the tool descriptions and the
+    guide say ids come from the list and get tools, so no per-argument sentence repeats it)."""
+    del what
+    return Field(min_length=1, max_length=64)
 
 
 ProjectId = Annotated[str, id_arg("project")]
 CreatorId = Annotated[str, id_arg("creator")]
 VideoId = Annotated[str, id_arg("video")]
 CampaignId = Annotated[str, id_arg("campaign")]
-Limit = Annotated[int, Field(ge=1, le=100, description="Page size, 1-100.")]
+Limit = Annotated[int, Field(ge=1, le=100)]
 Cursor = Annotated[
     str | None,
-    Field(max_length=2000, description="next_cursor from the previous page; omit for the first page."),
+    Field(max_length=2000, description="next_cursor of the previous page."),
 ]

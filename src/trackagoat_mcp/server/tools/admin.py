@@ -125,13 +125,10 @@ async def manage_api_keys(
 @group.tool(title="Run accruals now (admin)", scope="admin", idempotent=True)
 async def run_accruals(
     ctx: Context[Any],
-    at: Annotated[
-        datetime | None, Field(description="Evaluate what is due by this instant (ISO 8601, not in the future).")
-    ] = None,
+    at: Annotated[datetime | None, Field(description="Evaluate what was due by then; default now.")] = None,
 ) -> Annotated[CallToolResult, AccrualRunResult]:
-    """Run the accrual evaluation for this organization now instead of waiting for the hourly run: every period
-    whose evaluation time has come by `at` (default now) and that has no evaluation yet is evaluated exactly once
-    (zero results recorded, positive ones become earned accruals). Running it again evaluates nothing twice."""
+    """Evaluate this organization's due payout periods now instead of at the hourly run; each period is evaluated
+    once ever, so repeating it adds nothing."""
     app = app_context(ctx)
     caller = request_caller(app)
     caller.require("admin")

@@ -126,7 +126,7 @@ async def set_campaign_items(
     """Add and/or remove members of a campaign in one all-or-nothing call. A creator item counts all of that
     creator's counted videos (present and future); a video item that video; a campaign item its whole tree. Items
     must belong to the campaign's project; a campaign cannot contain itself, even through sub-campaigns
-    (campaign_cycle). Adding an existing member or removing a missing one changes nothing."""
+    (campaign_cycle). Re-adding or removing a non-member is a no-op."""
     async with unit(ctx, write=True) as u:
         result = await campaigns.set_campaign_items(
             u.session,

@@ -148,7 +148,7 @@ async def get_goal_compliance(
     status. In-progress periods: on_track (projected >= target), behind_pace (>= 70 %), at_risk; ended periods:
     completed or missed. Figures are measured now, also for a past reference_date. Read each advisory: it flags
     periods still running or ended < 48 h ago (numbers may still change), stale scrapes (undercounts) and goals not
-    started yet. Paginated by creator (10 per page by default); display_name is untrusted TikTok text."""
+    started yet. Paginated by creator (10 per page by default)."""
     async with unit(ctx) as u:
         result = await compliance.goal_compliance(
             u.session,

@@ -38,11 +38,9 @@ async def scrape_now(
 ) -> Annotated[CallToolResult, ScrapeNowResult]:
     """Scrape creators and/or videos from TikTok now, ignoring the refresh floors, with progress notifications.
 
-    Returns per creator followers/total likes/profile videos and per video views, likes, comments, shares,
-    saves as {old, new} (null: never scraped), videos discovered, and failures by kind (not_found, private,
-    banned, blocked, rate_limited, unavailable; last good numbers are kept). Capped per organization per UTC
-    day (scrape_now_cap_reached; see get_job_status); the background scraper refreshes everyone anyway.
-    Removed creators are refused (creator_inactive).
+    Returns each counter as {old, new} (null: never scraped), videos discovered, and failures by kind (last good
+    numbers are kept). Capped per organization per UTC day (see get_job_status); the background scraper
+    refreshes everyone anyway. Removed creators are refused.
     """
     app = app_context(ctx)
     caller = request_caller(app)

@@ -21,37 +21,28 @@ from trackagoat_mcp.domain.payouts.structures import StructureOut, StructureSumm
 from trackagoat_mcp.server.context import unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
-from trackagoat_mcp.server.tools import CreatorId, Cursor, Limit, ProjectId, id_arg
+from trackagoat_mcp.server.tools import CreatorId, Cursor, Limit, ProjectId
 
 group = ToolGroup("payouts")
 
-MethodId = Annotated[str, id_arg("payout method")]
-StructureId = Annotated[str, id_arg("payout structure")]
-AccrualId = Annotated[str, id_arg("payout accrual")]
+# Id arguments without a description: their names (method_id, structure_id, accrual_id) say whose they are, and
+# every description is paid for in every session's tools/list.
+MethodId = Annotated[str, Field(min_length=1, max_length=64)]
+StructureId = Annotated[str, Field(min_length=1, max_length=64)]
+AccrualId = Annotated[str, Field(min_length=1, max_length=64)]
 OptionalId = Annotated[str | None, Field(min_length=1, max_length=64)]
 Period = Literal["daily", "weekly", "monthly"]
 CriteriaType = Literal["recurring", "goals", "cpm", "view_threshold"]
 Proration = Literal["none", "daily", "skip_partial"]
 AmountCents = Annotated[
-    int,
-    Field(
-        ge=1,
-        le=MAX_AMOUNT_CENTS,
-        description="Cents: per period (recurring, goals), per qualifying video (view_threshold) or per 1,000 views "
-        "(cpm).",
-    ),
+    int, Field(ge=1, le=MAX_AMOUNT_CENTS, description="USD cents per period, per qualifying video, or per 1,000 views.")
 ]
 CRITERIA_PARAMS = (
-    'JSON object. recurring: {}. goals: optional {"goal_ids": [...]} (goals of the same project and period; default: '
-    'all of the creator\'s active goals of the period). cpm: optional {"max_cents": cap per period, "min_views": '
-    'views a video needs to count}. view_threshold: {"threshold_views": N (required), "max_videos": optional cap}. '
-    "Unknown keys are refused."
+    'recurring: none. goals: optional {"goal_ids": [...]} (default: all the creator\'s active goals of the period). '
+    'cpm: optional "max_cents" (cap per period), "min_views" (per video). view_threshold: "threshold_views" '
+    '(required), optional "max_videos".'
 )
-PRORATION = (
-    "For periods the creator is assigned only in part (recurring and goals only): none = full amount, daily = amount × "
-    "days covered ÷ days in the period, skip_partial = nothing. cpm and view_threshold must use none (only videos "
-    "posted while assigned count)."
-)
+PRORATION = "Partial periods of recurring/goals: none (full), daily (× days covered ÷ days), skip_partial (0)."
 
 
 class DeletedMethod(BaseModel):
@@ -71,9 +62,8 @@ async def list_payout_methods(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, Page[PayoutMethodOut]]:
-    """List the organization's payout methods by name, with readme and metadata. Every organization has the
-    defaults Venmo, Cash App and PayPal (is_default) plus any custom ones; disabled methods are hidden unless
-    include_inactive. Use a method's id as method_id when recording a payment."""
+    """List payout methods by name: the defaults Venmo, Cash App, PayPal and custom ones (disabled ones only with
+    include_inactive). Pass a method's id as method_id to create_payout_payment."""
     async with unit(ctx) as u:
         page = await methods.list_methods(
             u.session, u.caller, include_inactive=include_inactive, limit=limit, cursor=cursor
@@ -84,11 +74,10 @@ async def list_payout_methods(
 @group.tool(title="Create a payout method", scope="write", idempotent=True)
 async def create_payout_method(
     ctx: Context[Any],
-    name: Annotated[str, Field(min_length=1, max_length=100, description="Unique in the organization (any case).")],
-    icon_url: Annotated[str | None, Field(max_length=2000, description="An http(s) URL of an icon.")] = None,
+    name: Annotated[str, Field(min_length=1, max_length=100)],
+    icon_url: Annotated[str | None, Field(max_length=2000, description="http(s) URL.")] = None,
 ) -> Annotated[CallToolResult, PayoutMethodOut]:
-    """Create a custom payout method (e.g. "Zelle", "Wise"). Names are unique per organization ignoring case: a
-    second call with the same name is refused with method_name_taken and changes nothing."""
+    """Create a custom payout method such as "Zelle". Names are unique ignoring case (method_name_taken)."""
     async with unit(ctx, write=True) as u:
         result = await methods.create_method(u.session, u.caller, name=name, icon_url=icon_url, now=u.now)
     return respond(result)
@@ -98,14 +87,13 @@ async def create_payout_method(
 async def update_payout_method(
     ctx: Context[Any],
     method_id: MethodId,
-    name: Annotated[str | None, Field(min_length=1, max_length=100, description="New name (custom methods).")] = None,
-    is_active: Annotated[bool | None, Field(description="false disables it for new payments; true re-enables.")] = None,
-    icon_url: Annotated[str | None, Field(max_length=2000, description="New http(s) icon URL.")] = None,
-    clear_icon: Annotated[bool, Field(description="true removes the icon.")] = False,
+    name: Annotated[str | None, Field(min_length=1, max_length=100)] = None,
+    is_active: bool | None = None,
+    icon_url: Annotated[str | None, Field(max_length=2000)] = None,
+    clear_icon: bool = False,
 ) -> Annotated[CallToolResult, PayoutMethodOut]:
-    """Rename a custom method, enable or disable any method, or set/clear its icon; only the fields given change.
-    Defaults (Venmo, Cash App, PayPal) keep their names (default_method). Existing payments keep the method name
-    they were recorded with. Notes go through write_readme/write_metadata with entity_type payout_method."""
+    """Rename a custom method, disable (is_active=false: no new payments) or re-enable any method, set or clear its
+    icon. Defaults keep their names (default_method); payments keep the name they were recorded with."""
     changes: dict[str, Any] = {}
     if clear_icon:
         changes["icon_url"] = None
@@ -120,8 +108,8 @@ async def update_payout_method(
 
 @group.tool(title="Delete a payout method", scope="write", destructive=True, idempotent=True)
 async def delete_payout_method(ctx: Context[Any], method_id: MethodId) -> Annotated[CallToolResult, DeletedMethod]:
-    """Delete a custom payout method that no payment uses. Defaults cannot be deleted (default_method) and a method
-    with payments is refused (method_in_use): disable those with update_payout_method(is_active=false)."""
+    """Delete a custom method no payment uses. Defaults (default_method) and used methods (method_in_use) are
+    refused: disable them with update_payout_method instead."""
     async with unit(ctx, write=True) as u:
         deleted = await methods.delete_method(u.session, u.caller, method_id)
     return respond(DeletedMethod(deleted_method_id=deleted.id, name=deleted.name))
@@ -133,13 +121,12 @@ async def delete_payout_method(ctx: Context[Any], method_id: MethodId) -> Annota
 @group.tool(title="List payout structures")
 async def list_payout_structures(
     ctx: Context[Any],
-    project_id: Annotated[str | None, Field(max_length=64, description="Only this project's structures.")] = None,
-    include_archived: Annotated[bool, Field(description="Also list archived structures.")] = False,
+    project_id: Annotated[str | None, Field(max_length=64)] = None,
+    include_archived: bool = False,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, Page[StructureSummary]]:
-    """List payout structures (oldest first) with their current rule in brief: period, criteria type, amount in
-    cents, version number and the number of assignments that have not ended. get_payout_structure has the rest."""
+    """List payout structures, oldest first: current rule in brief, version, assignments not yet ended."""
     async with unit(ctx) as u:
         page = await structures.list_structures(
             u.session,
@@ -155,8 +142,8 @@ async def list_payout_structures(
 
 @group.tool(title="Get a payout structure")
 async def get_payout_structure(ctx: Context[Any], structure_id: StructureId) -> Annotated[CallToolResult, StructureOut]:
-    """Get a payout structure: its current rule version, every earlier version (accruals pin the version in force
-    at their period's end), whether it is archived, readme, metadata, and up to 100 current assignments."""
+    """Get a payout structure: current rule, every version (a period is paid by the version in force at its end),
+    archive state, notes and up to 100 current assignments."""
     async with unit(ctx) as u:
         result = await structures.get_structure(u.session, u.caller, structure_id, now=u.now)
     return respond(result)
@@ -167,22 +154,16 @@ async def create_payout_structure(
     ctx: Context[Any],
     project_id: ProjectId,
     name: Annotated[str, Field(min_length=1, max_length=200)],
-    period: Annotated[Period, Field(description="daily, weekly (Monday start) or monthly, in the org timezone.")],
+    period: Annotated[Period, Field(description="In the org timezone; weeks start Monday.")],
     amount_cents: AmountCents,
-    criteria_type: Annotated[
-        CriteriaType,
-        Field(
-            description="recurring (every period), goals (when all goals were met), cpm (per 1,000 views of videos "
-            "posted in the period), view_threshold (per video that reached threshold_views)."
-        ),
-    ],
+    criteria_type: CriteriaType,
     criteria_params: Annotated[dict[str, Any] | None, Field(description=CRITERIA_PARAMS)] = None,
     proration_mode: Annotated[Proration, Field(description=PRORATION)] = "none",
-    currency: Annotated[Literal["USD"], Field(description="Only USD.")] = "USD",
 ) -> Annotated[CallToolResult, StructureOut]:
-    """Create a payout structure (an earning rule) in a project, as version 1; then assign creators with
-    assign_payout_structure. Each period is evaluated once per assigned creator by the hourly accrual run: recurring
-    at period end, the others 48 h after it. Amounts are whole cents (USD), rounded half-even once."""
+    """Create an earning rule (version 1) in a project, then assign creators. recurring pays every period, goals
+    when all the creator's goals of the period were met, cpm per 1,000 views of videos posted in the period,
+    view_threshold per video reaching threshold_views. Each period is evaluated once per creator: recurring at its
+    end, the others 48 h later."""
     async with unit(ctx, write=True) as u:
         result = await structures.create_structure(
             u.session,
@@ -194,7 +175,6 @@ async def create_payout_structure(
             criteria_type=criteria_type,
             criteria_params=criteria_params,
             proration_mode=proration_mode,
-            currency=currency,
             now=u.now,
         )
     return respond(result)
@@ -205,18 +185,13 @@ async def update_payout_structure(
     ctx: Context[Any],
     structure_id: StructureId,
     name: Annotated[str | None, Field(min_length=1, max_length=200)] = None,
-    amount_cents: Annotated[int | None, Field(ge=1, le=MAX_AMOUNT_CENTS, description="New amount in cents.")] = None,
+    amount_cents: Annotated[int | None, Field(ge=1, le=MAX_AMOUNT_CENTS)] = None,
     criteria_type: CriteriaType | None = None,
-    criteria_params: Annotated[
-        dict[str, Any] | None, Field(description="Replaces the params whole. " + CRITERIA_PARAMS)
-    ] = None,
-    proration_mode: Annotated[Proration | None, Field(description=PRORATION)] = None,
-    period: Annotated[Period | None, Field(description="Cannot change; archive and create a new structure.")] = None,
+    criteria_params: Annotated[dict[str, Any] | None, Field(description="Replaces the params whole.")] = None,
+    proration_mode: Proration | None = None,
 ) -> Annotated[CallToolResult, StructureUpdate]:
-    """Rename a structure and/or change its rule; only the fields given change. A real rule change (amount,
-    criteria, params, proration) writes a new immutable version that applies from the period in progress on
-    (periods are paid by the version in force at their end); renaming never does. Repeating the same change does
-    nothing more. Archived structures keep their rule. Notes: write_readme/write_metadata (payout_structure)."""
+    """Rename a structure or change its rule (fields as in create_payout_structure; only those given change; the
+    period is fixed). A real rule change writes version n+1, paying from the period in progress on."""
     rule: dict[str, Any] = {}
     if criteria_params is not None:
         rule["criteria_params"] = criteria_params
@@ -227,7 +202,6 @@ async def update_payout_structure(
             structure_id,
             now=u.now,
             name=name,
-            period=period,
             amount_cents=amount_cents,
             criteria_type=criteria_type,
             proration_mode=proration_mode,
@@ -240,9 +214,8 @@ async def update_payout_structure(
 async def archive_payout_structure(
     ctx: Context[Any], structure_id: StructureId
 ) -> Annotated[CallToolResult, StructureOut]:
-    """Archive a structure: no accrual is created for any period ending after now (the period in progress earns
-    nothing), while periods that already ended are still evaluated when their time comes. It takes no new
-    assignments and its rule freezes; accruals and history stay. There is no un-archive."""
+    """Archive a structure (no un-archive): periods ending after now, the one in progress included, earn nothing;
+    ended periods are still evaluated. Its rule freezes and it takes no new assignments."""
     async with unit(ctx, write=True) as u:
         result = await structures.archive_structure(u.session, u.caller, structure_id, now=u.now)
     return respond(result)
@@ -253,17 +226,14 @@ async def assign_payout_structure(
     ctx: Context[Any],
     structure_id: StructureId,
     creator_ids: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=64)]],
-        Field(min_length=1, max_length=50, description="1-50 creators of the structure's project."),
+        list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=50)
     ],
-    starts_on: Annotated[date | None, Field(description="First local day that earns (default today).")] = None,
-    ends_on: Annotated[date | None, Field(description="Last local day that earns, inclusive (default open).")] = None,
+    starts_on: Annotated[date | None, Field(description="Default today.")] = None,
+    ends_on: Annotated[date | None, Field(description="Inclusive; default open-ended.")] = None,
 ) -> Annotated[CallToolResult, AssignResult]:
-    """Assign creators to a payout structure from starts_on to ends_on (local dates, inclusive). All-or-nothing.
-    Refused: creators of another project or removed ones, dates overlapping the creator's existing assignment to
-    this structure (assignment_overlap), days in periods already evaluated (period_already_evaluated). The same
-    dates again answer already_assigned. A start in the past back-dates earnings (old periods are evaluated next
-    run, with version 1 for periods before the structure existed)."""
+    """Assign 1-50 creators of the structure's project from starts_on to ends_on (local dates), all-or-nothing.
+    Refused: overlap with the creator's assignment (assignment_overlap), days of evaluated periods
+    (period_already_evaluated). Same dates again: already_assigned. A past start back-dates earnings."""
     async with unit(ctx, write=True) as u:
         result = await assignments.assign_creators(
             u.session, u.caller, structure_id, creator_ids, now=u.now, starts_on=starts_on, ends_on=ends_on
@@ -276,12 +246,10 @@ async def unassign_payout_structure(
     ctx: Context[Any],
     structure_id: StructureId,
     creator_id: CreatorId,
-    ends_on: Annotated[date | None, Field(description="Last local day that still earns (default today).")] = None,
+    ends_on: Annotated[date | None, Field(description="Last day that earns; default today.")] = None,
 ) -> Annotated[CallToolResult, UnassignResult]:
-    """Stop a creator earning under a structure after ends_on (default today, the last day that still earns): the
-    assignment covering that day ends on it and is kept (accrual history refers to it); assignments that would only
-    start later are removed. Refused with period_already_evaluated when a removed day lies in a period that was
-    already evaluated. Repeating the call changes nothing (unchanged)."""
+    """Stop a creator earning after ends_on: the assignment covering it ends then (kept), later ones are removed.
+    Refused if a removed day lies in an evaluated period (period_already_evaluated)."""
     async with unit(ctx, write=True) as u:
         result = await assignments.unassign_creator(
             u.session, u.caller, structure_id, creator_id, now=u.now, ends_on=ends_on
@@ -298,23 +266,16 @@ async def list_payout_accruals(
     project_id: OptionalId = None,
     creator_id: OptionalId = None,
     structure_id: OptionalId = None,
-    status: Annotated[
-        Literal["earned", "paid", "rejected", "voided"] | None,
-        Field(description="earned = owed and unpaid; paid; rejected; voided."),
-    ] = None,
-    period_from: Annotated[date | None, Field(description="Periods starting on or after this local day.")] = None,
-    period_to: Annotated[date | None, Field(description="Periods starting on or before this local day.")] = None,
-    newest_first: Annotated[bool, Field(description="Order by period start, newest first.")] = False,
-    include_inputs: Annotated[
-        bool, Field(description="Include inputs_snapshot (every figure the amount came from; can be large).")
-    ] = False,
+    status: Literal["earned", "paid", "rejected", "voided"] | None = None,
+    period_from: Annotated[date | None, Field(description="Periods starting on or after this day.")] = None,
+    period_to: Annotated[date | None, Field(description="Periods starting on or before this day.")] = None,
+    newest_first: bool = False,
+    include_inputs: Annotated[bool, Field(description="Add inputs_snapshot (large).")] = False,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, Page[AccrualOut]]:
-    """List accruals (money earned per creator, structure and period, in cents), oldest period first. Unpaid
-    accruals of a creator: creator_id + status="earned"; pay them all with create_payout_payment(creator_id,
-    auto_apply_outstanding=true). Each row has amount, outstanding, status, the pinned structure version and the
-    reason of the last reject/void/restore."""
+    """List accruals (cents earned per creator, structure and period), oldest period first. What a creator is owed:
+    creator_id + status=earned; pay it all with create_payout_payment(auto_apply_outstanding=true)."""
     async with unit(ctx) as u:
         page = await accrual_records.list_accruals(
             u.session,
@@ -337,15 +298,11 @@ async def list_payout_accruals(
 async def update_payout_accrual(
     ctx: Context[Any],
     accrual_id: AccrualId,
-    action: Annotated[
-        Literal["reject", "void", "restore"],
-        Field(description="reject (should never have been earned), void (cancel), restore (owed again)."),
-    ],
-    reason: Annotated[str, Field(min_length=1, max_length=1000, description="Why; kept as status_reason.")],
+    action: Literal["reject", "void", "restore"],
+    reason: Annotated[str, Field(min_length=1, max_length=1000)],
 ) -> Annotated[CallToolResult, AccrualOut]:
-    """Reject or void an earned accrual so it is no longer owed, or restore a rejected/voided one (outstanding is
-    recomputed from live payment lines). A paid or partly paid accrual is refused with accrual_paid: void the
-    payment first (void_payout_payment). Repeating an action answers no_change. Returns the accrual with inputs."""
+    """Reject (never earned) or void an unpaid earned accrual so it is not owed, or restore one (owed again, net of
+    live payments). Paid or partly paid: accrual_paid, void the payment first. Repeats: no_change."""
     async with unit(ctx, write=True) as u:
         result = await accrual_records.update_accrual(
             u.session, u.caller, accrual_id, action=action, reason=reason, now=u.now
@@ -361,14 +318,12 @@ async def preview_accruals(
     creator_id: OptionalId = None,
     until: Annotated[
         datetime | None,
-        Field(description="Include periods ending by this time (ISO 8601, up to 92 days ahead; default now)."),
+        Field(description="Periods ending by then (≤ 92 days ahead); default now."),
     ] = None,
 ) -> Annotated[CallToolResult, PreviewOut]:
-    """What the next accrual runs would record for a project, structure or creator (give at least one), computed by
-    the job's own code without writing anything: periods not yet evaluated that end by `until` (default now), plus
-    the period in progress. state: due (next hourly run), waiting_for_stats (stale stats, waits up to 24 h),
-    scheduled (evaluation time ahead; projected from figures as of now), open (period in progress, projected as of
-    now). At most 200 periods, oldest first; amounts in cents."""
+    """What the next accrual runs would record for a project, structure or creator (at least one), by the job's own
+    code, writing nothing: unevaluated periods ending by until, plus the open one. state: due, waiting_for_stats,
+    scheduled (projected as of now), open (projected as of now). At most 200."""
     async with unit(ctx) as u:
         result = await preview.preview_accruals(
             u.session,

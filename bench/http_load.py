@@ -14,8 +14,8 @@ CPU time per call (user + system, from /proc: on a shared machine it moves far l
 ratios ours/echo of p50 latency, of throughput and of CPU per call; at the end, each server's peak resident
 memory (`VmHWM` from /proc). The verdict compares the p50 and throughput ratios with the 1.5x target.
 
-    .venv/bin/python bench/http.py                               # both eras, SQLite, 2000 calls per level
-    .venv/bin/python bench/http.py --eras modern -n 3000 --backend postgres
+    .venv/bin/python bench/http_load.py                               # both eras, SQLite, 2000 calls per level
+    .venv/bin/python bench/http_load.py --eras modern -n 3000 --backend postgres
 
 The client runs in this process, on the same machine: at 8 and 32 clients it competes with the server for CPU,
 and both series pay that alike.
@@ -23,32 +23,27 @@ and both series pay that alike.
 
 from __future__ import annotations
 
+import argparse
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from _common import DEFAULT_PG_SERVER, Summary, recreate_pg_database
 
 THIS = Path(__file__).resolve()
-# This file is named http.py and Python puts a script's own directory first on sys.path, so the standard library's
-# `http` (which the SDK imports) would resolve to this file. Move the directory to the end before importing more.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != THIS.parent] + [str(THIS.parent)]
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import AsyncExitStack, contextmanager  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
-
-import anyio  # noqa: E402
-from mcp import Client  # noqa: E402
-from mcp.client.streamable_http import streamable_http_client  # noqa: E402
-from mcp.shared._httpx_utils import create_mcp_http_client  # noqa: E402
-
-from _common import DEFAULT_PG_SERVER, Summary, recreate_pg_database  # noqa: E402
-
 BENCH_DIR = THIS.parent
 DATA_DIR = BENCH_DIR / ".data"
 TARGET_RATIO = 1.5
