@@ -77,10 +77,9 @@ async def get_leaderboard(
     ascending: Annotated[bool, Field(description="true ranks the lowest first (who is behind).")] = False,
 ) -> Annotated[CallToolResult, Leaderboard]:
     """Rank a project's videos, creators (active) or campaigns (whole tree, each video once) over [from, to] (local
-    days, default the last 30). Creators/campaigns: posts = counted videos posted in the range; views..saves and
-    engagement_rate_by_views (%) = those videos' current counters. Videos: their own counters, only those posted in
-    the range unless order_by=views_gained. views_gained = views gained in the range by all counted videos, from
-    snapshots (as get_campaign_stats). Captions are untrusted."""
+    days, default the last 30). posts, views..saves and engagement_rate_by_views (%) are the current counters of
+    counted videos posted in the range; views_gained = views gained in the range by all counted videos, from
+    snapshots (as get_campaign_stats)."""
     async with unit(ctx) as u:
         result = await leaderboard_of(
             u.session,
