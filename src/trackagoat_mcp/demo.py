@@ -7,11 +7,14 @@
 3. `build_demo` fills the store: `seed_program` (an organization, a project with human instructions, twelve
    creators of which one is selective, a three-level campaign tree), then `scrape_history` runs the real
    scrape cycle once a day for the last few days over the loopback connection, so videos are discovered
-   and every counter has a history of snapshots. Further steps (goals, payout structures, an accrual run)
-   slot in after those two, each a function of `(db, clock, program)`.
+   and every counter has a history of snapshots. Then `seed_goals_and_payouts`: weekly `posts` and `views`
+   goals for a few creators, one payout structure of each criteria type assigned from the tracking start date
+   (two weeks back), and one accrual run, so the weeks that ended long enough ago are evaluated. Each step is
+   a function of `(db, clock, program)`.
 4. A scripted MCP session: `trackagoat-mcp serve --no-jobs` as a stdio subprocess, driven by `mcp.Client`,
    whose answers are printed readably (creators, campaign statistics, the inbox, a `scrape_now` with
-   progress, the job status).
+   progress, the job status, goal compliance, a leaderboard, program health, the payout structures and
+   balance, and one payment that settles what the creator owed the most has earned).
 5. The command to explore the same store with an agent. The store is kept (its directory is printed, to
    delete when done); the simulated site stops with the demo, so that command runs without the jobs.
 
@@ -27,7 +30,7 @@ import socket
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,14 +44,25 @@ import uvicorn
 from trackagoat_mcp.clock import FrozenClock, SystemClock
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain import campaigns, creators, notes, orgs, projects
+from trackagoat_mcp.domain import campaigns, creators, goals, notes, orgs, projects
+from trackagoat_mcp.domain.payouts import assignments, structures
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
 from trackagoat_mcp.errors import ConfigError
+from trackagoat_mcp.jobs.accruals import AccrualReport, run_accruals
 from trackagoat_mcp.jobs.scraper import ScrapeReport, ScrapeSettings, run_scrape_cycle
 from trackagoat_mcp.tiktok.client import TikTokClient
 from trackagoat_mcp.tiktok.sim import SimAccount, SimulatedTikTok, SimVideo
 
-__all__ = ["DemoProgram", "build_demo", "demo_accounts", "run_demo", "scrape_history", "seed_program", "serve_site"]
+__all__ = [
+    "DemoProgram",
+    "build_demo",
+    "demo_accounts",
+    "run_demo",
+    "scrape_history",
+    "seed_goals_and_payouts",
+    "seed_program",
+    "serve_site",
+]
 
 HISTORY_DAYS = 3
 """Daily scrape cycles before "now" (plus the one at now), so every counter has a short history."""
@@ -75,6 +89,23 @@ TREE = {
     "Food & home": ("chefmarco", "diy_dan", "petpals"),
 }
 """Sub-campaigns of the root campaign and their creators; Fitness sits inside Lifestyle."""
+GOALS = {"nova.dance": (2, 20_000), "chefmarco": (2, 20_000), "techtess": (3, 50_000), "fitfam_jo": (1, 5_000)}
+"""Creators with weekly goals: (posts, views) per week."""
+STRUCTURES: tuple[tuple[str, str, int, dict[str, Any], str, tuple[str, ...]], ...] = (
+    ("Weekly retainer", "recurring", 5_000, {}, "daily", tuple(h for h in HANDLES if h != SELECTIVE)),
+    ("Goal bonus", "goals", 10_000, {}, "none", tuple(GOALS)),
+    ("CPM $3", "cpm", 300, {"max_cents": 50_000}, "none", TREE["Lifestyle"]),
+    (
+        "Viral video bonus",
+        "view_threshold",
+        2_500,
+        {"threshold_views": 20_000, "max_videos": 5},
+        "none",
+        TREE["Food & home"],
+    ),
+)
+"""Payout structures, one per criteria type: (name, criteria_type, amount_cents, criteria_params, proration_mode,
+handles assigned). All weekly, all assigned from the tracking start date."""
 PROJECT_INSTRUCTIONS = (
     "Spring launch of the Bloom skincare line. Count only videos that show a Bloom product; flag anything "
     "sponsored by a competitor in the video's readme. Report views to the brand every Monday."
@@ -89,6 +120,9 @@ class DemoProgram:
     project_id: uuid.UUID
     creator_ids: dict[str, uuid.UUID]
     campaign_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    goal_ids: list[uuid.UUID] = field(default_factory=list)
+    structure_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    accruals: AccrualReport | None = None
 
     @property
     def root_campaign_id(self) -> uuid.UUID:
@@ -185,11 +219,57 @@ async def scrape_history(
     return reports
 
 
+async def seed_goals_and_payouts(db: Database, clock: FrozenClock, program: DemoProgram) -> None:
+    """Weekly goals, one weekly payout structure per criteria type, assignments from the tracking start, accruals.
+
+    Goals and assignments start on the tracking start date (`TRACKING_DAYS` back), so the week containing it has
+    ended at least five days ago and is always evaluated (goals, cpm and view_threshold wait 48 h after a week
+    ends), and so is the next week from Wednesday on. The accrual run evaluates those weeks with the scraped
+    figures; the week in progress is left open.
+    """
+    now = clock.now()
+    start = (now - timedelta(days=TRACKING_DAYS)).date()
+    caller, ids = program.caller, program.creator_ids
+    async with db.write() as session:
+        for handle, (posts, views) in GOALS.items():
+            for metric, target in (("posts", posts), ("views", views)):
+                goal = await goals.create_goal(
+                    session,
+                    caller,
+                    creator_id=ids[handle],
+                    metric=metric,
+                    period="weekly",
+                    target_value=target,
+                    now=now,
+                    start_date=start,
+                )
+                program.goal_ids.append(goal.id)
+        for name, criteria, amount, params, proration, handles in STRUCTURES:
+            structure = await structures.create_structure(
+                session,
+                caller,
+                project_id=program.project_id,
+                name=name,
+                period="weekly",
+                amount_cents=amount,
+                criteria_type=criteria,
+                criteria_params=params,
+                proration_mode=proration,
+                now=now,
+            )
+            program.structure_ids[name] = structure.id
+            await assignments.assign_creators(
+                session, caller, structure.id, [ids[h] for h in handles], now=now, starts_on=start
+            )
+    program.accruals = await run_accruals(db, clock, worker_id="demo")
+
+
 async def build_demo(db: Database, clock: FrozenClock, tiktok: TikTokClient) -> tuple[DemoProgram, list[ScrapeReport]]:
     """Every step that fills the demo store, in order (`clock` starts `HISTORY_DAYS` before now)."""
     program = await seed_program(db, clock)
     reports = await scrape_history(db, clock, tiktok)
-    # Later steps (goals, payout structures and assignments, an accrual run) go here: `await step(db, clock, program)`.
+    for step in (seed_goals_and_payouts,):  # further steps: `async def step(db, clock, program) -> None`
+        await step(db, clock, program)
     return program, reports
 
 
@@ -264,8 +344,22 @@ def _print_seeded(out: Callable[[str], None], program: DemoProgram, reports: lis
         f"Seeded organization 'Demo agency', project 'Spring launch program': {len(program.creator_ids)} creators "
         f"(@{SELECTIVE} selective), {len(program.campaign_ids)} nested campaigns.\n"
         f"Scraped {len(reports)} daily cycles ({first:%Y-%m-%d} → {last:%Y-%m-%d}): {discovered} videos discovered, "
-        f"{snapshots} video snapshots, failures: {sum(sum(r.failures.values()) for r in reports)}.\n"
+        f"{snapshots} video snapshots, failures: {sum(sum(r.failures.values()) for r in reports)}."
     )
+    if program.accruals is not None:
+        totals = program.accruals.totals
+        start = (program.accruals.as_of - timedelta(days=TRACKING_DAYS)).date()
+        out(
+            f"Set {len(program.goal_ids)} weekly goals for {len(GOALS)} creators and "
+            f"{len(program.structure_ids)} weekly payout structures ({', '.join(c for _, c, *_ in STRUCTURES)}) "
+            f"assigned from the tracking start ({start}: only videos from then on count, so its week is partial); "
+            f"accrual run: {totals.evaluated} creator-weeks evaluated, {totals.accrued} accrued "
+            f"({_usd(totals.accrued_cents)}), {totals.zero} earned nothing.\n"
+        )
+
+
+def _usd(cents: int) -> str:
+    return f"{'-' if cents < 0 else ''}${abs(cents) / 100:,.2f}"
 
 
 async def _scripted_session(out: Callable[[str], None], url: str, site_url: str, program: DemoProgram) -> None:
@@ -324,8 +418,97 @@ async def _scripted_session(out: Callable[[str], None], url: str, site_url: str,
             out(
                 f"> get_job_status → scrape runs {scrape['schedule']} (last: {last['status'] if last else 'never'}); "
                 f"scrape_now used {status['scrape_now']['used_today']} of {status['scrape_now']['daily_cap']} today; "
-                f"{status['stale_creator_count']} stale creators\n"
+                f"{status['stale_creator_count']} stale creators"
             )
+            await _goals_and_analytics(out, call, program)
+            await _payouts(out, call, program)
+
+
+Call = Callable[..., Awaitable[dict[str, Any]]]
+
+
+async def _goals_and_analytics(out: Callable[[str], None], call: Call, program: DemoProgram) -> None:
+    """Goal compliance of this week, the creators leaderboard by views, and program health."""
+    project = str(program.project_id)
+    compliance = await call("get_goal_compliance", {"project_id": project, "period": "weekly"})
+    out(
+        f"> get_goal_compliance weekly → {len(compliance['creators'])} creators with goals "
+        f"this week (as of {compliance['reference_date']}), {compliance['creators_without_goals']} without"
+    )
+    for group in compliance["creators"]:
+        judged = ", ".join(
+            f"{r['goal']['metric']} {_figure(r['actual'])}/{r['target']:,.0f} {r['status'] or 'not started'}"
+            for r in group["compliance"]
+        )
+        out(f"    @{group['creator']['tiktok_handle']:<14} {judged}")
+
+    board = await call("get_leaderboard", {"project_id": project, "kind": "creators", "order_by": "views", "limit": 5})
+    out(
+        f"> get_leaderboard creators by views ({board['range_from']} → {board['range_to']}) → top {len(board['items'])}"
+    )
+    for item in board["items"]:
+        out(f"    {item['rank']}. {item['label']:<15} {item['views']:>10,} views on {item['posts']} posts")
+
+    health = await call("get_program_health", {"project_id": project})
+    owed = health["outstanding_payouts"]
+    out(
+        f"> get_program_health → {health['creators']['count']} creators need attention, "
+        f"{health['inbox']['pending_review_count']} videos in the inbox, goals: {health['goals']['missed_count']} "
+        f"missed last week and {health['goals']['at_risk_count']} at risk, {_usd(owed['total_cents'])} unpaid "
+        f"to {owed['creator_count']} creators"
+    )
+    for line in health["summary"][:4]:
+        out(f"    - {line}")
+
+
+async def _payouts(out: Callable[[str], None], call: Call, program: DemoProgram) -> None:
+    """The payout structures, the project's balance, and one payment of everything the top creator has earned."""
+    project = str(program.project_id)
+    listed = await call("list_payout_structures", {"project_id": project})
+    out(f"> list_payout_structures → {len(listed['items'])} structures")
+    for item in listed["items"]:
+        out(
+            f"    {item['name']:<18} {item['criteria_type']:<14} {item['period']} {_usd(item['amount_cents']):>8}  "
+            f"{item['assignment_count']} creators"
+        )
+
+    balance = await call("get_payout_balance", {"project_id": project, "limit": 100})
+    out(
+        f"> get_payout_balance project → {_usd(balance['owed_cents'])} owed on {balance['earned_accrual_count']} "
+        f"accruals to {len(balance['creators'])} creators"
+    )
+    if not balance["creators"]:
+        out("    (no accrual has been earned yet: no week has been evaluated with money in it, so no payment)\n")
+        return
+    top = max(balance["creators"], key=lambda c: c["owed_cents"])
+    methods = await call("list_payout_methods", {})
+    method = next(m for m in methods["items"] if m["is_active"])
+    payment = await call(
+        "create_payout_payment",
+        {
+            "project_id": project,
+            "creator_id": str(top["creator_id"]),
+            "method_id": str(method["id"]),
+            "idempotency_key": str(uuid.uuid4()),
+            "auto_apply_outstanding": True,
+        },
+    )
+    out(
+        f"> create_payout_payment @{top['tiktok_handle']} via {payment['method_name_snapshot']}, "
+        f"auto_apply_outstanding → {_usd(payment['total_amount_cents'])} on {len(payment['lines'])} accruals"
+    )
+    for line in payment["lines"]:
+        out(f"    week of {line['period_start_at'][:10]}  {_usd(line['applied_amount_cents']):>9}")
+    after = await call("get_payout_balance", {"creator_id": str(top["creator_id"])})
+    project_after = await call("get_payout_balance", {"project_id": project, "limit": 1})
+    out(
+        f"> get_payout_balance @{top['tiktok_handle']} → {_usd(after['owed_cents'])} owed; project now "
+        f"{_usd(project_after['owed_cents'])} owed\n"
+    )
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
 
 
 def _print_explore(out: Callable[[str], None], url: str) -> None:

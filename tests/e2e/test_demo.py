@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.support import child_env, describe_result, run_cli
-from trackagoat_mcp.db.models import Creator, CreatorSnapshot, Video, VideoSnapshot
+from trackagoat_mcp.db.models import (
+    Creator,
+    CreatorSnapshot,
+    Goal,
+    PayoutPayment,
+    PayoutStructure,
+    Video,
+    VideoSnapshot,
+)
 from trackagoat_mcp.db.session import Database
 
 pytestmark = pytest.mark.slow
@@ -33,6 +41,25 @@ async def test_the_demo_fills_a_store_from_the_simulated_site_and_shows_an_mcp_s
     assert re.search(r"> get_campaign_stats 'Spring launch' → [\d,]+ views on [1-9]\d* videos", out), shown
     assert re.search(r"> scrape_now @\S+ \(.*progress 1/1\) → followers ([\d,]+) → (?!\1\b)[\d,]+", out), shown
     assert "scrape_now used 1 of 20 today" in out
+    assert re.search(
+        r"Set 8 weekly goals for 4 creators and 4 weekly payout structures \(recurring, goals, cpm, view_threshold\)"
+        r".*accrual run: [1-9]\d* creator-weeks evaluated, [1-9]\d* accrued \(\$[\d,]+\.\d\d\)",
+        out,
+    ), shown
+    compliance = re.findall(r"^ {4}@\S+ +(?:posts|views) [\d,—]+/[\d,]+ \w+, (?:posts|views) .*$", out, re.M)
+    assert "> get_goal_compliance weekly → 4 creators with goals" in out and len(compliance) == 4, shown
+    assert re.search(r"> get_leaderboard creators by views .* → top 5\n {4}1\. @\S+ +[\d,]+ views on \d+ posts", out)
+    assert re.search(r"> get_program_health → \d+ creators need attention, .*\$[\d,]+\.\d\d unpaid to 11 creators", out)
+    assert "> list_payout_structures → 4 structures" in out, shown
+    for kind in ("recurring", "goals", "cpm", "view_threshold"):
+        assert re.search(rf"^ {{4}}.+ {kind} +weekly +\$[\d,]+\.\d\d +\d+ creators$", out, re.M), kind
+    owed = re.search(r"> get_payout_balance project → \$([\d,]+\.\d\d) owed on [1-9]\d* accruals to 11 creators", out)
+    paid = re.search(r"> create_payout_payment @\S+ via .*, auto_apply_outstanding → \$([\d,]+\.\d\d) on (\d+)", out)
+    left = re.search(r"> get_payout_balance @\S+ → \$0\.00 owed; project now \$([\d,]+\.\d\d) owed", out)
+    assert owed and paid and left, shown
+    dollars = [float(m.group(1).replace(",", "")) for m in (owed, paid, left)]
+    assert dollars[1] > 0 and round(dollars[0] - dollars[1], 2) == dollars[2], dollars
+    assert len(re.findall(r"^ {4}week of \d{4}-\d\d-\d\d +\$[\d,]+\.\d\d$", out, re.M)) == int(paid.group(2))
     assert f"TRACKAGOAT_DATABASE_URL={url} " in out and "serve --no-jobs" in out
     assert "Traceback" not in result.stderr, shown
 
@@ -40,10 +67,11 @@ async def test_the_demo_fills_a_store_from_the_simulated_site_and_shows_an_mcp_s
     async with db.read() as session:
         counts = [
             (await session.execute(select(func.count()).select_from(model))).scalar_one()
-            for model in (Creator, Video, CreatorSnapshot, VideoSnapshot)
+            for model in (Creator, Video, CreatorSnapshot, VideoSnapshot, Goal, PayoutStructure, PayoutPayment)
         ]
     await db.dispose()
-    creators, videos, creator_snapshots, video_snapshots = counts
+    creators, videos, creator_snapshots, video_snapshots, goals, structures, payments = counts
+    assert (goals, structures, payments) == (8, 4, 1)
     assert creators == 12 and videos > 12
     assert creator_snapshots == 12 * 4 + 1, "four daily cycles for everyone, then one scrape_now"
     assert video_snapshots > videos, "videos have a history, not just one snapshot each"
