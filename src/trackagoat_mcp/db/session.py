@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -60,9 +61,10 @@ class Database:
             if _is_unavailable(exc):
                 raise StoreUnavailable(_UNAVAILABLE) from exc
             raise
-        except OSError as exc:
-            # The driver could not reach the server at all (refused, reset, timed out): asyncpg raises these
-            # unwrapped while opening a connection, e.g. while PostgreSQL restarts.
+        except (OSError, PostgresConnectionError, OperatorInterventionError) as exc:
+            # The driver could not reach the server at all (refused, reset, timed out, "the database system is
+            # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
+            # restarts.
             await session.rollback()
             raise StoreUnavailable(_UNAVAILABLE) from exc
         except BaseException:
