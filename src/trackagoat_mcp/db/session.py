@@ -8,6 +8,7 @@ can act on, instead of a traceback.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,8 @@ from trackagoat_mcp.db.engine import make_engine
 from trackagoat_mcp.errors import StoreUnavailable
 
 __all__ = ["Database"]
+
+logger = logging.getLogger(__name__)
 
 
 class Database:
@@ -57,21 +60,31 @@ class Database:
         try:
             yield session
         except (OperationalError, DBAPIError) as exc:
-            await session.rollback()
             if _is_unavailable(exc):
+                await _rollback_quietly(session)
                 raise StoreUnavailable(_UNAVAILABLE) from exc
+            await session.rollback()
             raise
         except (OSError, PostgresConnectionError, OperatorInterventionError) as exc:
             # The driver could not reach the server at all (refused, reset, timed out, "the database system is
             # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
             # restarts.
-            await session.rollback()
+            await _rollback_quietly(session)
             raise StoreUnavailable(_UNAVAILABLE) from exc
         except BaseException:
             await session.rollback()
             raise
         finally:
             await session.close()
+
+
+async def _rollback_quietly(session: AsyncSession) -> None:
+    """Roll back a session whose connection may already be gone; the caller reports the outage itself, so a
+    second failure while rolling back must not replace that clear error with a raw driver one."""
+    try:
+        await session.rollback()
+    except Exception:  # the connection is dead; there is nothing left to undo on it
+        logger.debug("Rollback after a lost connection failed", exc_info=True)
 
 
 _UNAVAILABLE = "The database is busy or unreachable right now; nothing was changed. Retry in a few seconds."
