@@ -8,7 +8,6 @@ can act on, instead of a traceback.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,8 +19,6 @@ from trackagoat_mcp.db.engine import make_engine
 from trackagoat_mcp.errors import StoreUnavailable
 
 __all__ = ["Database"]
-
-logger = logging.getLogger(__name__)
 
 
 class Database:
@@ -60,31 +57,21 @@ class Database:
         try:
             yield session
         except (OperationalError, DBAPIError) as exc:
-            if _is_unavailable(exc):
-                await _rollback_quietly(session)
-                raise StoreUnavailable(_UNAVAILABLE) from exc
             await session.rollback()
+            if _is_unavailable(exc):
+                raise StoreUnavailable(_UNAVAILABLE) from exc
             raise
         except (OSError, PostgresConnectionError, OperatorInterventionError) as exc:
             # The driver could not reach the server at all (refused, reset, timed out, "the database system is
             # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
             # restarts.
-            await _rollback_quietly(session)
+            await session.rollback()
             raise StoreUnavailable(_UNAVAILABLE) from exc
         except BaseException:
             await session.rollback()
             raise
         finally:
             await session.close()
-
-
-async def _rollback_quietly(session: AsyncSession) -> None:
-    """Roll back a session whose connection may already be gone; the caller reports the outage itself, so a
-    second failure while rolling back must not replace that clear error with a raw driver one."""
-    try:
-        await session.rollback()
-    except Exception:  # the connection is dead; there is nothing left to undo on it
-        logger.debug("Rollback after a lost connection failed", exc_info=True)
 
 
 _UNAVAILABLE = "The database is busy or unreachable right now; nothing was changed. Retry in a few seconds."
