@@ -6,8 +6,9 @@ dumps evaluations and accruals without the columns that name who or when wrote t
 `evaluated_at`, `created_at`, `updated_at`), which is what "identical rows" means across runs.
 
 Run as a module, this file is an accrual worker process: `python -m tests.payouts.accrual_support URL AT WORKER
-[KILL_AFTER]` runs one `run_accruals` as of `AT` on a frozen clock, and with `KILL_AFTER` sends itself SIGKILL
-right after that many evaluations were committed (a crash mid-run, without any cleanup).
+[KILL_AFTER [DELAY]]` runs one `run_accruals` as of `AT` on a frozen clock, and with `KILL_AFTER` sends itself
+SIGKILL once that many evaluations were committed (a crash mid-run, without any cleanup): at once, or `DELAY`
+seconds later from another thread, wherever the run is by then (inside a transaction, between two statements...).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +171,34 @@ async def make_program(db: Database, clock: FrozenClock, *, timezone: str = "UTC
 # --- observing ----------------------------------------------------------------------------------------------
 
 
+async def seed_busy_program(program: Program) -> int:
+    """Two creators on five structures of every kind since early February; returns the number of due units."""
+    creators = [await program.creator(f"creator{i}") for i in range(2)]
+    for i, creator in enumerate(creators):
+        await program.goal(creator, "posts", 1 + i % 2)
+    await program.videos(
+        [
+            (creator, datetime(2026, 2, 1, 10, tzinfo=UTC) + timedelta(days=day), 1000 * (i + 1) + day * 37)
+            for i, creator in enumerate(creators)
+            for day in range(2, 38, 3)
+        ]
+    )
+    kinds = [
+        {"amount_cents": 7000, "proration": "daily"},
+        {"criteria_type": "cpm", "amount_cents": 250, "params": {"max_cents": 5000, "min_views": 1100}},
+        {"criteria_type": "view_threshold", "amount_cents": 1500, "params": {"threshold_views": 2500}},
+        {"criteria_type": "goals", "amount_cents": 3000},
+    ]
+    for n, kind in enumerate(kinds):
+        structure = await program.structure(name=f"s{n}", at=datetime(2026, 1, 1, tzinfo=UTC), **kind)  # type: ignore[arg-type]
+        await program.assign(structure, creators, date(2026, 2, 4))
+    daily = await program.structure(period="daily", amount_cents=100, name="daily", at=datetime(2026, 1, 1, tzinfo=UTC))
+    await program.assign(daily, creators, date(2026, 3, 5))
+    # Weekly: 5 weeks (Feb 2 - Mar 8) × 2 creators × 4 structures, but the 3 non-recurring ones of the week of
+    # Mar 2 are not due until Mar 11. Daily: Mar 5 - Mar 9 × 2 creators.
+    return 5 * 2 * 4 - 3 * 2 + 5 * 2
+
+
 async def evaluations(db: Database, **where: Any) -> list[PayoutEvaluation]:
     """Evaluations (optionally filtered by column values), by period start then creator."""
     query = select(PayoutEvaluation).filter_by(**where)
@@ -238,11 +268,13 @@ async def forget_runs(db: Database) -> None:
 # --- worker processes ---------------------------------------------------------------------------------------
 
 
-def start_worker(url: str, at: datetime, worker: str, kill_after: int | None = None) -> subprocess.Popen[str]:
+def start_worker(
+    url: str, at: datetime, worker: str, kill_after: int | None = None, delay: float = 0.0
+) -> subprocess.Popen[str]:
     """Start `run_accruals` in a separate Python process (see the module docstring)."""
     args = [sys.executable, "-m", "tests.payouts.accrual_support", url, at.isoformat(), worker]
     if kill_after is not None:
-        args.append(str(kill_after))
+        args += [str(kill_after), repr(delay)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKAGOAT_")}
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -253,12 +285,20 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, dict[str, Any] | None, 
     return process.returncode, (json.loads(out) if out.strip() else None), err
 
 
-async def _work(url: str, at: datetime, worker: str, kill_after: int | None) -> None:
+async def _work(url: str, at: datetime, worker: str, kill_after: int | None, delay: float) -> None:
     db = Database.connect(url)
 
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    timer = threading.Timer(delay, die)
+
     def maybe_die(done: int) -> None:
-        if kill_after is not None and done >= kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if kill_after is None or done < kill_after or timer.is_alive():
+            return
+        if delay <= 0:
+            die()
+        timer.start()
 
     try:
         report = await run_accruals(db, FrozenClock(at), worker_id=worker, on_evaluated=maybe_die)
@@ -269,4 +309,5 @@ async def _work(url: str, at: datetime, worker: str, kill_after: int | None) -> 
 
 if __name__ == "__main__":
     _url, _at, _worker, *_rest = sys.argv[1:]
-    anyio.run(_work, _url, datetime.fromisoformat(_at), _worker, int(_rest[0]) if _rest else None)
+    _kill_after = int(_rest[0]) if _rest else None
+    anyio.run(_work, _url, datetime.fromisoformat(_at), _worker, _kill_after, float(_rest[1]) if _rest else 0.0)

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.payouts.accrual_support import (
-    Program,
     evaluations,
     finish,
     forget_runs,
     make_program,
     payout_rows,
+    seed_busy_program,
     start_worker,
 )
 from trackagoat_mcp.cli import main
@@ -34,34 +34,6 @@ HOUR = timedelta(hours=1)
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
-
-
-async def seed_busy_program(program: Program) -> int:
-    """Two creators on five structures of every kind since early February; returns the number of due units."""
-    creators = [await program.creator(f"creator{i}") for i in range(2)]
-    for i, creator in enumerate(creators):
-        await program.goal(creator, "posts", 1 + i % 2)
-    await program.videos(
-        [
-            (creator, utc(2026, 2, 1, 10) + timedelta(days=day), 1000 * (i + 1) + day * 37)
-            for i, creator in enumerate(creators)
-            for day in range(2, 38, 3)
-        ]
-    )
-    kinds = [
-        {"amount_cents": 7000, "proration": "daily"},
-        {"criteria_type": "cpm", "amount_cents": 250, "params": {"max_cents": 5000, "min_views": 1100}},
-        {"criteria_type": "view_threshold", "amount_cents": 1500, "params": {"threshold_views": 2500}},
-        {"criteria_type": "goals", "amount_cents": 3000},
-    ]
-    for n, kind in enumerate(kinds):
-        structure = await program.structure(name=f"s{n}", at=utc(2026, 1, 1), **kind)  # type: ignore[arg-type]
-        await program.assign(structure, creators, date(2026, 2, 4))
-    daily = await program.structure(period="daily", amount_cents=100, name="daily", at=utc(2026, 1, 1))
-    await program.assign(daily, creators, date(2026, 3, 5))
-    # Weekly: 5 weeks (Feb 2 - Mar 8) × 2 creators × 4 structures, but the 3 non-recurring ones of the week of
-    # Mar 2 are not due until Mar 11. Daily: Mar 5 - Mar 9 × 2 creators.
-    return 5 * 2 * 4 - 3 * 2 + 5 * 2
 
 
 async def test_running_the_job_twice_changes_nothing(db: Database, clock: FrozenClock) -> None:
