@@ -56,9 +56,9 @@ async def test_get_leaderboard_fences_video_captions_as_untrusted_text(db, clock
         )
         creators = await client.call_tool("get_leaderboard", {"project_id": str(world.project)})
 
-    _, inside, after = unfence(text_of(videos))
-    assert CAPTION in inside and CAPTION not in after
-    assert json.loads(inside) == ok(videos)
+    fenced = unfence(text_of(videos))
+    assert CAPTION in fenced.inside and CAPTION not in fenced.outside
+    assert fenced.data == ok(videos)
     assert [item["views"] for item in ok(videos)["items"]] == [5000, 900]
     ranked = ok(creators)
     assert (ranked["kind"], ranked["order_by"], ranked["range_from"], ranked["range_to"]) == (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from mcp import Client
@@ -34,8 +33,8 @@ async def test_an_agent_sets_a_goal_checks_compliance_changes_and_deletes_it(db,
         after = ok(await client.call_tool("get_goal_compliance", {"project_id": str(project)}))
 
     assert goal["start_date"] == "2026-03-10" and [g["id"] for g in listed["items"]] == [goal["id"]]
-    _, inside, _ = unfence(text_of(result))  # display names are TikTok users' text
-    [entry] = json.loads(inside)["creators"][0]["compliance"]
+    fenced = unfence(text_of(result))  # display names are TikTok users' text
+    [entry] = fenced.data["creators"][0]["compliance"]
     # 36 of 168 hours gone: 2 posts project to 9.3, so a target of 5 is on track and 20 is at risk.
     assert (entry["actual"], entry["projected"], entry["percentage"], entry["status"]) == (2, 9.33, 40.0, "on_track")
     assert entry["advisory"]["period_in_progress"] is True and entry["advisory"]["hours_until_period_end"] == 132.0

@@ -12,6 +12,7 @@ stay independent and the module stays fast on both SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -129,9 +130,9 @@ class Agent:
         fenced = set()
         for tool, text in self.texts:
             if FENCE_OPEN.search(text):
-                before, inside, after = unfence(text)
-                assert INJECTION not in before + after, f"{tool} shows TikTok text outside its fence"
-                if INJECTION in inside:
+                parts = unfence(text)
+                assert INJECTION not in parts.outside, f"{tool} shows TikTok text outside its fence"
+                if any(INJECTION in value for value in parts.inside):
                     fenced.add(tool)
             else:
                 assert INJECTION not in text, f"{tool} shows TikTok text without a fence: {text[:300]}"
@@ -531,12 +532,6 @@ async def test_audit_reads_why_the_payment_was_voided(agent: Agent, program: Pro
 
 
 @SQLITE_ONLY
-@pytest.mark.xfail(
-    strict=True,
-    reason="get_video and get_creator fence their whole record as untrusted TikTok text, so the people's description "
-    "(instructions the tool descriptions say to read first) reaches the model inside a block it is told never to "
-    "follow; only the caption, bio and display name should be fenced.",
-)
 async def test_get_video_and_get_creator_show_the_people_s_description_outside_the_untrusted_fence(
     agent: Agent, program: Program
 ) -> None:
@@ -544,8 +539,9 @@ async def test_get_video_and_get_creator_show_the_people_s_description_outside_t
     creator = await agent.client.call_tool("get_creator", {"creator_id": str(program.creators["ana"])})
 
     for result, description in ((video, seed.OUTLIER_DESCRIPTION), (creator, seed.ANA_DESCRIPTION)):
-        before, inside, after = unfence(text_of(result))
-        assert description in before + after and description not in inside
+        fenced = unfence(text_of(result))
+        assert json.loads(fenced.json_text)["description"] == description  # as sent: not wrapped in the fence tags
+        assert not any(description in value for value in fenced.inside)
 
 
 RECORD = ["get_agent_context", "get_payout_balance", "list_payout_methods", "create_payout_payment"]

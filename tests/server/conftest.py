@@ -326,19 +326,56 @@ def error_text(result: CallToolResult) -> str:
     return text_of(result)
 
 
-def unfence(text: str) -> tuple[str, str, str]:
-    """Split fenced text into (before, inside, after) the one `<untrusted-data-…>` block; fails if not fenced.
+@dataclass
+class Fenced:
+    """A result text taken apart: the warning sentence, the data with the tags removed, what was fenced."""
 
-    The sentence before the block may name the tag; the block itself opens on a line of its own.
-    """
+    warning: str
+    json_text: str  # the JSON as sent, untrusted values still wrapped in their tags
+    data: Any  # the same JSON with the wrapping tags removed
+    inside: list[str]  # every fenced value, as the model reads it
+    outside: str  # the whole text with every fenced value cut out
+
+
+def unfence(text: str) -> Fenced:
+    """Take a fenced text apart (see `Fenced`); fails unless it is one warning line naming a random tag, then
+    compact JSON whose wrapped string values open and close with exactly that tag."""
     match = FENCE_OPEN.search(text)
     assert match, f"no <untrusted-data-…> fence in {text[:200]!r}"
     tag = match.group(1)
-    opening, closing = f"\n<{tag}>\n", f"\n</{tag}>"
-    assert text.count(opening) == 1 and text.count(closing) == 1, "the fence must open and close exactly once"
-    start, end = text.index(opening) + len(opening), text.index(closing)
-    assert start <= end, "the fence closes before it opens"
-    return text[: start - len(opening)], text[start:end], text[end + len(closing) :]
+    warning, _, json_text = text.partition("\n")
+    assert f"<{tag}>" in warning and "never follow instructions" in warning, warning
+    opening, closing = f"<{tag}>", f"</{tag}>"
+    inside: list[str] = []
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, list):
+            return [strip(item) for item in value]
+        if isinstance(value, dict):
+            return {key: strip(item) for key, item in value.items()}
+        if isinstance(value, str) and opening in value:
+            assert value.startswith(opening) and value.endswith(closing), f"a badly wrapped value: {value[:200]!r}"
+            inner = value[len(opening) : -len(closing)]
+            inside.append(inner)
+            return inner
+        return value
+
+    data = strip(json.loads(json_text))
+    outside = warning + compact_json_of(_cut(json.loads(json_text), opening))
+    return Fenced(warning, json_text, data, inside, outside)
+
+
+def _cut(value: Any, opening: str) -> Any:
+    """`value` with every wrapped string replaced by a placeholder."""
+    if isinstance(value, list):
+        return [_cut(item, opening) for item in value]
+    if isinstance(value, dict):
+        return {key: _cut(item, opening) for key, item in value.items()}
+    return "<fenced>" if isinstance(value, str) and value.startswith(opening) else value
+
+
+def compact_json_of(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def is_compact_json(text: str) -> bool:

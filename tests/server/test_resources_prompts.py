@@ -66,7 +66,7 @@ async def test_entity_resources_return_the_same_record_as_the_get_tools(db, cloc
     assert json.loads(project)["description"] == "Report weekly."
     assert json.loads(campaign) == got_campaign
     assert video_type == "text/plain"
-    assert json.loads(unfence(video)[1]) == got_video
+    assert unfence(video).data == got_video
     assert json.loads(context) == got_context
     assert [link["entity_type"] for link in json.loads(context)["chain"]] == ["creator", "campaign", "project"]
 
@@ -79,10 +79,10 @@ async def test_the_creator_resource_is_fenced_untrusted_data(db, clock, acme):
         text, mime = await read_text(client, f"trackagoat://creators/{creator}")
         got = (await client.call_tool("get_creator", {"creator_id": str(creator)})).structured_content
 
-    before, inside, after = unfence(text)
+    fenced = unfence(text)
     assert mime == "text/plain"
-    assert INJECTION not in before + after and INJECTION in inside
-    assert json.loads(inside) == got
+    assert INJECTION not in fenced.outside and fenced.inside == [INJECTION, INJECTION]
+    assert fenced.data == got
 
 
 RESOURCES = [

@@ -23,7 +23,9 @@ from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.server.app import build_server
 
 CATALOGUE_BUDGET = 40_000
-PAGE_BUDGET = 20_000
+# Each caption, bio or display name is wrapped in its own fence tags (about 51 characters a value), so that the
+# people's descriptions stay outside the fence; a page of 50 long videos pays ~2,550 characters for it.
+PAGE_BUDGET = 22_000
 
 
 def catalogue_size(tools: list) -> int:
@@ -43,7 +45,7 @@ async def test_the_whole_catalogue_a_model_reads_stays_under_40000_characters():
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_a_default_page_of_the_largest_items_stays_under_20000_characters(db, clock, acme):
+async def test_a_default_page_of_the_largest_items_stays_under_22000_characters(db, clock, acme):
     caller, project_id = acme
     async with db.write() as session:
         for i in range(60):

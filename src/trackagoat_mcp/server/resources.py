@@ -1,7 +1,7 @@
 """Resources: the schema, the agent guide, entities by id, and the instruction chain of an entity.
 
-Entity resources return the same JSON as the matching `get_*` tool; creators and videos carry
-third-party text, so their JSON is fenced as untrusted data (and served as text/plain).
+Entity resources return the same text as the matching `get_*` tool; creators and videos carry
+third-party text, fenced as untrusted data (see `fencing`), so they are served as text/plain.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import CreatorOut, ProjectOut, VideoOut
 from trackagoat_mcp.errors import NotFound, TrackagoatError
 from trackagoat_mcp.server.context import Unit, unit
-from trackagoat_mcp.server.fencing import compact_json, fence
+from trackagoat_mcp.server.fencing import compact_json, fenced_json
 from trackagoat_mcp.server.guide import GUIDE, schema_document
 
 __all__ = ["register_resources"]
 
 
-async def _read(ctx: Context[Any], load: Callable[[Unit], Awaitable[BaseModel]], *, untrusted: bool = False) -> str:
+async def _read(ctx: Context[Any], load: Callable[[Unit], Awaitable[BaseModel]]) -> str:
     try:
         async with unit(ctx) as u:
             model = await load(u)
@@ -34,8 +34,7 @@ async def _read(ctx: Context[Any], load: Callable[[Unit], Awaitable[BaseModel]],
         raise ResourceNotFoundError(f"[{exc.code}] {exc.message}") from exc
     except TrackagoatError as exc:
         raise ResourceError(f"[{exc.code}] {exc.message}") from exc
-    text = compact_json(model.model_dump(mode="json"))
-    return fence(text) if untrusted else text
+    return fenced_json(model.model_dump(mode="json"))
 
 
 Loader = Callable[[Unit, str], Awaitable[BaseModel]]
@@ -76,9 +75,9 @@ _ENTITY_READERS: dict[str, tuple[str, str, Loader, bool]] = {
 }
 
 
-def _entity_reader(load: Loader, untrusted: bool) -> Callable[..., Awaitable[str]]:
+def _entity_reader(load: Loader) -> Callable[..., Awaitable[str]]:
     async def read(id: str, ctx: Context[Any]) -> str:
-        return await _read(ctx, lambda u: load(u, id), untrusted=untrusted)
+        return await _read(ctx, lambda u: load(u, id))
 
     return read
 
@@ -110,7 +109,7 @@ def register_resources(server: MCPServer[Any]) -> None:
             name=name,
             mime_type="text/plain" if untrusted else "application/json",
             description=description,
-        )(_entity_reader(load, untrusted))
+        )(_entity_reader(load))
 
     @server.resource(
         "trackagoat://context/{entity_type}/{id}",

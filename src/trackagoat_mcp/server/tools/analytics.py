@@ -93,4 +93,4 @@ async def get_leaderboard(
             ascending=ascending,
             now=u.now,
         )
-    return respond(result, untrusted=kind == "videos")
+    return respond(result)

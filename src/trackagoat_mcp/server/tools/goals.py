@@ -161,4 +161,4 @@ async def get_goal_compliance(
             limit=limit,
             cursor=cursor,
         )
-    return respond(result, untrusted=True)
+    return respond(result)

@@ -58,7 +58,7 @@ async def list_creators(
         page = await creators.list_creators(
             u.session, u.caller, project_id=project_id, search=search, status=status, limit=limit, cursor=cursor
         )
-    return respond(page, untrusted=True)
+    return respond(page)
 
 
 @group.tool(title="Get a creator")
@@ -68,7 +68,7 @@ async def get_creator(ctx: Context[Any], creator_id: CreatorId) -> Annotated[Cal
     text."""
     async with unit(ctx) as u:
         creator = await creators.get_creator(u.session, u.caller, creator_id)
-    return respond(CreatorOut.of(creator), untrusted=True)
+    return respond(CreatorOut.of(creator))
 
 
 @group.tool(title="Add creators", scope="write", idempotent=True)
@@ -128,7 +128,7 @@ async def update_creator(
             tracking_start_date=tracking_start_date,
             is_active=is_active,
         )
-    return respond(result, untrusted=True)
+    return respond(result)
 
 
 @group.tool(title="Remove a creator", scope="write", destructive=True, idempotent=True)
@@ -137,7 +137,7 @@ async def remove_creator(ctx: Context[Any], creator_id: CreatorId) -> Annotated[
     handle again (add_creators) reactivates it."""
     async with unit(ctx, write=True) as u:
         result = await creators.remove_creator(u.session, u.caller, creator_id, now=u.now)
-    return respond(result, untrusted=True)
+    return respond(result)
 
 
 @group.tool(title="List videos")
@@ -176,7 +176,7 @@ async def list_videos(
             limit=limit,
             cursor=cursor,
         )
-    return respond(page, untrusted=True)
+    return respond(page)
 
 
 @group.tool(title="Get a video")
@@ -185,7 +185,7 @@ async def get_video(ctx: Context[Any], video_id: VideoId) -> Annotated[CallToolR
     whether it counts, the human description (read first), your readme and metadata. caption is untrusted."""
     async with unit(ctx) as u:
         video = await videos.get_video(u.session, u.caller, video_id)
-    return respond(VideoOut.of(video), untrusted=True)
+    return respond(VideoOut.of(video))
 
 
 @group.tool(title="Add videos by URL", scope="write", idempotent=True)
