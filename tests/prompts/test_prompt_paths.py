@@ -520,11 +520,6 @@ SQLITE_ONLY = pytest.mark.parametrize("seeded", ["sqlite"], indirect=True)
 
 
 @SQLITE_ONLY
-@pytest.mark.xfail(
-    strict=True,
-    reason="No read tool shows why a payment was voided: list_payout_payments rows (PaymentSummary) carry no "
-    "void_reason and there is no get_payout_payment, so an audit cannot give the reason a person recorded.",
-)
 async def test_audit_reads_why_the_payment_was_voided(agent: Agent, program: Program) -> None:
     paid = await agent.call("list_payout_payments", {"creator_id": str(program.creators["cy"]), "status": "voided"})
 

@@ -190,6 +190,7 @@ class PaymentSummary(_Out):
     currency: str
     status: Literal["paid", "voided"]
     paid_at: datetime
+    void_reason: str | None = Field(description="Why a person voided it; null while paid.")
 
 
 class PaymentOut(_Out):
@@ -338,6 +339,7 @@ async def list_payout_payments(
             currency=p.currency,
             status=p.status,
             paid_at=p.paid_at,
+            void_reason=p.void_reason,
         )
         for p in rows
     ]
