@@ -14,8 +14,8 @@ What runs, all on loopback:
 
 Every call is timed. At the end the script prints (and with `--json` writes as one JSON object) the number of
 calls and errors (an error is an `is_error` result or an exception; the target is 0), p50/p99 latency per minute,
-each server process's resident memory (VmRSS) after the warm-up and at the end, and the scrape runs the job
-recorded meanwhile.
+each server process's resident memory (VmRSS) after the warm-up, at the end of every full minute and at the end,
+the store's size at the end, and the scrape runs the job recorded meanwhile.
 
     .venv/bin/python bench/soak.py --minutes 5             # the long form (numbers in bench/README.md)
     .venv/bin/python bench/soak.py --seconds 20 --json     # the short form tests/reliability run in CI
@@ -393,6 +393,14 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     phases = Phases(clients=args.http + args.stdio)
     warm, load = Load(), Load()
     pids: dict[str, list[int]] = {"http": [], "stdio": []}
+    minute_rss: list[dict[str, list[int | None]]] = []
+
+    async def sample_memory() -> None:
+        """VmRSS of every server at the end of each full minute of load."""
+        for _ in range(int(duration // 60)):
+            await anyio.sleep(60)
+            minute_rss.append({kind: [rss_kib(p) for p in found] for kind, found in pids.items()})
+
     try:
         async with sim_site(args.creators) as (tiktok_url, sim):
             env = server_env(database_url, home, tiktok_url)
@@ -436,6 +444,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
                 t0 = time.monotonic()
                 phases.load_until = t0 + duration
                 phases.load.set()
+                tg.start_soon(sample_memory)
                 await phases.load_done.wait()  # every client has finished its last call
                 elapsed = time.monotonic() - t0
                 rss_end = {kind: [rss_kib(p) for p in found] for kind, found in pids.items()}
@@ -443,6 +452,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
                 phases.finished.set()
             say("stopped")
             runs = await scrape_runs(database_url)
+            store_bytes = (work / "store.db").stat().st_size if args.backend == "sqlite" else None
             site_requests = sum(sim.requests.values())
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -467,6 +477,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "per_minute": per_minute(load.records, t0),
         "rss_kib_start": rss_start,
         "rss_kib_end": rss_end,
+        "rss_kib_per_minute": minute_rss,
+        "store_bytes": store_bytes,
         "job_runs": runs,
         "tiktok_requests": site_requests,
     }
@@ -489,7 +501,12 @@ def print_report(report: dict[str, Any]) -> None:
     for kind in ("http", "stdio"):
         start = ", ".join(f"{(k or 0) / 1024:.1f}" for k in report["rss_kib_start"][kind])
         end = ", ".join(f"{(k or 0) / 1024:.1f}" for k in report["rss_kib_end"][kind])
-        print(f"{kind} server RSS MiB: start {start}; end {end}")
+        minutes = " ".join(
+            "/".join(f"{(k or 0) / 1024:.0f}" for k in sample[kind]) for sample in report["rss_kib_per_minute"]
+        )
+        print(f"{kind} server RSS MiB: start {start}; end {end}; each minute {minutes or '-'}")
+    if report["store_bytes"] is not None:
+        print(f"store at the end: {report['store_bytes'] / 2**20:.1f} MiB")
     print(f"job runs: {report['job_runs']}; requests to the simulated TikTok: {report['tiktok_requests']:,}")
 
 

@@ -126,7 +126,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _with_db(settings: Settings, fn: Callable[[Database], Awaitable[int]]) -> int:
-    db = Database.connect(settings.database_url)
+    db = Database.for_settings(settings)
     try:
         return await fn(db)
     finally:
@@ -193,7 +193,7 @@ async def _serve(settings: Settings, jobs: bool) -> int:
     from trackagoat_mcp.server.app import build_server, ensure_migrated
     from trackagoat_mcp.server.auth import resolve_stdio_caller
 
-    db = Database.connect(settings.database_url)
+    db = Database.for_settings(settings)
     try:
         await ensure_migrated(db)
         caller = await resolve_stdio_caller(db, settings.api_key, now=SystemClock().now())
@@ -218,7 +218,7 @@ async def _serve_http(settings: Settings, host: str, port: int, jobs: bool) -> i
         # Clients that connect to the address we were told to bind to send it as Host: accept it.
         shown = f"[{host}]" if ":" in host else host
         settings = settings.with_overrides(allowed_hosts=(*settings.allowed_hosts, shown.lower()))
-    db = Database.connect(settings.database_url)
+    db = Database.for_settings(settings)
     try:
         await ensure_migrated(db)
         async with _background_jobs(settings, db, enabled=jobs) as (tiktok, scheduler):
@@ -238,7 +238,7 @@ async def _worker(settings: Settings) -> int:
 
     from trackagoat_mcp.server.app import ensure_migrated
 
-    db = Database.connect(settings.database_url)
+    db = Database.for_settings(settings)
     try:
         await ensure_migrated(db)
         logging.getLogger("trackagoat_mcp.jobs").setLevel(logging.INFO)
@@ -272,7 +272,7 @@ async def _scrape(args: argparse.Namespace, settings: Settings) -> int:
     from trackagoat_mcp.server.app import ensure_migrated
     from trackagoat_mcp.tiktok.client import TikTokClient
 
-    db = Database.connect(settings.database_url)
+    db = Database.for_settings(settings)
     try:
         await ensure_migrated(db)
         async with httpx2.AsyncClient() as http:
@@ -307,7 +307,7 @@ async def _accrue(args: argparse.Namespace, settings: Settings) -> int:
     from trackagoat_mcp.jobs.accruals import run_accruals
     from trackagoat_mcp.server.app import ensure_migrated
 
-    db = Database.connect(settings.database_url)
+    db = Database.for_settings(settings)
     try:
         await ensure_migrated(db)
         report = await run_accruals(db, SystemClock(), worker_id=f"{socket.gethostname()}:{os.getpid()}", at=args.at)

@@ -85,6 +85,8 @@ class Settings:
     """HTTP only: `Host` values accepted besides loopback (`host` or `host:port`), e.g. behind a proxy."""
     key_cache_seconds: float = 5.0
     """HTTP only: how long a process trusts a key it has verified (the revocation bound; 0 checks every request)."""
+    sqlite_busy_timeout: float = 15.0
+    """SQLite only: seconds a write waits for another writer before failing as `store_unavailable`."""
     request_state_keys: tuple[str, ...] = field(default=(), repr=False)
     """HTTP only: secrets (32+ characters) sealing 2026-07-28 multi-round-trip state; the same on every replica."""
     min_creator_profiles_hours: float = 6.0
@@ -121,6 +123,11 @@ class Settings:
             raise ConfigError(
                 f"TRACKAGOAT_KEY_CACHE_SECONDS {self.key_cache_seconds!r} must be between 0 (look keys up on every "
                 "request) and 300; it is how long a revoked key may keep working."
+            )
+        if not 0.1 <= self.sqlite_busy_timeout <= 600:
+            raise ConfigError(
+                f"TRACKAGOAT_SQLITE_BUSY_TIMEOUT {self.sqlite_busy_timeout!r} must be between 0.1 and 600 seconds "
+                "(how long a write waits for another writer before it fails)."
             )
         for position, secret in enumerate(self.request_state_keys, start=1):
             if len(secret.encode()) < 32:
@@ -224,6 +231,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if env.get("TRACKAGOAT_KEY_CACHE_SECONDS"):
         values["key_cache_seconds"] = _parse_number(
             "TRACKAGOAT_KEY_CACHE_SECONDS", env["TRACKAGOAT_KEY_CACHE_SECONDS"], float
+        )
+    if env.get("TRACKAGOAT_SQLITE_BUSY_TIMEOUT"):
+        values["sqlite_busy_timeout"] = _parse_number(
+            "TRACKAGOAT_SQLITE_BUSY_TIMEOUT", env["TRACKAGOAT_SQLITE_BUSY_TIMEOUT"], float
         )
     if env.get("TRACKAGOAT_REQUEST_STATE_KEYS"):
         raw_keys = env["TRACKAGOAT_REQUEST_STATE_KEYS"].split(",")

@@ -5,8 +5,8 @@ again as soon as the database does, without restarting the server.
   four clients keep reading and writing through one in-process server, then started again.
 * SQLite: another process holds `BEGIN EXCLUSIVE` on the store file. Held briefly, a write waits for it and
   succeeds; held past the busy timeout, the write fails cleanly while reads go on (WAL), and once the lock is
-  gone writes succeed again. There is no setting for the busy timeout (15 s in production), so the test's
-  engine lowers it with one more connect listener after the production ones.
+  gone writes succeed again. The busy timeout comes from `TRACKAGOAT_SQLITE_BUSY_TIMEOUT` (15 s by default),
+  set to 1 s here.
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.conftest import make_org, make_server
 from tests.reliability.pgcluster import PrivateCluster, available
-from trackagoat_mcp.db.engine import make_engine
+from trackagoat_mcp.config import load_settings
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import Project
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.errors import ConfigError
 
 UNAVAILABLE = "[store_unavailable] "
 
@@ -137,18 +138,6 @@ def _lock_holder(path: Path, seconds: float) -> subprocess.Popen[str]:
     return holder
 
 
-def database_with_busy_timeout(url: str, milliseconds: int) -> Database:
-    engine = make_engine(url)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
-        cursor.close()
-
-    return Database(engine)
-
-
 @pytest.fixture
 def store_file(tmp_path: Path, sqlite_template: Path) -> Path:
     path = tmp_path / "store.db"
@@ -160,7 +149,8 @@ async def test_sqlite_locked_by_another_process_waits_then_fails_cleanly_and_kee
     store_file: Path, clock: Any
 ) -> None:
     path = store_file
-    db = database_with_busy_timeout(f"sqlite+aiosqlite:///{path}", 1_000)
+    environ = {"TRACKAGOAT_DATABASE_URL": f"sqlite+aiosqlite:///{path}", "TRACKAGOAT_SQLITE_BUSY_TIMEOUT": "1"}
+    db = Database.for_settings(load_settings(environ))
     try:
         caller, _ = await make_org(db, clock)
         async with Client(make_server(db, clock, caller)) as client:
@@ -193,3 +183,10 @@ async def test_sqlite_locked_by_another_process_waits_then_fails_cleanly_and_kee
     finally:
         await db.dispose()
     assert {"waited", "after"} <= names and "refused" not in names
+
+
+@pytest.mark.parametrize("value", ["0", "601", "soon"])
+def test_a_bad_sqlite_busy_timeout_is_refused_with_a_sentence_naming_it(value: str) -> None:
+    with pytest.raises(ConfigError, match="TRACKAGOAT_SQLITE_BUSY_TIMEOUT") as refused:
+        load_settings({"TRACKAGOAT_SQLITE_BUSY_TIMEOUT": value})
+    assert value in str(refused.value)

@@ -15,7 +15,8 @@ from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionErro
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from trackagoat_mcp.db.engine import make_engine
+from trackagoat_mcp.config import Settings
+from trackagoat_mcp.db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
 from trackagoat_mcp.errors import StoreUnavailable
 
 __all__ = ["Database"]
@@ -30,9 +31,18 @@ class Database:
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine
 
     @classmethod
-    def connect(cls, url: str) -> Database:
-        """Create the engine for `url` (no I/O happens until the first session)."""
-        return cls(make_engine(url))
+    def connect(cls, url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> Database:
+        """Create the engine for `url` (no I/O happens until the first session).
+
+        `sqlite_busy_timeout` is how many seconds a SQLite write waits for another writer (another process, a
+        backup) before it fails as `StoreUnavailable`; PostgreSQL ignores it.
+        """
+        return cls(make_engine(url, sqlite_busy_timeout_ms=round(sqlite_busy_timeout * 1000)))
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Database:
+        """`connect` with the URL and the SQLite busy timeout of `settings`."""
+        return cls.connect(settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -69,7 +69,7 @@ def build_app(
         tiktok, scheduler: the process's TikTok client source and background jobs, passed to `build_server`.
     """
     the_clock = clock or SystemClock()
-    database = db or Database.connect(settings.database_url)
+    database = db or Database.for_settings(settings)
     server = build_server(settings, db=database, clock=the_clock, stdio=False, tiktok=tiktok, scheduler=scheduler)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,

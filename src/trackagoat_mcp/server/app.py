@@ -114,7 +114,7 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        database = db or Database.connect(settings.database_url)
+        database = db or Database.for_settings(settings)
         try:
             await ensure_migrated(database)
             fixed = caller
