@@ -31,7 +31,7 @@ from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video, tab
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import CAPTION_PREVIEW_CHARS, UNTRUSTED
 from trackagoat_mcp.domain.scope import Caller, get_org
-from trackagoat_mcp.domain.stats import _gain_columns, _Range, _scoped_videos, resolve_range
+from trackagoat_mcp.domain.stats import StatsRange, gain_columns, resolve_range, scoped_videos
 from trackagoat_mcp.domain.tree import is_counted
 from trackagoat_mcp.errors import InvalidInput
 
@@ -110,14 +110,14 @@ def _check(kind: str, order_by: str, limit: int) -> None:
         raise InvalidInput(f"limit {limit!r} is out of range; use 1 to {MAX_ITEMS}.")
 
 
-def _per_video(project_id: uuid.UUID, bounds: _Range, *, only_posted_in_range: bool, lifetime: bool) -> Any:
+def _per_video(project_id: uuid.UUID, bounds: StatsRange, *, only_posted_in_range: bool, lifetime: bool) -> Any:
     """Per counted video: `posts` (1 if posted in range), the counters, `gained` and `no_baseline`."""
     videos = table_of(Video).c
     in_range = and_(videos.posted_at >= bounds.start_at, videos.posted_at < bounds.end_at)
     where = and_(is_counted(videos), videos.project_id == project_id)
-    rows = _scoped_videos(videos, and_(where, in_range) if only_posted_in_range else where, bounds, "scoped").c
+    rows = scoped_videos(videos, and_(where, in_range) if only_posted_in_range else where, bounds, "scoped").c
     posted = and_(rows.posted_at >= bounds.start_at, rows.posted_at < bounds.end_at)
-    gain, no_baseline = _gain_columns(rows, bounds)
+    gain, no_baseline = gain_columns(rows, bounds)
     counters = [
         (rows[column] if lifetime else case((posted, rows[column]), else_=0)).label(name)
         for name, column in zip(COUNTERS, _COUNTER_COLUMNS, strict=True)
@@ -260,7 +260,7 @@ async def get_leaderboard(
     org = await get_org(session, caller)
     first, last = resolve_range(now, org.timezone, range_from, range_to)
     start_at, end_at = day_range_utc(first, last, org.timezone)
-    bounds = _Range(start_at=start_at, end_at=end_at, now=now)
+    bounds = StatsRange(start_at=start_at, end_at=end_at, now=now)
     per = _per_video(
         project.id,
         bounds,

@@ -40,7 +40,7 @@ from trackagoat_mcp.domain.scope import Caller, get_org
 from trackagoat_mcp.domain.tree import campaign_tree, child_leaf_items, is_counted, tree_creator_ids
 from trackagoat_mcp.errors import InvalidInput
 
-__all__ = ["DEFAULT_RANGE_DAYS", "campaign_stats", "resolve_range"]
+__all__ = ["DEFAULT_RANGE_DAYS", "StatsRange", "campaign_stats", "gain_columns", "resolve_range", "scoped_videos"]
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 3660
@@ -101,7 +101,9 @@ def _not_indexed_sqlite(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) 
 
 
 @dataclass(frozen=True)
-class _Range:
+class StatsRange:
+    """A statistics range as UTC instants (`end_at` exclusive) and the moment the question is asked."""
+
     start_at: datetime
     end_at: datetime
     now: datetime
@@ -119,7 +121,7 @@ def _views_before(video_id: Any, moment: datetime) -> Any:
     )
 
 
-def _scoped_videos(videos: Any, where: Any, bounds: _Range, name: str) -> Any:
+def scoped_videos(videos: Any, where: Any, bounds: StatsRange, name: str) -> Any:
     """The videos matching `where`, with their snapshot look-ups done once each (`before`, `end_views`).
 
     Only videos that can have gained views inside the range look anything up: one posted before the range
@@ -147,8 +149,8 @@ def _counters(videos: Any) -> list[Any]:
     return [videos.view_count, videos.like_count, videos.comment_count, videos.share_count, videos.save_count]
 
 
-def _gain_columns(rows: Any, bounds: _Range) -> tuple[Any, Any]:
-    """SQL expressions (gain, no_baseline) for one row of `_scoped_videos`, following the module's definitions."""
+def gain_columns(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
+    """SQL expressions (gain, no_baseline) for one row of `scoped_videos`, following the module's definitions."""
     snaps = table_of(VideoSnapshot).c
     first_inside = (
         select(snaps.view_count)
@@ -187,11 +189,11 @@ VALUE_COUNT = 14
 """Numbers summed for a set of videos: lifetime totals (6), totals posted in range (6), views gained, no baseline."""
 
 
-def _video_values(rows: Any, bounds: _Range) -> list[Any]:
+def _video_values(rows: Any, bounds: StatsRange) -> list[Any]:
     """One video's numbers, in the order `_totals` reads them (its count is 1)."""
     counters = _counters(rows)
     in_range = and_(rows.posted_at >= bounds.start_at, rows.posted_at < bounds.end_at)
-    gain, no_baseline = _gain_columns(rows, bounds)
+    gain, no_baseline = gain_columns(rows, bounds)
     return [
         literal(1),
         *counters,
@@ -202,7 +204,7 @@ def _video_values(rows: Any, bounds: _Range) -> list[Any]:
     ]
 
 
-def _totals_query(campaign: Any, bounds: _Range) -> Any:
+def _totals_query(campaign: Any, bounds: StatsRange) -> Any:
     """One statement: a row with `child_id` NULL for the whole tree, then the top direct children by views.
 
     Each row is `child_id` followed by the `VALUE_COUNT` sums (see the module docstring for how).
@@ -223,10 +225,10 @@ def _totals_query(campaign: Any, bounds: _Range) -> Any:
     )
     videos = table_of(Video).c
     in_scope = and_(is_counted(videos), _NotIndexed(videos.project_id) == campaign.project_id)
-    by_creator = _scoped_videos(
+    by_creator = scoped_videos(
         videos, and_(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id))), bounds, "by_creator"
     )
-    by_item = _scoped_videos(videos, and_(in_scope, videos.id.in_(select(video_pairs.c.video_id))), bounds, "by_item")
+    by_item = scoped_videos(videos, and_(in_scope, videos.id.in_(select(video_pairs.c.video_id))), bounds, "by_item")
     # Both CTEs are read twice (for the tree and for the children); the database computes each once.
     per_creator = (
         select(
@@ -296,7 +298,7 @@ async def campaign_stats(
     first, last = resolve_range(now, org.timezone, range_from, range_to)
     start_at, end_at = day_range_utc(first, last, org.timezone)
     postgres = session.get_bind().dialect.name == "postgresql"
-    bounds = _Range(start_at=start_at, end_at=end_at, now=now)
+    bounds = StatsRange(start_at=start_at, end_at=end_at, now=now)
     if postgres:
         # A large tree's per-creator grouping and top-children sort outgrow the 4 MB default and spill to disk.
         await session.execute(text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'"))
