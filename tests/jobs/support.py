@@ -1,4 +1,5 @@
-"""Read-backs for the scrape tests: a creator's row, its videos, its snapshots, and the run rows."""
+"""Read-backs for the scrape tests (a creator's row, its videos, its snapshots, the run rows) and what each fault
+of the simulated site leaves behind."""
 
 from __future__ import annotations
 
@@ -9,6 +10,21 @@ from sqlmodel import col, select
 
 from trackagoat_mcp.db.models import Creator, CreatorSnapshot, JobRun, Video, VideoSnapshot
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.tiktok.sim import FaultKind
+
+# fault -> (scrape_state left on the creator, failure kind in the report, profile requests the site saw)
+FAULTS: dict[FaultKind, tuple[str, str, int]] = {
+    "rate_limited": ("stale", "rate_limited", 3),
+    "server_error": ("stale", "unavailable", 3),
+    "slow": ("stale", "unavailable", 3),
+    "challenge": ("blocked", "blocked", 1),
+    "empty_shell": ("blocked", "blocked", 1),
+    "login_redirect": ("blocked", "login_required", 1),
+    "private": ("private", "private", 1),
+    "not_found": ("not_found", "not_found", 1),
+    "banned": ("banned", "banned", 1),
+    "region_locked": ("region_locked", "region_locked", 1),
+}
 
 
 async def creator_row(db: Database, creator_id: uuid.UUID) -> Creator:

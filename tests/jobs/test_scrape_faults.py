@@ -20,21 +20,7 @@ from trackagoat_mcp.tiktok.client import TikTokClient
 from trackagoat_mcp.tiktok.sim import Fault, FaultKind, SimulatedTikTok
 
 from .conftest import SETTINGS, Program, make_client
-from .support import creator_row, creator_snapshots, video_snapshots, videos_of
-
-# fault -> (scrape_state left on the creator, failure kind in the report, profile requests the site saw)
-FAULTS: dict[FaultKind, tuple[str, str, int]] = {
-    "rate_limited": ("stale", "rate_limited", 3),
-    "server_error": ("stale", "unavailable", 3),
-    "slow": ("stale", "unavailable", 3),
-    "challenge": ("blocked", "blocked", 1),
-    "empty_shell": ("blocked", "blocked", 1),
-    "login_redirect": ("blocked", "login_required", 1),
-    "private": ("private", "private", 1),
-    "not_found": ("not_found", "not_found", 1),
-    "banned": ("banned", "banned", 1),
-    "region_locked": ("region_locked", "region_locked", 1),
-}
+from .support import FAULTS, creator_row, creator_snapshots, video_snapshots, videos_of
 
 
 async def cycle(db: Database, client: TikTokClient, clock: FrozenClock) -> ScrapeReport:

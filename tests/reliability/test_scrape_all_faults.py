@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import make_org
 from tests.jobs.conftest import BASE_URL, SETTINGS, NeverDone, add_creator, make_client
-from tests.jobs.support import creator_row, creator_snapshots, scrape_runs, video_snapshots, videos_of
+from tests.jobs.support import FAULTS, creator_row, creator_snapshots, scrape_runs, video_snapshots, videos_of
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.jobs.scraper import ScrapeReport, run_scrape_cycle
@@ -35,19 +35,6 @@ KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 TRANSPORT: tuple[FaultKind, ...] = ("rate_limited", "server_error", "slow")
 HEALTHY = ("ok_a", "ok_b", "ok_c")
 STEP = timedelta(hours=7)  # past every floor in SETTINGS; four steps stay inside its two-day disable window
-# fault -> (scrape_state left on the creator, failure kind in the report, profile requests the site sees)
-EXPECT: dict[FaultKind, tuple[str, str, int]] = {
-    "rate_limited": ("stale", "rate_limited", 3),
-    "server_error": ("stale", "unavailable", 3),
-    "slow": ("stale", "unavailable", 3),
-    "challenge": ("blocked", "blocked", 1),
-    "empty_shell": ("blocked", "blocked", 1),
-    "login_redirect": ("blocked", "login_required", 1),
-    "private": ("private", "private", 1),
-    "not_found": ("not_found", "not_found", 1),
-    "banned": ("banned", "banned", 1),
-    "region_locked": ("region_locked", "region_locked", 1),
-}
 
 
 def faulted(kind: FaultKind) -> str:
@@ -154,17 +141,17 @@ async def test_every_fault_at_once_keeps_the_last_good_numbers_and_everything_re
     report = await cycle(world)
 
     seen_now = sim.requests - served
-    assert {kind: seen_now[f"/@{faulted(kind)}"] for kind in KINDS} == {k: e[2] for k, e in EXPECT.items()}
+    assert {kind: seen_now[f"/@{faulted(kind)}"] for kind in KINDS} == {k: e[2] for k, e in FAULTS.items()}
     assert seen_now["/login"] == 1  # where the login redirect led; nothing else was asked of faulted creators
     # Healthy creators: a profile and one list page each, plus the two refused requests they retried.
     assert sum(seen_now[f"/@{h}"] for h in HEALTHY) + seen_now["/api/creator/item_list/"] == 2 * len(HEALTHY) + 2
-    failures = Counter(EXPECT[kind][1] for kind in KINDS)
+    failures = Counter(FAULTS[kind][1] for kind in KINDS)
     assert report.failures == failures and {f.subject for f in report.failed} == {f"@{faulted(k)}" for k in KINDS}
     counts = (report.creators_scraped, report.creator_snapshots, report.video_snapshots)
     assert counts == (len(world.ids), len(HEALTHY), 2 * len(HEALTHY))
     after = await look_all(world)
     for kind in KINDS:
-        assert after[faulted(kind)] == replace(before[faulted(kind)], state=EXPECT[kind][0])
+        assert after[faulted(kind)] == replace(before[faulted(kind)], state=FAULTS[kind][0])
         missing = (await creator_row(world.db, world.ids[faulted(kind)])).missing_since
         assert missing == (clock.now() if kind in ("not_found", "banned") else None)
     for handle in HEALTHY:
@@ -213,8 +200,8 @@ async def test_random_faults_over_several_cycles_never_lose_or_rewind_numbers(wo
             # The creator's own fault answers its first request; only a short-lived transport one can be retried
             # past, and then the site-wide fault (shared by whoever asks first) may or may not catch it.
             if fault is not None and (fault.kind not in TRANSPORT or fault.times is None or fault.times >= 3):
-                assert seen == replace(was, state=EXPECT[fault.kind][0])
-                certain[EXPECT[fault.kind][1]] += 1
+                assert seen == replace(was, state=FAULTS[fault.kind][0])
+                certain[FAULTS[fault.kind][1]] += 1
             elif site is None or seen.state == "ok":
                 assert seen.state == "ok" and seen.snaps == was.snaps + 1 and is_fresh(world, handle, seen)
                 assert all(seen.video_snaps[c] == n + 1 for c, n in was.video_snaps.items())
