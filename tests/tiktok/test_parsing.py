@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx2
@@ -10,6 +12,8 @@ import pytest
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.tiktok.parsing import (
     PageState,
+    Profile,
+    Video,
     classify_status,
     parse_count,
     parse_item,
@@ -407,3 +411,81 @@ def test_render_helpers_round_trip_through_the_parsers(clock: FrozenClock) -> No
     parsed = parse_video_page(render_video_page(account, video, clock.now() + timedelta(hours=1))).data
     assert parsed is not None
     assert parsed.description == "</script> in a caption"
+
+
+# --- fast paths keep the slow paths' answers ---------------------------------------------------------------
+
+
+def test_parsed_video_and_profile_are_ordinary_dataclasses(sim: SimulatedTikTok, clock: FrozenClock) -> None:
+    alice = sim.account("alice")
+    video = parse_item(item_struct(alice, alice.videos[0], clock.now()))
+    profile = parse_profile_page(render_profile_page(alice, clock.now())).data
+
+    assert video is not None and profile is not None
+    assert (type(video), type(profile)) == (Video, Profile)
+    assert video == Video(**dataclasses.asdict(video)) and profile == Profile(**dataclasses.asdict(profile))
+    assert dataclasses.replace(video, play_count=1).play_count == 1
+
+
+def test_unreadable_statsv2_counters_fall_back_to_stats_one_by_one(sim: SimulatedTikTok, clock: FrozenClock) -> None:
+    alice = sim.account("alice")
+    item = item_struct(alice, alice.videos[0], clock.now())
+    item["stats"] = {"playCount": 10, "diggCount": 20, "commentCount": 30, "shareCount": 40, "collectCount": 50}
+    # Unreadable, negative wrap, odd whitespace `int` alone would reject, a bool, and one missing.
+    item["statsV2"] = {"playCount": "n/a", "diggCount": "-1294967296", "commentCount": "\x1c7\x1c", "shareCount": True}
+
+    video = parse_item(item)
+
+    assert video is not None
+    assert (video.play_count, video.digg_count, video.comment_count) == (10, 3_000_000_000, 7)
+    assert (video.share_count, video.collect_count) == (40, 50)
+
+
+def test_profile_hearts_prefer_any_statsv2_name_over_stats() -> None:
+    user = {"id": "1", "uniqueId": "Zed"}
+    info = {"user": user, "stats": {"heartCount": 5}, "statsV2": {"heart": "9", "followerCount": " 12 "}}
+    page = render_universal_page({"webapp.user-detail": {"statusCode": 0, "userInfo": info}})
+
+    profile = parse_profile_page(page).data
+
+    assert profile is not None
+    assert (profile.heart_count, profile.follower_count, profile.video_count) == (9, 12, None)
+
+
+def test_blank_author_and_blank_author_fields_are_none(sim: SimulatedTikTok, clock: FrozenClock) -> None:
+    alice = sim.account("alice")
+    item = item_struct(alice, alice.videos[0], clock.now())
+
+    bare = parse_item({**item, "author": "", "authorInfo": "Bob.Legacy"})
+    blank = parse_item({**item, "author": {"uniqueId": "", "id": "", "secUid": 42}})
+
+    assert bare is not None and blank is not None
+    assert (bare.author_handle, bare.author_id, bare.author_sec_uid) == ("bob.legacy", None, None)
+    assert (blank.author_handle, blank.author_id, blank.author_sec_uid) == (None, None, "42")
+
+
+@pytest.mark.parametrize(
+    ("wrapping", "readable"),
+    [("\n  %s\r\n", True), ("\ufeff%s", False), ("%s trailing", False), ("%s\x0c", False)],
+    ids=["json-whitespace-around", "byte-order-mark", "trailing-garbage", "non-json-whitespace"],
+)
+def test_blob_and_item_list_are_read_exactly_as_json_loads_reads_them(wrapping: str, readable: bool) -> None:
+    module = '{"__DEFAULT_SCOPE__": {"webapp.user-detail": {"statusCode": 10221, "statusMsg": "user banned"}}}'
+    page = f'<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__">{wrapping % module}</script>'
+    item_list = wrapping % '{"statusCode": 0, "itemList": []}'
+
+    profile, videos = parse_profile_page(page), parse_item_list(item_list)
+
+    assert (profile.state, profile.status_code) == (("banned", 10221) if readable else ("blocked", None))
+    assert videos.state == ("ok" if readable else "blocked")
+
+
+def test_one_item_with_an_absurd_create_time_is_skipped_not_fatal(sim: SimulatedTikTok, clock: FrozenClock) -> None:
+    alice = sim.account("alice")
+    good = item_struct(alice, alice.videos[0], clock.now())
+    absurd = {**item_struct(alice, alice.videos[1], clock.now()), "createTime": str(2**53)}
+
+    result = parse_item_list(json.dumps({"statusCode": 0, "itemList": [good, absurd]}))
+
+    assert result.data is not None
+    assert [v.video_id for v in result.data.videos] == [alice.videos[0].video_id]

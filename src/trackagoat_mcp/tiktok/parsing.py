@@ -1,4 +1,4 @@
-"""Turn TikTok's HTML pages and item-list JSON into frozen dataclasses plus a page state (pure, no I/O).
+"""Turn TikTok's HTML pages and item-list JSON into dataclasses plus a page state (pure, no I/O).
 
 Facts come from `reference/tiktok-ledgers-jobs.md` §1.2-1.5 and §1.7. TikTok answers HTTP 200 for almost
 everything and says what happened in a `statusCode` inside the JSON, so every parser returns a
@@ -72,10 +72,18 @@ _STATUS_STATES: Mapping[int, PageState] = {
 
 _INT32_SPAN = 2**32
 
+# Counter names, each with the aliases tried after it in the same source (statsV2 first, then stats).
+_PROFILE_COUNTERS = (("followerCount",), ("followingCount",), ("heartCount", "heart"), ("videoCount",))
+_VIDEO_COUNTERS = (("playCount",), ("diggCount",), ("commentCount",), ("shareCount",), ("collectCount",))
+
+# `json.loads` without its per-call wrapper: what it allows around a document is exactly these four characters.
+_JSON_DECODER = json.JSONDecoder()
+_JSON_SPACE = " \t\n\r"
+
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Profile:
     """A creator's public profile as one page showed it."""
 
@@ -93,7 +101,7 @@ class Profile:
     verified: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Video:
     """One post (video or photo slideshow) with its cumulative counters at fetch time."""
 
@@ -163,19 +171,19 @@ def parse_count(value: object) -> int | None:
     Returns:
         The non-negative count, or `None` when the value is missing or not a number.
     """
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, str):  # the usual case first: statsV2 counters and createTime are strings
+        try:
+            number = int(value.strip())
+        except ValueError:
+            return None
+    elif isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int):
+    elif isinstance(value, int):
         number = value
     elif isinstance(value, float):
         if not math.isfinite(value):
             return None
         number = int(value)
-    elif isinstance(value, str):
-        try:
-            number = int(value.strip())
-        except ValueError:
-            return None
     else:
         return None
     if number < 0:
@@ -190,19 +198,19 @@ def extract_script_json(html: str, script_id: str) -> Any | None:
     A plain string search, not an HTML parser: the blob is the largest part of the page and this keeps the
     cost close to a bare `json.loads` of it.
     """
-    start = -1
-    for marker in (f'id="{script_id}"', f"id='{script_id}'"):
-        start = html.find(marker)
-        if start >= 0:
-            break
+    start = html.find(f'id="{script_id}"')
     if start < 0:
-        return None
+        start = html.find(f"id='{script_id}'")
+        if start < 0:
+            return None
     open_end = html.find(">", start)
+    if open_end < 0:
+        return None
     close = html.find("</script>", open_end)
-    if open_end < 0 or close < 0:
+    if close < 0:
         return None
     try:
-        return json.loads(html[open_end + 1 : close])
+        return _loads(html[open_end + 1 : close])
     except ValueError:
         return None
 
@@ -264,44 +272,55 @@ def parse_item(item: object) -> Video | None:
     """Parse one item (an `itemStruct`, or an entry of an item list's `itemList`).
 
     Returns:
-        The video, or `None` when the item lacks an id, a creation time or any stats.
+        The video, or `None` when the item lacks an id, a (possible) creation time or any stats.
     """
     if not isinstance(item, dict):
         return None
-    video_id = str(item.get("id") or "")
-    if not video_id.isdigit():
+    get = item.get
+    video_id = str(get("id") or "")
+    if not (video_id.isascii() and video_id.isdigit()):  # "²".isdigit() is true, but int("²") fails
         return None
-    stats, stats_v2 = item.get("stats"), item.get("statsV2")
+    stats, stats_v2 = get("stats"), get("statsV2")
     if not isinstance(stats, dict) and not isinstance(stats_v2, dict):
         return None
-    created = parse_count(item.get("createTime")) or int(video_id) >> 32
+    created = parse_count(get("createTime")) or int(video_id) >> 32
     if not created:
         return None
-    author = item.get("author") or item.get("authorInfo")
+    author = get("author") or get("authorInfo")
     author_handle: str | None
     author_id: str | None
     author_sec_uid: str | None
-    if isinstance(author, str):
-        author_handle, author_id, author_sec_uid = author, None, None
-    elif isinstance(author, dict):
-        author_handle = _str_or_none(author.get("uniqueId"))
-        author_id = _str_or_none(author.get("id"))
-        author_sec_uid = _str_or_none(author.get("secUid"))
+    if isinstance(author, dict):
+        # `_str_or_none` inline for the usual str values: a call per field shows on an item list.
+        raw = author.get("uniqueId")
+        author_handle = raw if raw.__class__ is str else _str_or_none(raw)
+        author_handle = author_handle.lower() if author_handle else None
+        raw = author.get("id")
+        author_id = (raw or None) if raw.__class__ is str else _str_or_none(raw)
+        raw = author.get("secUid")
+        author_sec_uid = (raw or None) if raw.__class__ is str else _str_or_none(raw)
+    elif isinstance(author, str):
+        author_handle, author_id, author_sec_uid = author.lower() or None, None, None
     else:
         author_handle = author_id = author_sec_uid = None
+    try:
+        create_time = datetime.fromtimestamp(created, UTC)
+    except (OverflowError, OSError, ValueError):  # a time no calendar holds: skip the item, keep the page
+        return None
+    plays, likes, comments, shares, saves = _counters(stats, stats_v2, _VIDEO_COUNTERS)
     return Video(
-        video_id=video_id,
-        author_handle=author_handle.lower() if author_handle else None,
-        author_id=author_id,
-        author_sec_uid=author_sec_uid,
-        description=str(item.get("desc") or ""),
-        create_time=datetime.fromtimestamp(created, UTC),
-        play_count=_stat(stats, stats_v2, "playCount"),
-        digg_count=_stat(stats, stats_v2, "diggCount"),
-        comment_count=_stat(stats, stats_v2, "commentCount"),
-        share_count=_stat(stats, stats_v2, "shareCount"),
-        collect_count=_stat(stats, stats_v2, "collectCount"),
-        is_photo=bool(item.get("imagePost")),
+        video_id,
+        author_handle,
+        author_id,
+        author_sec_uid,
+        str(get("desc") or ""),
+        create_time,
+        plays,
+        likes,
+        comments,
+        shares,
+        saves,
+        bool(get("imagePost")),
     )
 
 
@@ -320,7 +339,7 @@ def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
     if not body.strip():
         return PageResult("blocked", None, None, "empty body")
     try:
-        payload = json.loads(body)
+        payload = _loads(body) if isinstance(body, str) else json.loads(body)
     except ValueError:
         return PageResult("blocked", None, None, "item list is not JSON (an HTML page or garbage instead)")
     if not isinstance(payload, dict):
@@ -335,12 +354,12 @@ def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
     raw_items = payload.get("itemList") or []
     if not isinstance(raw_items, list):
         return PageResult("unknown", None, code, "itemList is not a list")
-    videos = tuple(video for video in map(parse_item, raw_items) if video is not None)
+    videos = tuple([video for video in map(parse_item, raw_items) if video is not None])
     skipped = len(raw_items) - len(videos)
     cursor = int(videos[-1].create_time.timestamp()) * 1000 if videos else None
     has_more = bool(payload.get("hasMorePrevious", payload.get("hasMore", False)))
     detail = f"{skipped} unreadable item(s) skipped" if skipped else message
-    return PageResult("ok", VideoPage(videos=videos, cursor=cursor, has_more=has_more), code, detail)
+    return PageResult("ok", VideoPage(videos, cursor, has_more), code, detail)
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -361,12 +380,22 @@ def _sigi_state(html: str) -> dict[str, Any] | None:
     return None
 
 
+def _loads(text: str) -> Any:
+    """`json.loads(text)` for a `str`, with the same result and the same `ValueError`s, minus its wrapper's cost."""
+    document = text.strip(_JSON_SPACE)
+    # A leading BOM fails here as in `json.loads` ("Expecting value" instead of "Unexpected UTF-8 BOM").
+    value, end = _JSON_DECODER.raw_decode(document)
+    if end != len(document):
+        raise json.JSONDecodeError("Extra data", document, end)
+    return value
+
+
 def _module_status(module: Mapping[str, Any]) -> tuple[int | None, str, PageState]:
     raw = module.get("statusCode")
     message = str(module.get("statusMsg") or "")
     if raw is None:
         return None, message, classify_status(0, message)
-    code = parse_count(raw)
+    code = raw if raw.__class__ is int and raw >= 0 else parse_count(raw)
     if code is None:
         return None, message, "unknown"
     return code, message, classify_status(code, message)
@@ -386,36 +415,66 @@ def _str_or_none(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _stat(stats: object, stats_v2: object, key: str, *aliases: str) -> int | None:
-    for source in (stats_v2, stats):
-        if isinstance(source, dict):
-            for name in (key, *aliases):
-                value = parse_count(source.get(name))
-                if value is not None:
-                    return value
-    return None
+def _counters(stats: object, stats_v2: object, counters: tuple[tuple[str, ...], ...]) -> list[int | None]:
+    """Each counter (a name and its aliases) from `statsV2` if it has a readable one, else from `stats`.
+
+    The same reading as `parse_count` on every value, with the common cases (a digit string, a non-negative
+    int) inline: a page's counters are the bulk of the per-item work.
+    """
+    if isinstance(stats_v2, dict):
+        sources: tuple[dict[str, Any], ...] = (stats_v2, stats) if isinstance(stats, dict) else (stats_v2,)
+    elif isinstance(stats, dict):
+        sources = (stats,)
+    else:
+        return [None] * len(counters)
+    counts: list[int | None] = []
+    for names in counters:
+        count: int | None = None
+        for source in sources:
+            for name in names:
+                raw = source.get(name)
+                if raw.__class__ is str:
+                    try:
+                        count = int(raw)
+                    except ValueError:  # `parse_count` strips more kinds of whitespace than `int` skips
+                        count = parse_count(raw)
+                    else:
+                        if count < 0:
+                            count = parse_count(count)
+                elif raw.__class__ is int and raw >= 0:
+                    count = raw
+                else:
+                    count = parse_count(raw)
+                if count is not None:
+                    break
+            if count is not None:
+                break
+        counts.append(count)
+    return counts
 
 
 def _profile(user: object, stats: object, stats_v2: object) -> Profile | None:
     if not isinstance(user, dict) or not (isinstance(stats, dict) or isinstance(stats_v2, dict)):
         return None
-    user_id, handle = _str_or_none(user.get("id")), _str_or_none(user.get("uniqueId"))
+    get = user.get
+    user_id, handle = _str_or_none(get("id")), _str_or_none(get("uniqueId"))
     if user_id is None or handle is None:
         return None
-    avatar = user.get("avatarLarger") or user.get("avatarMedium") or user.get("avatarThumb")
+    avatar = get("avatarLarger") or get("avatarMedium") or get("avatarThumb")
+    followers, following, hearts, videos = _counters(stats, stats_v2, _PROFILE_COUNTERS)
     return Profile(
-        user_id=user_id,
-        sec_uid=str(user.get("secUid") or ""),
-        handle=handle.lower(),
-        nickname=str(user.get("nickname") or ""),
-        signature=str(user.get("signature") or ""),
-        avatar_url=str(avatar) if avatar else None,
-        follower_count=_stat(stats, stats_v2, "followerCount"),
-        following_count=_stat(stats, stats_v2, "followingCount"),
-        heart_count=_stat(stats, stats_v2, "heartCount", "heart"),
-        video_count=_stat(stats, stats_v2, "videoCount"),
-        private=bool(user.get("privateAccount")),
-        verified=bool(user.get("verified")),
+        user_id,
+        str(get("secUid") or ""),
+        handle.lower(),
+        str(get("nickname") or ""),
+        str(get("signature") or ""),
+        str(avatar) if avatar else None,
+        followers,
+        following,
+        hearts,
+        videos,
+        bool(get("privateAccount")),
+        bool(get("verified")),
     )
 
 
