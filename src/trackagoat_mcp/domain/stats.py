@@ -33,6 +33,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import BigInteger
 
 from trackagoat_mcp.clock import day_range_utc, local_today
+from trackagoat_mcp.db.hints import NotIndexed
 from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot, table_of
 from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
@@ -74,30 +75,6 @@ def _greatest_default(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> s
 @compiles(_Greatest, "sqlite")
 def _greatest_sqlite(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> str:
     return f"max({compiler.process(element.clauses, **kw)})"
-
-
-class _NotIndexed(FunctionElement[Any]):
-    """The column itself; on SQLite written `+column`, which keeps the query planner from using an index for it.
-
-    Without ANALYZE statistics SQLite takes `project_id = ?` for a selective index lookup and then visits every
-    video of the project through it, instead of going from the tree's creators and videos to theirs.
-    """
-
-    inherit_cache = True
-
-    def __init__(self, column: Any) -> None:
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(_NotIndexed)
-def _not_indexed_default(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_NotIndexed, "sqlite")
-def _not_indexed_sqlite(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 @dataclass(frozen=True)
@@ -224,7 +201,7 @@ def _totals_query(campaign: Any, bounds: StatsRange) -> Any:
         .cte("video_pairs")
     )
     videos = table_of(Video).c
-    in_scope = and_(is_counted(videos), _NotIndexed(videos.project_id) == campaign.project_id)
+    in_scope = and_(is_counted(videos), NotIndexed(videos.project_id) == campaign.project_id)
     by_creator = scoped_videos(
         videos, and_(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id))), bounds, "by_creator"
     )

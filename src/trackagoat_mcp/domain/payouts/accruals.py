@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from trackagoat_mcp.db.hints import NotIndexed
 from trackagoat_mcp.db.models import (
     Creator,
     Goal,
@@ -206,7 +207,8 @@ async def _videos(session: AsyncSession, unit: Unit) -> list[VideoFigure]:
             select(col(Video.id), posted, col(Video.view_count))
             .where(
                 col(Video.creator_id) == unit.creator.id,
-                col(Video.project_id) == unit.structure.project_id,
+                NotIndexed(col(Video.project_id))
+                == unit.structure.project_id,  # the creator's videos, not the project's
                 is_counted(),
                 posted >= unit.period.start_at,
                 posted < unit.period.end_at,
