@@ -207,8 +207,8 @@ async def _videos(session: AsyncSession, unit: Unit) -> list[VideoFigure]:
             select(col(Video.id), posted, col(Video.view_count))
             .where(
                 col(Video.creator_id) == unit.creator.id,
-                NotIndexed(col(Video.project_id))
-                == unit.structure.project_id,  # the creator's videos, not the project's
+                # A re-check: walk the creator's videos, not every video the project posted that week.
+                NotIndexed(col(Video.project_id)) == unit.structure.project_id,
                 is_counted(),
                 posted >= unit.period.start_at,
                 posted < unit.period.end_at,
