@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from trackagoat_mcp.domain.handles import normalize_handle, parse_video_url, posted_at_from_video_id
+from trackagoat_mcp.domain.handles import is_short_link, normalize_handle, parse_video_url, posted_at_from_video_id
 from trackagoat_mcp.errors import InvalidInput
 
 # 1767225600 is 2026-01-01T00:00:00Z; shifted into the upper 32 bits and with 12345 in the lower bits:
@@ -55,6 +55,7 @@ def test_invalid_handles_are_rejected_with_a_sentence_naming_them(raw: str) -> N
         "https://tiktok.com.evil.example/@alice",
         "https://www.tiktok.com/discover/alice",
         "https://www.tiktok.com/",
+        "http://[",  # an unclosed IPv6 bracket, which makes urlsplit raise
     ],
 )
 def test_non_tiktok_or_non_profile_urls_are_not_handles(raw: str) -> None:
@@ -73,6 +74,12 @@ def test_short_links_are_refused_with_a_sentence_saying_to_open_them(raw: str) -
         normalize_handle(raw)
     assert repr(raw) in exc.value.message
     assert "short link" in exc.value.message
+
+
+def test_short_links_are_told_apart_from_everything_else() -> None:
+    assert all(is_short_link(raw) for raw in SHORT_LINKS)
+    others = ["@alice", "https://www.tiktok.com/@alice/video/1", "https://example.com/t/x", "http://[", "t/x"]
+    assert not any(is_short_link(raw) for raw in others)
 
 
 @pytest.mark.parametrize("raw", SHORT_LINKS)

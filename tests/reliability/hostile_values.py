@@ -58,6 +58,7 @@ INJECTION_TEXT = [
     "[click](javascript:alert(1)) ![x](http://127.0.0.1:9/x.png) **bold** `code` | a | b |",
     "{{7*7}} ${jndi:ldap://127.0.0.1:9/x} %s%s%s%n",
     "../../../../etc/passwd",
+    "http://[",  # an unclosed IPv6 bracket: urlsplit raises ValueError
     "NaN",
     "null",
     "-1",

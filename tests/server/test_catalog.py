@@ -19,7 +19,7 @@ from tests.server.conftest import (
     seed_world,
 )
 
-OPEN_WORLD = {"scrape_now"}
+OPEN_WORLD = {"scrape_now", "add_creators", "add_videos"}  # the last two open short links on TikTok
 """The only tools that reach TikTok."""
 
 

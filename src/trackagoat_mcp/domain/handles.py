@@ -2,8 +2,8 @@
 
 Rules (reference/tiktok-ledgers-jobs.md §1.9): handles are lowercased, lose a leading `@`, and must
 match `[a-z0-9_.]{1,30}`; video ids are 64-bit decimals whose upper 32 bits are the creation Unix
-time. Short links (`vm.tiktok.com/…`, `/t/…`) need a network round trip to resolve and are refused
-here with a sentence saying so.
+time. Short links (`vm.tiktok.com/…`, `/t/…`) need a network round trip to resolve: the MCP tools open them
+first (`is_short_link` says which entries are), and any that reach this module are refused with a sentence.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from trackagoat_mcp.errors import InvalidInput
 
-__all__ = ["ParsedVideoUrl", "normalize_handle", "parse_video_url", "posted_at_from_video_id"]
+__all__ = ["ParsedVideoUrl", "is_short_link", "normalize_handle", "parse_video_url", "posted_at_from_video_id"]
 
 HANDLE_RE = re.compile(r"^[a-z0-9_.]{1,30}$")
 _VIDEO_ID_RE = re.compile(r"^\d{6,20}$")
@@ -46,8 +46,11 @@ def _split_url(raw: str) -> tuple[str, list[str]]:
     text = raw.strip()
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. "http://[": an unclosed IPv6 bracket; callers then say it is no TikTok URL
+        return "", []
     segments = [s for s in parts.path.split("/") if s]
     return host.lower(), segments
 
@@ -55,6 +58,14 @@ def _split_url(raw: str) -> tuple[str, list[str]]:
 def _looks_like_url(raw: str) -> bool:
     text = raw.strip().lower()
     return "://" in text or "tiktok.com" in text or "/" in text
+
+
+def is_short_link(raw: str) -> bool:
+    """Whether `raw` is a TikTok short link (`vm.tiktok.com/…`, `vt.tiktok.com/…`, `tiktok.com/t/…`)."""
+    if not _looks_like_url(raw):
+        return False
+    host, segments = _split_url(raw)
+    return host in _SHORT_HOSTS or (_is_tiktok_host(host) and bool(segments) and segments[0] == "t")
 
 
 def _short_link_error(raw: str, code: str) -> InvalidInput:
@@ -73,9 +84,9 @@ def normalize_handle(raw: str) -> str:
     """
     text = raw.strip()
     if _looks_like_url(text):
-        host, segments = _split_url(text)
-        if host in _SHORT_HOSTS or (segments and segments[0] == "t"):
+        if is_short_link(text):
             raise _short_link_error(raw, "invalid_handle")
+        host, segments = _split_url(text)
         if not _is_tiktok_host(host) or not segments or not segments[0].startswith("@"):
             raise InvalidInput(
                 f"{raw!r} is not a TikTok profile URL; use a handle like '@name' or a URL like "
@@ -104,9 +115,9 @@ def parse_video_url(raw: str) -> ParsedVideoUrl:
             f"{raw!r} is not a TikTok video URL; use one like 'https://www.tiktok.com/@name/video/7300000000000000000'.",
             code="invalid_url",
         )
-    host, segments = _split_url(raw)
-    if host in _SHORT_HOSTS or (segments and segments[0] == "t"):
+    if is_short_link(raw):
         raise _short_link_error(raw, "invalid_url")
+    host, segments = _split_url(raw)
     if not _is_tiktok_host(host):
         raise InvalidInput(
             f"{raw!r} is not a TikTok URL (host {host!r}); only tiktok.com video links can be added.",

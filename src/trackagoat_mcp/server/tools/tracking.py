@@ -23,6 +23,7 @@ from trackagoat_mcp.domain.schemas import (
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
+from trackagoat_mcp.server.short_links import expand_short_links
 from trackagoat_mcp.server.tools import CreatorId, Cursor, Limit, ProjectId, VideoId
 
 group = ToolGroup("tracking")
@@ -71,7 +72,7 @@ async def get_creator(ctx: Context[Any], creator_id: CreatorId) -> Annotated[Cal
     return respond(CreatorOut.of(creator))
 
 
-@group.tool(title="Add creators", scope="write", idempotent=True)
+@group.tool(title="Add creators", scope="write", idempotent=True, open_world=True)
 async def add_creators(
     ctx: Context[Any],
     project_id: ProjectId,
@@ -89,7 +90,9 @@ async def add_creators(
     Each result says created, reactivated (a removed creator came back with its history) or already_tracked;
     retrying the same call is safe. One invalid handle rejects the whole call and names every bad entry.
     New creators' first scrape starts in the background at once; their numbers fill in within minutes.
+    Short links (vm.tiktok.com/…) are opened on TikTok first.
     """
+    handles = await expand_short_links(app_context(ctx).tiktok, handles, code="invalid_handle")
     async with unit(ctx, write=True) as u:
         result = await creators.add_creators(
             u.session,
@@ -188,15 +191,17 @@ async def get_video(ctx: Context[Any], video_id: VideoId) -> Annotated[CallToolR
     return respond(VideoOut.of(video))
 
 
-@group.tool(title="Add videos by URL", scope="write", idempotent=True)
+@group.tool(title="Add videos by URL", scope="write", idempotent=True, open_world=True)
 async def add_videos(
     ctx: Context[Any], project_id: ProjectId, urls: Urls
 ) -> Annotated[CallToolResult, AddVideosResult]:
     """Add up to 50 TikTok videos or photo posts to a project by URL; they enter as direct_add and always count.
 
     Each result says added, reincluded (it had been excluded) or already_tracked (rejected: nothing changed).
-    One malformed URL rejects the whole call and names every bad one. Short links (vm.tiktok.com) are refused.
+    One malformed URL rejects the whole call and names every bad one. Short links (vm.tiktok.com/…) are opened
+    on TikTok first.
     """
+    urls = await expand_short_links(app_context(ctx).tiktok, urls, code="invalid_url")
     async with unit(ctx, write=True) as u:
         result = await videos.add_videos(u.session, u.caller, project_id=project_id, urls=urls, now=u.now)
     return respond(result)

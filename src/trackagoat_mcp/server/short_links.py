@@ -1,0 +1,66 @@
+"""TikTok short links in `add_creators` and `add_videos`: opened on TikTok before the domain reads the list.
+
+The TikTok app shares links as short links (`vm.tiktok.com/…`, `vt.tiktok.com/…`, `tiktok.com/t/…`), so that is
+what people paste. The domain only reads full URLs (it does no I/O), so these tools first follow each short link
+through the process's TikTok client to the page it names and pass that URL on. A short link to a video also names
+its creator, so it works in `add_creators` too. Bulk adds are all-or-nothing: one link that cannot be opened
+rejects the call, nothing is written, and the sentence names every such link with its reason.
+"""
+
+from __future__ import annotations
+
+import anyio
+
+from trackagoat_mcp.domain.handles import is_short_link
+from trackagoat_mcp.errors import InvalidInput, RateLimited, TrackagoatError, Unavailable
+from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
+
+__all__ = ["expand_short_links"]
+
+MAX_CONCURRENT = 8
+"""Short links opened at once (the client's per-host pacing still applies)."""
+
+
+async def expand_short_links(tiktok: TikTokAccess, entries: list[str], *, code: str) -> list[str]:
+    """`entries` with every short link replaced by the URL it redirects to (the others untouched, in order).
+
+    Args:
+        tiktok: the process's TikTok client (built only if there is a short link to open).
+        entries: handles or URLs as the caller sent them.
+        code: the error code for a link that does not lead anywhere (`invalid_handle` or `invalid_url`).
+
+    Raises:
+        InvalidInput: some link does not exist or is not public (with `code`).
+        Unavailable: TikTok could not be reached for some link, and every other link opened; retrying may work.
+    """
+    positions = [index for index, entry in enumerate(entries) if is_short_link(entry)]
+    if not positions:
+        return entries
+    client = tiktok.client()
+    expanded = list(entries)
+    problems: dict[int, TrackagoatError] = {}
+    limiter = anyio.CapacityLimiter(MAX_CONCURRENT)
+
+    async def open_link(index: int) -> None:
+        async with limiter:
+            try:
+                expanded[index] = await client.resolve_short_link(entries[index])
+            except TrackagoatError as exc:
+                problems[index] = exc
+
+    async with anyio.create_task_group() as group:
+        for index in positions:
+            group.start_soon(open_link, index)
+    if not problems:
+        return expanded
+    listed = "; ".join(f"{entries[i]!r}: {problems[i].message}" for i in sorted(problems))
+    if all(isinstance(problem, RateLimited | Unavailable) for problem in problems.values()):
+        raise Unavailable(
+            f"TikTok could not be reached to open {len(problems)} short link(s), so nothing was added ({listed}). "
+            "Try again in a minute, or pass the full https://www.tiktok.com/… URLs."
+        )
+    raise InvalidInput(
+        f"{len(problems)} short link(s) could not be opened, so nothing was added ({listed}). Check them in a "
+        "browser, or pass the full https://www.tiktok.com/… URLs.",
+        code=code,
+    )

@@ -1,0 +1,100 @@
+"""Short links in add_creators and add_videos: opened on the simulated TikTok, then added like full URLs.
+
+The simulated site answers `vm.tiktok.com/<code>` and `tiktok.com/t/<code>` with the redirect TikTok sends
+(tracking query included); an unknown code redirects to the home page, TikTok's way of saying "no such post".
+"""
+
+from __future__ import annotations
+
+import anyio
+from mcp import Client
+
+from tests.server.conftest import dump_store, error_text, ok
+from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.tiktok.sim import Fault, SimulatedTikTok
+
+from .conftest import Program
+from .test_jobs_tools import CALL_SECONDS, server
+
+
+async def test_a_short_video_link_is_opened_and_the_post_added_as_a_direct_add(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    post = sim.account("alice").videos[1]
+    sim.add_short_link("ZMpost1", "alice", post.video_id)
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            added = ok(
+                await client.call_tool(
+                    "add_videos", {"project_id": str(program.project_id), "urls": ["https://vm.tiktok.com/ZMpost1/"]}
+                )
+            )
+
+    [result] = added["results"]
+    assert (result["tiktok_video_id"], result["outcome"]) == (post.video_id, "added")
+    assert sim.count("/ZMpost1/") == 1
+
+
+async def test_a_short_link_to_a_profile_or_to_a_video_adds_its_creator(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    sim.add_short_link("ZTnew", "newbie")
+    sim.add_short_link("ZMvid", "other", "7300000000000000000")
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            added = ok(
+                await client.call_tool(
+                    "add_creators",
+                    {
+                        "project_id": str(program.project_id),
+                        "handles": ["https://www.tiktok.com/t/ZTnew/", "vm.tiktok.com/ZMvid", "@alice"],
+                    },
+                )
+            )
+
+    assert [(r["tiktok_handle"], r["outcome"]) for r in added["results"]] == [
+        ("newbie", "created"),
+        ("other", "created"),
+        ("alice", "already_tracked"),
+    ]
+
+
+async def test_a_link_to_nowhere_rejects_the_whole_call_naming_it_and_writes_nothing(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    sim.add_short_link("ZMok", "alice", sim.account("alice").videos[1].video_id)
+    before = await dump_store(db)
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            refused = await client.call_tool(
+                "add_videos",
+                {"project_id": str(program.project_id), "urls": ["vm.tiktok.com/ZMok/", "vm.tiktok.com/ZMgone/"]},
+            )
+            still_serving = ok(await client.call_tool("list_projects", {}))
+
+    text = error_text(refused)
+    assert text.startswith("Error executing tool add_videos: [invalid_url] ") and "'vm.tiktok.com/ZMgone/'" in text and "does not exist" in text
+    assert "ZMok" not in text
+    assert await dump_store(db) == before
+    assert still_serving["items"]
+
+
+async def test_tiktok_unreachable_for_a_short_link_is_a_retryable_error_and_writes_nothing(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    sim.set_fault(Fault("server_error", retry_after=None))  # every request of the site, short links included
+    before = await dump_store(db)
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            refused = await client.call_tool(
+                "add_creators", {"project_id": str(program.project_id), "handles": ["https://vm.tiktok.com/ZMx/"]}
+            )
+
+    text = error_text(refused)
+    assert text.startswith("Error executing tool add_creators: [unavailable] ") and "Try again in a minute" in text
+    assert await dump_store(db) == before
