@@ -12,6 +12,7 @@ from mcp import Client
 from tests.server.conftest import dump_store, error_text, ok
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.server.short_links import MAX_SHORT_LINKS
 from trackagoat_mcp.tiktok.sim import Fault, SimulatedTikTok
 
 from .conftest import Program
@@ -77,7 +78,11 @@ async def test_a_link_to_nowhere_rejects_the_whole_call_naming_it_and_writes_not
             still_serving = ok(await client.call_tool("list_projects", {}))
 
     text = error_text(refused)
-    assert text.startswith("Error executing tool add_videos: [invalid_url] ") and "'vm.tiktok.com/ZMgone/'" in text and "does not exist" in text
+    assert (
+        text.startswith("Error executing tool add_videos: [invalid_url] ")
+        and "'vm.tiktok.com/ZMgone/'" in text
+        and "does not exist" in text
+    )
     assert "ZMok" not in text
     assert await dump_store(db) == before
     assert still_serving["items"]
@@ -98,3 +103,44 @@ async def test_tiktok_unreachable_for_a_short_link_is_a_retryable_error_and_writ
     text = error_text(refused)
     assert text.startswith("Error executing tool add_creators: [unavailable] ") and "Try again in a minute" in text
     assert await dump_store(db) == before
+
+
+async def test_more_short_links_than_a_call_may_open_are_refused_before_any_is_opened(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    links = [f"https://vm.tiktok.com/ZM{n}/" for n in range(MAX_SHORT_LINKS + 1)]
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            refused = await client.call_tool("add_videos", {"project_id": str(program.project_id), "urls": links})
+
+    assert f"[invalid_url] This call has {MAX_SHORT_LINKS + 1} short links" in error_text(refused)
+    assert sum(sim.count(f"/ZM{n}/") for n in range(MAX_SHORT_LINKS + 1)) == 0
+
+
+async def test_opening_short_links_sends_progress(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    handles = ("one", "two", "three")
+    for handle in handles:
+        sim.add_short_link(f"ZT{handle}", handle)
+    progress: list[tuple[float, float | None]] = []
+
+    async def on_progress(done: float, total: float | None, _message: str | None) -> None:
+        progress.append((done, total))
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            added = ok(
+                await client.call_tool(
+                    "add_creators",
+                    {
+                        "project_id": str(program.project_id),
+                        "handles": [f"vm.tiktok.com/ZT{h}" for h in ("one", "two", "three")],
+                    },
+                    progress_callback=on_progress,
+                )
+            )
+
+    assert [r["tiktok_handle"] for r in added["results"]] == ["one", "two", "three"]
+    assert progress == [(1, 3), (2, 3), (3, 3)]

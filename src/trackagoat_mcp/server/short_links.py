@@ -9,36 +9,54 @@ rejects the call, nothing is written, and the sentence names every such link wit
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import anyio
 
 from trackagoat_mcp.domain.handles import is_short_link
 from trackagoat_mcp.errors import InvalidInput, RateLimited, TrackagoatError, Unavailable
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 
-__all__ = ["expand_short_links"]
+Progress = Callable[[int, int], Awaitable[None]]
+
+__all__ = ["MAX_SHORT_LINKS", "expand_short_links"]
 
 MAX_CONCURRENT = 8
 """Short links opened at once (the client's per-host pacing still applies)."""
+MAX_SHORT_LINKS = 10
+"""Short links per call: each waits its turn in the client's pacing (one request per 3 s by default), so ten
+already take about half a minute, near where MCP clients give up on a call."""
 
 
-async def expand_short_links(tiktok: TikTokAccess, entries: list[str], *, code: str) -> list[str]:
+async def expand_short_links(
+    tiktok: TikTokAccess, entries: list[str], *, code: str, progress: Progress | None = None
+) -> list[str]:
     """`entries` with every short link replaced by the URL it redirects to (the others untouched, in order).
 
     Args:
         tiktok: the process's TikTok client (built only if there is a short link to open).
         entries: handles or URLs as the caller sent them.
         code: the error code for a link that does not lead anywhere (`invalid_handle` or `invalid_url`).
+        progress: called with (opened, total) after each link, for the client's progress notifications.
 
     Raises:
-        InvalidInput: some link does not exist or is not public (with `code`).
+        InvalidInput: more than `MAX_SHORT_LINKS` short links, or some link does not exist or is not public.
         Unavailable: TikTok could not be reached for some link, and every other link opened; retrying may work.
     """
     positions = [index for index, entry in enumerate(entries) if is_short_link(entry)]
     if not positions:
         return entries
+    if len(positions) > MAX_SHORT_LINKS:
+        raise InvalidInput(
+            f"This call has {len(positions)} short links; each is opened on TikTok at the scraper's pace, so send at "
+            f"most {MAX_SHORT_LINKS} per call (full https://www.tiktok.com/… URLs need no opening and have no such "
+            "limit). Nothing was added.",
+            code=code,
+        )
     client = tiktok.client()
     expanded = list(entries)
     problems: dict[int, TrackagoatError] = {}
+    opened: list[int] = []
     limiter = anyio.CapacityLimiter(MAX_CONCURRENT)
 
     async def open_link(index: int) -> None:
@@ -47,6 +65,9 @@ async def expand_short_links(tiktok: TikTokAccess, entries: list[str], *, code: 
                 expanded[index] = await client.resolve_short_link(entries[index])
             except TrackagoatError as exc:
                 problems[index] = exc
+        opened.append(index)
+        if progress is not None:
+            await progress(len(opened), len(positions))
 
     async with anyio.create_task_group() as group:
         for index in positions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -72,6 +73,15 @@ async def get_creator(ctx: Context[Any], creator_id: CreatorId) -> Annotated[Cal
     return respond(CreatorOut.of(creator))
 
 
+def _opened(ctx: Context[Any]) -> Callable[[int, int], Awaitable[None]]:
+    """Progress notifications while short links are opened (sent only if the client asked for progress)."""
+
+    async def report(done: int, total: int) -> None:
+        await ctx.report_progress(done, total, f"opened {done} of {total} short links")
+
+    return report
+
+
 @group.tool(title="Add creators", scope="write", idempotent=True, open_world=True)
 async def add_creators(
     ctx: Context[Any],
@@ -90,9 +100,9 @@ async def add_creators(
     Each result says created, reactivated (a removed creator came back with its history) or already_tracked;
     retrying the same call is safe. One invalid handle rejects the whole call and names every bad entry.
     New creators' first scrape starts in the background at once; their numbers fill in within minutes.
-    Short links (vm.tiktok.com/…) are opened on TikTok first.
+    Up to 10 short links (vm.tiktok.com/…) are opened on TikTok first.
     """
-    handles = await expand_short_links(app_context(ctx).tiktok, handles, code="invalid_handle")
+    handles = await expand_short_links(app_context(ctx).tiktok, handles, code="invalid_handle", progress=_opened(ctx))
     async with unit(ctx, write=True) as u:
         result = await creators.add_creators(
             u.session,
@@ -198,10 +208,10 @@ async def add_videos(
     """Add up to 50 TikTok videos or photo posts to a project by URL; they enter as direct_add and always count.
 
     Each result says added, reincluded (it had been excluded) or already_tracked (rejected: nothing changed).
-    One malformed URL rejects the whole call and names every bad one. Short links (vm.tiktok.com/…) are opened
-    on TikTok first.
+    One malformed URL rejects the whole call and names every bad one. Up to 10 short links (vm.tiktok.com/…) are
+    opened on TikTok first.
     """
-    urls = await expand_short_links(app_context(ctx).tiktok, urls, code="invalid_url")
+    urls = await expand_short_links(app_context(ctx).tiktok, urls, code="invalid_url", progress=_opened(ctx))
     async with unit(ctx, write=True) as u:
         result = await videos.add_videos(u.session, u.caller, project_id=project_id, urls=urls, now=u.now)
     return respond(result)
