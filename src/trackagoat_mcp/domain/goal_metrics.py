@@ -69,7 +69,14 @@ def parse_goal_metric(value: str) -> GoalMetric:
 async def period_figures(session: AsyncSession, creator_id: uuid.UUID, start: datetime, end: datetime) -> PeriodFigures:
     """The creator's figures for the period `[start, end)` (UTC instants), from counted videos only."""
     posted = col(Video.posted_at)
-    totals = (
+    followers = (
+        select(col(CreatorSnapshot.follower_count))
+        .where(col(CreatorSnapshot.creator_id) == creator_id, col(CreatorSnapshot.captured_at) <= end)
+        .order_by(col(CreatorSnapshot.captured_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    totals = (  # one statement: on SQLite every statement is several thread round trips
         await session.execute(
             select(
                 func.count(),
@@ -77,13 +84,8 @@ async def period_figures(session: AsyncSession, creator_id: uuid.UUID, start: da
                 func.coalesce(
                     func.sum(Video.like_count + Video.comment_count + Video.share_count + Video.save_count), 0
                 ),
+                followers,
             ).where(col(Video.creator_id) == creator_id, is_counted(), posted >= start, posted < end)
         )
     ).one()
-    followers = await session.scalar(
-        select(col(CreatorSnapshot.follower_count))
-        .where(col(CreatorSnapshot.creator_id) == creator_id, col(CreatorSnapshot.captured_at) <= end)
-        .order_by(col(CreatorSnapshot.captured_at).desc())
-        .limit(1)
-    )
-    return PeriodFigures(posts=int(totals[0]), views=int(totals[1]), interactions=int(totals[2]), followers=followers)
+    return PeriodFigures(posts=int(totals[0]), views=int(totals[1]), interactions=int(totals[2]), followers=totals[3])
