@@ -120,6 +120,7 @@ async def test_payments_killed_at_random_points_and_retried_pay_exactly_what_an_
         process = _start_payments(db_url, world_json(crash_world), start)
         last = await anyio.to_thread.run_sync(_kill_after_step, process, step, delay)
         context = f"seed {SEED}, kill {kill} {delay:.4f} s after step {step} (last seen {last!r})"
+        assert last == f"step {step}", f"the worker stopped before the kill point: {context}"
         # The ledger is consistent at every point a crash can leave it in (`audit` asserts the invariants).
         await audit(db, crash_world.caller.org_id)
 
