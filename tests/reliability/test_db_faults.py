@@ -24,6 +24,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import make_org, make_server
 from tests.reliability.pgcluster import PrivateCluster, available
@@ -31,7 +32,7 @@ from trackagoat_mcp.config import load_settings
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import Project
 from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.errors import ConfigError
+from trackagoat_mcp.errors import ConfigError, StoreUnavailable
 
 UNAVAILABLE = "[store_unavailable] "
 
@@ -190,3 +191,18 @@ def test_a_bad_sqlite_busy_timeout_is_refused_with_a_sentence_naming_it(value: s
     with pytest.raises(ConfigError, match="TRACKAGOAT_SQLITE_BUSY_TIMEOUT") as refused:
         load_settings({"TRACKAGOAT_SQLITE_BUSY_TIMEOUT": value})
     assert value in str(refused.value)
+
+
+async def test_every_pooled_connection_busy_past_the_pool_timeout_is_store_unavailable(store_file: Path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{store_file}", pool_size=1, max_overflow=0, pool_timeout=0.2)
+    db = Database(engine)
+    try:
+        async with db.read() as holder:
+            await holder.execute(select(Project))  # holds the only connection
+            with pytest.raises(StoreUnavailable):
+                async with db.read() as waiting:
+                    await waiting.execute(select(Project))
+        async with db.read() as later:  # once the connection is back, work goes on
+            assert (await later.execute(select(Project))).all() == []
+    finally:
+        await db.dispose()

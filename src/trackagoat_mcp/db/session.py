@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from trackagoat_mcp.config import Settings
@@ -71,10 +72,10 @@ class Database:
             if _is_unavailable(exc):
                 raise StoreUnavailable(_UNAVAILABLE) from exc
             raise
-        except (OSError, PostgresConnectionError, OperatorInterventionError) as exc:
+        except (OSError, PostgresConnectionError, OperatorInterventionError, PoolTimeout) as exc:
             # The driver could not reach the server at all (refused, reset, timed out, "the database system is
             # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
-            # restarts.
+            # restarts. Or every pooled connection stayed busy for the pool's whole timeout.
             await session.rollback()
             raise StoreUnavailable(_UNAVAILABLE) from exc
         except BaseException:
