@@ -21,12 +21,13 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # the 2 MiB default cache turned that into one read system call per page.
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 1 << 30
-# Connections per SQLite file. Each aiosqlite connection is a thread; with SQLAlchemy's default pool (5 + 10
-# overflow) eight concurrent HTTP clients kept eight threads contending for the GIL, and a small pool measured
-# 10-15 % more calls/s at less CPU per call (bench/http_load.py). Writes queue on SQLite's single writer anyway,
-# and three connections still let two long reads run while a third request is served. No code path holds one
-# connection while it waits for another (the whole suite passes with a pool of one).
-SQLITE_POOL_SIZE = 3
+# Connections per SQLite file, with no overflow. Each aiosqlite connection is a thread; SQLAlchemy's default pool
+# (5 + 10 overflow) let eight concurrent HTTP clients keep eight threads contending for the GIL. Alternated runs
+# (bench/README.md): a fixed five gave 10 % more calls/s at 10 % less CPU per call with 8 HTTP clients and the
+# same throughput in the mixed soak; three was faster still for reads alone but 7 % slower in the soak (requests
+# queued behind the in-process jobs). No code path holds a connection while it waits for another (the whole
+# suite passes with a pool of one).
+SQLITE_POOL_SIZE = 5
 
 # Runs a coroutine from SQLAlchemy's sync event hooks. SQLAlchemy 2.1 calls it `await_` (2.0: `await_only`,
 # deprecated in 2.2).
