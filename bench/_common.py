@@ -1,15 +1,27 @@
-"""Helpers shared by the benchmarks: latency summaries and scratch PostgreSQL databases."""
+"""Helpers shared by the benchmarks: latency summaries and scratch databases (SQLite files, PostgreSQL)."""
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 DEFAULT_PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+DATA_DIR = Path(__file__).resolve().parent / ".data"
+"""Where benchmarks keep their stores and logs (git-ignored)."""
+
+
+def fresh_sqlite_file(name: str) -> Path:
+    """`bench/.data/<name>`, deleted with its WAL files if it exists."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ from typing import Any
 import anyio
 from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, select
 
-from _common import DEFAULT_PG_SERVER, recreate_pg_database
+from _common import DEFAULT_PG_SERVER, fresh_sqlite_file, recreate_pg_database
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import (
@@ -81,8 +81,6 @@ from trackagoat_mcp.domain.periods import local_midnight
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
 from trackagoat_mcp.jobs.accruals import run_accruals
 
-BENCH_DIR = Path(__file__).resolve().parent
-DATA_DIR = BENCH_DIR / ".data"
 PG_DATABASE = "trackagoat_bench_accruals"
 TIMEZONE = "America/New_York"
 FIRST_MONDAY = date(2026, 2, 16)
@@ -544,21 +542,12 @@ async def breakdown(db: Database, shape: Shape) -> None:
     )
 
 
-def _fresh_sqlite_file() -> Path:
-    """`bench/.data/accruals.db`, deleted if it exists (every invocation builds its program afresh)."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / "accruals.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return path
-
-
 async def run(args: argparse.Namespace) -> None:
     shape = Shape(creators=args.creators, weeks=args.weeks, seed=args.seed)
     if args.backend == "postgres":
         url = await recreate_pg_database(args.pg_server, PG_DATABASE)
     else:
-        url = f"sqlite+aiosqlite:///{_fresh_sqlite_file()}"
+        url = f"sqlite+aiosqlite:///{fresh_sqlite_file('accruals.db')}"
     await upgrade(url)
     db = Database.connect(url)
     try:

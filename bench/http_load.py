@@ -41,11 +41,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from _common import DEFAULT_PG_SERVER, Summary, recreate_pg_database
+from _common import DATA_DIR, DEFAULT_PG_SERVER, Summary, fresh_sqlite_file, recreate_pg_database
 
 THIS = Path(__file__).resolve()
-BENCH_DIR = THIS.parent
-DATA_DIR = BENCH_DIR / ".data"
 TARGET_RATIO = 1.5
 START_SECONDS = 30.0
 ERA_MODES = {"modern": "auto", "legacy": "legacy"}
@@ -122,18 +120,10 @@ def _spawn(
             process.wait(timeout=10)
 
 
-def _fresh_sqlite_url() -> str:
-    path = DATA_DIR / "http.db"
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite+aiosqlite:///{path}"
-
-
 async def _database_url(backend: str, pg_server: str) -> str:
     if backend == "postgres":
         return await recreate_pg_database(pg_server, "trackagoat_bench_http")
-    return _fresh_sqlite_url()
+    return f"sqlite+aiosqlite:///{fresh_sqlite_file('http.db')}"
 
 
 def _logs_dir() -> Path:

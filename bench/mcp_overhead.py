@@ -24,10 +24,9 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 
-from _common import DEFAULT_PG_SERVER, Summary, recreate_pg_database
+from _common import DEFAULT_PG_SERVER, Summary, fresh_sqlite_file, recreate_pg_database
 
 BENCH_DIR = Path(__file__).resolve().parent
-DATA_DIR = BENCH_DIR / ".data"
 TARGET_RATIO = 1.5
 
 
@@ -39,18 +38,10 @@ def _serve_command() -> str:
     return found
 
 
-def _fresh_sqlite_url() -> str:
-    path = DATA_DIR / "mcp_overhead.db"
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite+aiosqlite:///{path}"
-
-
 async def _database_url(backend: str, pg_server: str) -> str:
     if backend == "postgres":
         return await recreate_pg_database(pg_server, "trackagoat_bench_mcp")
-    return _fresh_sqlite_url()
+    return f"sqlite+aiosqlite:///{fresh_sqlite_file('mcp_overhead.db')}"
 
 
 def _init_store(command: str, env: dict[str, str]) -> None:
