@@ -37,21 +37,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
 from mcp import Client
-from sqlalchemy import Uuid, bindparam, func, select, text, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy import Uuid, bindparam, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from _common import DEFAULT_PG_SERVER, pg_database_exists, recreate_pg_database
-from campaign_stats import _finish_sqlite_build, _is_complete
+from _common import DEFAULT_PG_SERVER
+from _stores import cached_store
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.config import Settings
-from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import (
     Campaign,
     CampaignItem,
@@ -67,8 +64,6 @@ from trackagoat_mcp.domain.analytics import get_analytics
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.server.app import build_server
 
-BENCH_DIR = Path(__file__).resolve().parent
-DATA_DIR = BENCH_DIR / ".data"
 DATA_VERSION = 1  # bump when the generator changes, so cached databases are rebuilt
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 TIMEZONE = "Europe/Berlin"
@@ -362,68 +357,16 @@ class Builder:
         await self.insert(CampaignItem.__table__, items)  # type: ignore[attr-defined]
 
 
-async def _build(url: str, shape: Shape) -> None:
-    await upgrade(url)
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                await conn.exec_driver_sql("PRAGMA synchronous=OFF")
-            started = time.perf_counter()
-            builder = Builder(conn, shape)
-            await builder.build()
-            project = Project.__table__  # type: ignore[attr-defined]
-            await conn.execute(
-                update(project)
-                .values(metadata={"bench": shape.key, "complete": True})
-                .where(project.c.id == builder.project_id)
-            )
-        counts = ", ".join(f"{n:,} {t}" for t, n in builder.counts.items())
-        print(f"built in {time.perf_counter() - started:.0f} s: {counts}")
-        async with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.exec_driver_sql("VACUUM ANALYZE")
-            else:
-                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        await engine.dispose()
-
-
-def _fresh_sqlite_paths(shape: Shape, rebuild: bool) -> tuple[Path, Path, bool]:
-    """(cached file, file to build into, whether a cached file exists); clears what is about to be rebuilt."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    final = DATA_DIR / f"analytics_{shape.key}.db"
-    building = final.with_suffix(".building.db")
-    for path in (building, *((final,) if rebuild else ())):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return final, building, final.exists()
-
-
 async def prepare(args: argparse.Namespace, shape: Shape) -> str:
     """The URL of a database holding the synthetic program, building it unless a complete one is cached."""
-    if args.backend == "postgres":
-        name = f"trackagoat_bench_analytics_{shape.key}"
-        url = make_url(args.pg_server).set(database=name).render_as_string(hide_password=False)
-        if not args.rebuild and await pg_database_exists(args.pg_server, name) and await _is_complete(url, shape):
-            print(f"using cached database {name}")
-            await upgrade(url)  # a newer migration (say, an index) applies to the cached data too
-            return url
-        print(f"building database {name} ...")
-        await recreate_pg_database(args.pg_server, name)
-        await _build(url, shape)
-        return url
-    final, building, cached = _fresh_sqlite_paths(shape, args.rebuild)
-    url = f"sqlite+aiosqlite:///{final}"
-    if cached and await _is_complete(url, shape):
-        print(f"using cached {final.relative_to(BENCH_DIR.parent)}")
-        await upgrade(url)
-        return url
-    print(f"building {final.relative_to(BENCH_DIR.parent)} ...")
-    await _build(f"sqlite+aiosqlite:///{building}", shape)
-    _finish_sqlite_build(final, building)
-    return url
+    return await cached_store(
+        "analytics",
+        shape.key,
+        lambda conn: Builder(conn, shape),
+        backend=args.backend,
+        pg_server=args.pg_server,
+        rebuild=args.rebuild,
+    )
 
 
 # --- the hand-written series ----------------------------------------------------------------------------------
