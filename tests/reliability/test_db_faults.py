@@ -12,6 +12,7 @@ again as soon as the database does, without restarting the server.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -29,9 +30,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.conftest import make_org, make_server
 from tests.reliability.pgcluster import PrivateCluster, available
 from trackagoat_mcp.config import load_settings
+from trackagoat_mcp.db.engine import SQLITE_POOL_SIZE
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import Project
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain import projects
 from trackagoat_mcp.errors import ConfigError, StoreUnavailable
 
 UNAVAILABLE = "[store_unavailable] "
@@ -204,5 +207,38 @@ async def test_every_pooled_connection_busy_past_the_pool_timeout_is_store_unava
                     await waiting.execute(select(Project))
         async with db.read() as later:  # once the connection is back, work goes on
             assert (await later.execute(select(Project))).all() == []
+    finally:
+        await db.dispose()
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_sqlite_lock_leaves_no_transaction_behind(
+    store_file: Path, clock: Any
+) -> None:
+    """A cancelled call (an MCP `notifications/cancelled`, a client gone) stops awaiting, but the driver's thread
+    still finishes the `BEGIN IMMEDIATE` it was waiting on. The pooled connection must not keep that transaction:
+    it would hold the write lock against every other process and fail its next session."""
+    db = Database.connect(f"sqlite+aiosqlite:///{store_file}", sqlite_busy_timeout=5)
+    try:
+        caller, _ = await make_org(db, clock)
+        holder = _lock_holder(store_file, 0.5)
+        with anyio.move_on_after(0.2) as cancelled:
+            async with db.write() as session:
+                await session.execute(select(Project))  # BEGIN IMMEDIATE waits in the driver's thread
+        _release(holder)
+        assert cancelled.cancelled_caught
+        await anyio.sleep(0.3)  # the driver's thread got the lock after the cancellation
+
+        other = sqlite3.connect(store_file, timeout=0.5, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if a pooled connection kept the transaction
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        sessions = [db.read() for _ in range(SQLITE_POOL_SIZE)]  # every pooled connection starts a session again
+        async with sessions[0] as s0, sessions[1] as s1, sessions[2] as s2, sessions[3] as s3, sessions[4] as s4:
+            for session in (s0, s1, s2, s3, s4):
+                await session.execute(select(Project))
+        async with db.write() as session:
+            await projects.create_project(session, caller, name="after the cancellation", now=clock.now())
     finally:
         await db.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,8 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
 
     Every aiosqlite call is a round trip to the connection's thread, and those round trips are most of
     the cost of a small read, so the SQLite setup avoids the ones that do nothing: `BEGIN` is one call
-    instead of three (cursor, execute, close), and a connection going back to the pool is rolled back
-    only when it is still inside a transaction (a session has always ended its own by then).
+    instead of three (cursor, execute, close), and a connection going back to the pool is not waited on: a
+    rollback-if-still-open is queued on its thread (`_rollback_if_open`).
     """
     kwargs: dict[str, Any] = {"echo": echo}
     path = sqlite_path(url)
@@ -100,6 +101,28 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "reset")
     def _on_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
-        # Replaces the pool's unconditional rollback-on-return (pool_reset_on_return=None).
-        if state.asyncio_safe and record.driver_connection.in_transaction:
+        # Replaces the pool's unconditional, awaited rollback-on-return (pool_reset_on_return=None).
+        if not state.asyncio_safe:
+            return
+        driver = record.driver_connection
+        queue = getattr(driver, "_tx", None)
+        if queue is None or not hasattr(driver, "_connection"):  # an aiosqlite without the queue: the plain way
             dbapi_connection.rollback()
+            return
+        queue.put_nowait((None, partial(_rollback_if_open, driver)))
+
+
+def _rollback_if_open(driver: Any) -> None:
+    """Run on the aiosqlite thread: end whatever transaction the connection still has.
+
+    The pool puts this on the connection's queue without waiting for it. Checking `in_transaction` from the event
+    loop instead would be wrong after a cancellation (an MCP `notifications/cancelled`, a timeout): the awaiting
+    side is gone, but the thread still runs the statement it was given, e.g. a `BEGIN IMMEDIATE` waiting out the
+    busy timeout, and that opens a transaction after the connection is back in the pool. That transaction would
+    keep the write lock from every other process and fail the connection's next `BEGIN`. aiosqlite runs its queue
+    in order, so this check runs after that statement and before the next session's. Not waiting keeps a round
+    trip off every session (one that ended normally has already closed its own transaction).
+    """
+    connection = driver._connection
+    if connection is not None and connection.in_transaction:
+        connection.rollback()
