@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import asyncpg
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from tests.conftest import make_org, make_server
+from tests.conftest import _pg_truncate, make_org, make_server
 from tests.reliability.pgcluster import PrivateCluster, available
 from trackagoat_mcp.config import load_settings
 from trackagoat_mcp.db.engine import SQLITE_POOL_SIZE
@@ -41,11 +42,14 @@ UNAVAILABLE = "[store_unavailable] "
 
 
 def outcome(tool: str, result: CallToolResult) -> str:
-    """'ok', 'store_unavailable', or the unexpected error text."""
+    """'ok', 'store_unavailable' (nothing was changed), 'unknown_outcome' (lost during COMMIT), or the unexpected
+    error text."""
     if not result.is_error:
         return "ok"
     text = " ".join(getattr(c, "text", "") for c in result.content)
-    return "store_unavailable" if text.startswith(f"Error executing tool {tool}: {UNAVAILABLE}") else text
+    if not text.startswith(f"Error executing tool {tool}: {UNAVAILABLE}"):
+        return text
+    return "unknown_outcome" if "may or may not have been saved" in text else "store_unavailable"
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +115,12 @@ async def test_postgres_restarting_mid_load_fails_calls_cleanly_and_recovers_wit
     finally:
         await db.dispose()
 
-    unexpected = [entry for entry in seen if entry[2] not in {"ok", "store_unavailable"}]
+    unexpected = [entry for entry in seen if entry[2] not in {"ok", "store_unavailable", "unknown_outcome"}]
     assert not unexpected, unexpected[:5]
     assert any(p == "down" and g == "store_unavailable" for p, _, g in seen), "no call was made while it was down"
     assert all(g == "ok" for p, _, g in seen if p == "up")
     lost = [name for name, got in written.items() if got == "ok" and name not in stored]
-    phantom = [name for name, got in written.items() if got != "ok" and name in stored]
+    phantom = [name for name, got in written.items() if got == "store_unavailable" and name in stored]
     assert not lost, f"writes reported as done but missing: {lost}"
     assert not phantom, f"writes reported as failed ('nothing was changed') but stored: {phantom}"
 
@@ -242,3 +246,39 @@ async def test_a_write_cancelled_while_it_waits_for_the_sqlite_lock_leaves_no_tr
             await projects.create_project(session, caller, name="after the cancellation", now=clock.now())
     finally:
         await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_postgres_connection_lost_during_commit_says_the_outcome_is_unknown(
+    postgres_database: str, clock: Any
+) -> None:
+    """Lost before COMMIT, PostgreSQL has rolled back: "nothing was changed" is true. Lost during COMMIT, the
+    server may have committed before the connection dropped, so the sentence must not claim either outcome."""
+    await _pg_truncate(postgres_database)
+    db = Database.connect(postgres_database)
+    try:
+        caller, _ = await make_org(db, clock)
+        with pytest.raises(StoreUnavailable, match="nothing was changed"):
+            async with db.write() as session:
+                await _cut_off(session)
+                await projects.create_project(session, caller, name="cut off mid-work", now=clock.now())
+        with pytest.raises(StoreUnavailable, match="may or may not have been saved") as unknown:
+            async with db.write() as session:
+                await projects.create_project(session, caller, name="cut off at commit", now=clock.now())
+                await _cut_off(session)
+        assert "nothing was changed" not in str(unknown.value)
+        async with db.read() as session:  # the pool replaced the dead connection
+            names = set((await session.scalars(select(Project.name))).all())
+    finally:
+        await db.dispose()
+    assert not {"cut off mid-work", "cut off at commit"} & names  # its backend died before it saw COMMIT
+
+
+async def _cut_off(session: AsyncSession) -> None:
+    """Terminate the PostgreSQL backend serving `session`, from another connection."""
+    pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    killer = await asyncpg.connect(session.bind.url.render_as_string(hide_password=False).replace("+asyncpg", ""))
+    try:
+        assert await killer.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await killer.close()

@@ -58,34 +58,49 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed when the block exits without an exception."""
-        async with self._session(self._write_engine) as session:
+        async with self._session(self._write_engine, commit=True) as session:
             yield session
-            await session.commit()
 
     @asynccontextmanager
-    async def _session(self, engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async def _session(self, engine: AsyncEngine, *, commit: bool = False) -> AsyncIterator[AsyncSession]:
         session = AsyncSession(engine, expire_on_commit=False)
+        committing = False
         try:
             yield session
+            if commit:
+                committing = True
+                await session.commit()
         except (OperationalError, DBAPIError) as exc:
             await session.rollback()
             if _is_unavailable(exc):
-                raise StoreUnavailable(_UNAVAILABLE) from exc
+                raise StoreUnavailable(self._unavailable(committing)) from exc
             raise
         except (OSError, PostgresConnectionError, OperatorInterventionError, PoolTimeout) as exc:
             # The driver could not reach the server at all (refused, reset, timed out, "the database system is
             # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
             # restarts. Or every pooled connection stayed busy for the pool's whole timeout.
             await session.rollback()
-            raise StoreUnavailable(_UNAVAILABLE) from exc
+            raise StoreUnavailable(self._unavailable(committing)) from exc
         except BaseException:
             await session.rollback()
             raise
         finally:
             await session.close()
 
+    def _unavailable(self, committing: bool) -> str:
+        """The sentence for a store that could not be used. A PostgreSQL connection lost during COMMIT leaves the
+        outcome unknown (the server may have committed before the connection dropped); SQLite knows either way."""
+        if committing and not self.is_sqlite:
+            return _UNKNOWN_OUTCOME
+        return _UNAVAILABLE
+
 
 _UNAVAILABLE = "The database is busy or unreachable right now; nothing was changed. Retry in a few seconds."
+_UNKNOWN_OUTCOME = (
+    "The connection to the database was lost while this change was being committed, so it may or may not have "
+    "been saved. In a few seconds, read it back before you retry (a payment retried with the same "
+    "idempotency_key is always safe)."
+)
 
 
 def _is_unavailable(exc: DBAPIError) -> bool:
