@@ -8,11 +8,12 @@ can act on, instead of a traceback.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -21,6 +22,8 @@ from trackagoat_mcp.db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
 from trackagoat_mcp.errors import StoreUnavailable
 
 __all__ = ["Database"]
+
+logger = logging.getLogger(__name__)
 
 
 class Database:
@@ -70,22 +73,12 @@ class Database:
             if commit:
                 committing = True
                 await session.commit()
-        except (OperationalError, DBAPIError) as exc:
-            await session.rollback()
+        except BaseException as exc:
+            await _close(session)
             if _is_unavailable(exc):
                 raise StoreUnavailable(self._unavailable(committing)) from exc
             raise
-        except (OSError, PostgresConnectionError, OperatorInterventionError, PoolTimeout) as exc:
-            # The driver could not reach the server at all (refused, reset, timed out, "the database system is
-            # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
-            # restarts. Or every pooled connection stayed busy for the pool's whole timeout.
-            await session.rollback()
-            raise StoreUnavailable(self._unavailable(committing)) from exc
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            await session.close()
+        await _close(session)
 
     def _unavailable(self, committing: bool) -> str:
         """The sentence for a store that could not be used. A PostgreSQL connection lost during COMMIT leaves the
@@ -103,7 +96,27 @@ _UNKNOWN_OUTCOME = (
 )
 
 
-def _is_unavailable(exc: DBAPIError) -> bool:
+async def _close(session: AsyncSession) -> None:
+    """Close `session`, which rolls back whatever it left open. A connection that cannot even do that (the server
+    went away under it) is discarded instead of going back to the pool, and the failure goes no further: the
+    caller's own outcome (a read's rows, a commit, the error that ended the block) is what counts."""
+    try:
+        await session.close()
+    except Exception:
+        logger.debug("closing a session failed; its connection is discarded", exc_info=True)
+        with suppress(Exception):
+            await session.invalidate()
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means "the database cannot be used right now" rather than a fault in the request."""
+    if isinstance(exc, (OSError, PostgresConnectionError, OperatorInterventionError, PoolTimeout)):
+        # The driver could not reach the server at all (refused, reset, timed out, "the database system is
+        # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
+        # restarts. Or every pooled connection stayed busy for the pool's whole timeout.
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
     if exc.connection_invalidated:
         return True
     text = str(exc.orig).lower()
