@@ -91,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("id")
     describe.add_argument("text", help="The description; '-' reads it from stdin; '' clears it.")
 
-    sub.add_parser("worker", help="Run the background jobs (scrape cycle, first scrapes) alone, without MCP.")
+    sub.add_parser(
+        "worker", help="Run the background jobs (scrape cycle, hourly accruals, daily retention) alone, without MCP."
+    )
     demo = sub.add_parser("demo", help="Offline demo: a temporary store filled from a built-in simulated TikTok.")
     demo.add_argument(
         "--database-url", dest="demo_database_url", help="An empty store to fill instead of a fresh temporary one."

@@ -101,6 +101,10 @@ class Settings:
     """How often the scheduler wakes the scrape cycle (the floors decide what is actually due)."""
     scrape_now_daily_cap: int = 20
     """`scrape_now` calls one organization may make per UTC day (0 switches the tool off)."""
+    job_run_retention_days: int = 90
+    """Retention job: finished job runs older than this are deleted, the newest of each kind kept (0 keeps all)."""
+    snapshot_detail_days: int = 0
+    """Retention job: snapshots older than this are thinned to the last of each day (0, the default, keeps all)."""
 
     def __post_init__(self) -> None:
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
@@ -135,9 +139,14 @@ class Settings:
                     f"TRACKAGOAT_REQUEST_STATE_KEYS entry {position} is {len(secret.encode())} bytes long; each "
                     "must be at least 32 (make one with: python -c 'import secrets; print(secrets.token_hex(32))')."
                 )
-        for env_name, (name, _kind, low) in _SCRAPE_NUMBERS.items():
+        for env_name, (name, _kind, low) in _JOB_NUMBERS.items():
             if getattr(self, name) < low:
                 raise ConfigError(f"{env_name} {getattr(self, name)!r} must be at least {low}.")
+        if 0 < self.snapshot_detail_days < 7:
+            raise ConfigError(
+                f"TRACKAGOAT_SNAPSHOT_DETAIL_DAYS {self.snapshot_detail_days!r} must be 0 (keep every snapshot) or at "
+                "least 7, so that accruals still being evaluated read full detail."
+            )
         for host in self.allowed_hosts:
             if not _HOST_RE.match(host):
                 raise ConfigError(
@@ -150,15 +159,17 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_SCRAPE_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
+_JOB_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRACKAGOAT_MIN_CREATOR_PROFILES_HOURS": ("min_creator_profiles_hours", float, 0),
     "TRACKAGOAT_MIN_DISCOVER_VIDEOS_HOURS": ("min_discover_videos_hours", float, 0),
     "TRACKAGOAT_MIN_VIDEO_STATS_HOURS": ("min_video_stats_hours", float, 0),
     "TRACKAGOAT_TRACKING_EXPIRY_DAYS": ("tracking_expiry_days", int, 1),
     "TRACKAGOAT_SCRAPE_INTERVAL_MINUTES": ("scrape_interval_minutes", float, 0.1),
     "TRACKAGOAT_SCRAPE_NOW_DAILY_CAP": ("scrape_now_daily_cap", int, 0),
+    "TRACKAGOAT_JOB_RUN_RETENTION_DAYS": ("job_run_retention_days", int, 0),
+    "TRACKAGOAT_SNAPSHOT_DETAIL_DAYS": ("snapshot_detail_days", int, 0),
 }
-"""Scraper settings read from the environment: variable → (field, type, smallest allowed value)."""
+"""Scraper and retention settings read from the environment: variable → (field, type, smallest allowed value)."""
 
 
 def parse_toolsets(raw: str) -> frozenset[str]:
@@ -239,7 +250,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if env.get("TRACKAGOAT_REQUEST_STATE_KEYS"):
         raw_keys = env["TRACKAGOAT_REQUEST_STATE_KEYS"].split(",")
         values["request_state_keys"] = tuple(k.strip() for k in raw_keys if k.strip())
-    for env_name, (name, kind, _low) in _SCRAPE_NUMBERS.items():
+    for env_name, (name, kind, _low) in _JOB_NUMBERS.items():
         if env.get(env_name):
             values[name] = _parse_number(env_name, env[env_name], kind)
     values.update({k: v for k, v in overrides.items() if v is not None})

@@ -12,10 +12,10 @@ Every job runs once at start-up by default (the floors and slots decide what is 
 that starts after downtime should catch up at once), then on its schedule.
 
 `default_jobs` builds the jobs of `serve` and `worker`: the scrape cycle every
-`TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5). The scrape job also takes `request("scrape", ids)`:
-`add_creators` queues the first scrape of new creators that way, at once and without waiting for the
-cycle in flight (a creator never checked is due anyway, so without an in-process scheduler a worker picks
-it up on its next tick).
+`TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5), the accrual run hourly and the retention job daily. The
+scrape job also takes `request("scrape", ids)`: `add_creators` queues the first scrape of new creators that
+way, at once and without waiting for the cycle in flight (a creator never checked is due anyway, so without
+an in-process scheduler a worker picks it up on its next tick).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.jobs.accruals import run_accruals
+from trackagoat_mcp.jobs.retention import run_retention
 from trackagoat_mcp.jobs.scraper import ScrapeSettings, run_scrape_cycle
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 
@@ -96,6 +97,7 @@ def schedules(settings: Settings) -> dict[str, Timing]:
     return {
         "scrape": Timing(every(timedelta(minutes=minutes)), f"every {minutes:g} minutes"),
         "accruals": Timing(hourly_at(settings.accrual_minute), f"hourly at :{settings.accrual_minute:02d} UTC"),
+        "retention": Timing(every(timedelta(days=1)), "daily at 00:00 UTC"),
     }
 
 
@@ -281,4 +283,15 @@ def default_jobs(
     return [
         PeriodicJob("scrape", when["scrape"].next_run, scrape, run_for=scrape),
         PeriodicJob("accruals", when["accruals"].next_run, lambda _now: run_accruals(db, clock, worker_id=worker_id)),
+        PeriodicJob(
+            "retention",
+            when["retention"].next_run,
+            lambda _now: run_retention(
+                db,
+                clock,
+                worker_id=worker_id,
+                job_run_days=settings.job_run_retention_days,
+                snapshot_detail_days=settings.snapshot_detail_days,
+            ),
+        ),
     ]

@@ -1,6 +1,6 @@
 """`get_job_status`: the background jobs' last and next runs, their failures, and creators gone stale.
 
-Scrape and accrual runs serve the whole store, so their rows are shared by every organization: a caller
+Scrape, accrual and retention runs serve the whole store, so their rows are shared by every organization: a caller
 sees when they ran and how they ended, but of their failures only those about its own creators and
 videos (by the `creator_id`/`video_id` a report's failures carry, see `runs`). `scrape_now` runs belong to
 one organization (their slot starts with its id) and are shown only to it.
@@ -93,7 +93,7 @@ class JobStatus(BaseModel):
     """The background jobs as this organization sees them."""
 
     checked_at: datetime
-    jobs: list[JobOut] = Field(description="scrape and accruals.")
+    jobs: list[JobOut] = Field(description="scrape, accruals and retention.")
     scrape_now: ScrapeNowUsage
     stale_after_hours: int
     stale_creators: list[StaleCreator] = Field(description=f"Oldest first; at most {MAX_STALE}.")

@@ -71,7 +71,7 @@ async def get_job_status(
     ] = None,
     runs: Annotated[int, Field(ge=1, le=20, description="Recent runs to show per job, 1-20.")] = 3,
 ) -> Annotated[CallToolResult, JobStatus]:
-    """Background jobs (scrape, accruals): schedule, next run, recent runs with status and the failures about
+    """Background jobs: schedule, next run, recent runs with status and the failures about
     your creators and videos; scrape_now calls left today; stale creators (last scrape failed, missing or over
     48 h old) with since when. A last run far older than its schedule means no process runs the jobs.
     """

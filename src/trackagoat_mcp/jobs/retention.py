@@ -1,0 +1,186 @@
+"""The daily retention job: keeps the store from growing without bound, and never touches money.
+
+* **Job runs.** Every scrape cycle leaves a `JobRun` row with its report (one every few minutes, for ever).
+  Finished runs older than `TRACKAGOAT_JOB_RUN_RETENTION_DAYS` (default 90; 0 keeps them all) are deleted,
+  except the newest run of each job in each status: `get_job_status` still shows when each job last ran, and
+  the accrual job still finds its last `ok` hour (it back-fills from there, at most 31 days anyway).
+* **Snapshots** (off by default: every snapshot is kept). With `TRACKAGOAT_SNAPSHOT_DETAIL_DAYS=N` (7 or more),
+  snapshots captured more than N days ago are thinned to the last one of each day, per video and per creator,
+  days counted in the organization's timezone. Daily analytics over those days are unchanged (a day's figure is
+  its last snapshot); finer series and ranges that start mid-day see that day's last snapshot instead. Money
+  is not affected: accruals are evaluated within days of their period's end, and every accrual keeps the
+  figures it was computed from in `inputs_snapshot`.
+
+Accruals, payments, evaluations and idempotency keys are never deleted. The job claims one `JobRun` slot per
+UTC day, so replicas do the work once. Deletes go in batches of `BATCH` rows, each its own short write
+transaction, so a first run over years of history does not hold SQLite's write lock for long.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlmodel import col
+
+from trackagoat_mcp.clock import Clock
+from trackagoat_mcp.db.models import Creator, CreatorSnapshot, JobRun, Organization, Video, VideoSnapshot
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.jobs import runs
+
+__all__ = ["BATCH", "JOB", "MIN_SNAPSHOT_DETAIL_DAYS", "RetentionReport", "run_retention"]
+
+logger = logging.getLogger(__name__)
+
+JOB = "retention"
+BATCH = 2_000
+MIN_SNAPSHOT_DETAIL_DAYS = 7
+"""Thinning never reaches snapshots an accrual evaluation may still read (48 h after a period, plus a day's
+wait for stale stats)."""
+
+Snapshot = type[VideoSnapshot] | type[CreatorSnapshot]
+Owner = type[Video] | type[Creator]
+
+
+@dataclass
+class RetentionReport:
+    """What one run deleted (its `JobRun.report`)."""
+
+    slot: str
+    skipped: bool = False
+    job_runs_deleted: int = 0
+    video_snapshots_deleted: int = 0
+    creator_snapshots_deleted: int = 0
+    job_runs_before: datetime | None = None
+    snapshots_before: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as JSON-ready values."""
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
+
+
+async def run_retention(
+    db: Database, clock: Clock, *, worker_id: str, job_run_days: int, snapshot_detail_days: int
+) -> RetentionReport:
+    """Run today's retention (see the module docstring) unless another process already did.
+
+    Args:
+        db: the store.
+        clock: the current time; the cut-offs count back from it.
+        worker_id: who claims the day's slot (host:pid).
+        job_run_days: finished job runs older than this many days go (0 keeps them all).
+        snapshot_detail_days: snapshots older than this many days are thinned to one a day (0 keeps them all).
+    """
+    now = clock.now()
+    report = RetentionReport(slot=f"{now:%Y-%m-%d}")
+    run = await runs.claim_run(db, job=JOB, slot=report.slot, worker_id=worker_id, now=now)
+    if run is None:
+        report.skipped = True
+        return report
+    try:
+        if job_run_days:
+            report.job_runs_before = now - timedelta(days=job_run_days)
+            report.job_runs_deleted = await _prune_job_runs(db, report.job_runs_before)
+        if snapshot_detail_days:
+            report.snapshots_before = now - timedelta(days=max(snapshot_detail_days, MIN_SNAPSHOT_DETAIL_DAYS))
+            report.video_snapshots_deleted = await _thin(
+                db, VideoSnapshot, col(VideoSnapshot.video_id), Video, report.snapshots_before
+            )
+            report.creator_snapshots_deleted = await _thin(
+                db, CreatorSnapshot, col(CreatorSnapshot.creator_id), Creator, report.snapshots_before
+            )
+    except BaseException:
+        await runs.close_run(db, run, status="failed", now=clock.now(), report=report.as_json())
+        raise
+    await runs.close_run(db, run, status="ok", now=clock.now(), report=report.as_json())
+    logger.info("Retention %s: %s", report.slot, report.as_json())
+    return report
+
+
+async def _prune_job_runs(db: Database, before: datetime) -> int:
+    """Delete finished runs started before `before`, except the newest of each job in each status."""
+    newest = (
+        select(
+            col(JobRun.id).label("id"),
+            func.row_number()
+            .over(partition_by=(col(JobRun.job), col(JobRun.status)), order_by=col(JobRun.started_at).desc())
+            .label("rank"),
+        )
+    ).subquery()
+    kept = select(newest.c.id).where(newest.c.rank == 1)
+    doomed = select(col(JobRun.id)).where(
+        col(JobRun.started_at) < before,
+        col(JobRun.finished_at).is_not(None),
+        col(JobRun.id).not_in(kept),
+    )
+    deleted = 0
+    while True:
+        async with db.write() as session:
+            ids = list((await session.scalars(doomed.limit(BATCH))).all())
+            if ids:
+                await session.execute(delete(JobRun).where(col(JobRun.id).in_(ids)))
+        deleted += len(ids)
+        if len(ids) < BATCH:
+            return deleted
+
+
+async def _thin(db: Database, model: Snapshot, owner_column: Any, owner: Owner, before: datetime) -> int:
+    """Keep only the last snapshot of each local day before `before`, owner by owner (video or creator)."""
+    owners = await _owner_timezones(db, owner)
+    deleted = 0
+    pending: list[int] = []
+    for owner_id, timezone in owners:
+        async with db.read() as session:
+            rows = (
+                await session.execute(
+                    select(col(model.id), col(model.captured_at))
+                    .where(owner_column == owner_id, col(model.captured_at) < before)
+                    .order_by(col(model.captured_at), col(model.id))
+                )
+            ).all()
+        pending.extend(_all_but_last_of_each_day(rows, timezone))
+        while len(pending) >= BATCH:
+            deleted += await _delete_snapshots(db, model, pending[:BATCH])
+            del pending[:BATCH]
+    if pending:
+        deleted += await _delete_snapshots(db, model, pending)
+    return deleted
+
+
+async def _owner_timezones(db: Database, owner: Owner) -> list[tuple[uuid.UUID, ZoneInfo]]:
+    """Every video (or creator) with its organization's timezone."""
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(col(owner.id), col(Organization.timezone)).join(
+                    Organization, col(Organization.id) == col(owner.org_id)
+                )
+            )
+        ).all()
+    zones: dict[str, ZoneInfo] = {}
+    return [(owner_id, zones.setdefault(name, ZoneInfo(name))) for owner_id, name in rows]
+
+
+def _all_but_last_of_each_day(rows: Sequence[Any], timezone: ZoneInfo) -> list[int]:
+    """The ids in `rows` (id, captured_at; in time order) that are not the last of their local day."""
+    doomed: list[int] = []
+    day: date | None = None
+    previous: int | None = None
+    for snapshot_id, captured_at in rows:
+        today = captured_at.astimezone(timezone).date()
+        if today == day and previous is not None:
+            doomed.append(previous)
+        day, previous = today, snapshot_id
+    return doomed
+
+
+async def _delete_snapshots(db: Database, model: Snapshot, ids: list[int]) -> int:
+    async with db.write() as session:
+        await session.execute(delete(model).where(col(model.id).in_(ids)))
+    return len(ids)
