@@ -61,6 +61,7 @@ async def test_old_snapshots_are_thinned_to_the_last_of_each_local_day_and_recen
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(retention, "BATCH", 7)  # several delete batches
+    monkeypatch.setattr(retention, "OWNERS_PER_READ", 2)  # and several reads
     times = every_six_hours(20)
     videos = [await seed_video(db, tz, times) for tz in ("UTC", "Asia/Tokyo", "America/Los_Angeles")]
     before = {video_id: await snapshots_of(db, video_id) for video_id, _ in videos}

@@ -25,6 +25,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +46,8 @@ JOB = "retention"
 BATCH = 2_000
 GATHER = 50_000
 """Snapshot ids gathered (over many owners) before they are sorted and deleted."""
+OWNERS_PER_READ = 100
+"""Videos (or creators) whose old snapshots one read fetches."""
 MIN_SNAPSHOT_DETAIL_DAYS = 7
 """Thinning never reaches snapshots an accrual evaluation may still read (48 h after a period, plus a day's
 wait for stale stats)."""
@@ -146,16 +150,19 @@ async def _thin(
         window.append(col(model.captured_at) >= since)
     deleted = 0
     pending: list[int] = []
-    for owner_id, timezone in await _owner_timezones(db, owner):
+    zones = await _owner_timezones(db, owner)
+    owners = list(zones)
+    for start in range(0, len(owners), OWNERS_PER_READ):
         async with db.read() as session:
             rows = (
                 await session.execute(
-                    select(col(model.id), col(model.captured_at))
-                    .where(owner_column == owner_id, *window)
-                    .order_by(col(model.captured_at), col(model.id))
+                    select(owner_column, col(model.id), col(model.captured_at))
+                    .where(owner_column.in_(owners[start : start + OWNERS_PER_READ]), *window)
+                    .order_by(owner_column, col(model.captured_at), col(model.id))
                 )
             ).all()
-        pending.extend(_all_but_last_of_each_day(rows, timezone))
+        for owner_id, owned in groupby(rows, key=itemgetter(0)):
+            pending.extend(_all_but_last_of_each_day([row[1:] for row in owned], zones[owner_id]))
         if len(pending) >= GATHER:
             deleted += await _delete_snapshots(db, model, pending)
             pending = []
@@ -172,7 +179,7 @@ async def _thinned_until(db: Database) -> datetime | None:
     return None
 
 
-async def _owner_timezones(db: Database, owner: Owner) -> list[tuple[uuid.UUID, ZoneInfo]]:
+async def _owner_timezones(db: Database, owner: Owner) -> dict[uuid.UUID, ZoneInfo]:
     """Every video (or creator) with its organization's timezone."""
     async with db.read() as session:
         rows = (
@@ -182,8 +189,7 @@ async def _owner_timezones(db: Database, owner: Owner) -> list[tuple[uuid.UUID, 
                 )
             )
         ).all()
-    zones: dict[str, ZoneInfo] = {}
-    return [(owner_id, zones.setdefault(name, ZoneInfo(name))) for owner_id, name in rows]
+    return {owner_id: ZoneInfo(name) for owner_id, name in rows}
 
 
 def _all_but_last_of_each_day(rows: Sequence[Any], timezone: ZoneInfo) -> list[int]:
