@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import await_, immutabledict
 
-__all__ = ["OneTripConnection", "OneTripDbapi", "queue_rollback"]
+__all__ = ["OneTripConnection", "OneTripDbapi"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _run(connection: sqlite3.Connection, begin: str | None, operation: str, para
         cursor.close()
 
 
-def queue_rollback(driver: Any) -> None:
+def _queue_rollback(driver: Any) -> None:
     """Put "roll back whatever is open" on an aiosqlite connection's queue, without waiting for it.
 
     Checking `in_transaction` from the event loop instead would be wrong after a cancellation (an MCP
@@ -160,7 +160,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def rollback(self) -> None:
         self.pending_begin = None
-        queue_rollback(self._connection)
+        _queue_rollback(self._connection)
 
     def _run_now(self, statement: str) -> None:
         driver: Any = self._connection

@@ -1,0 +1,90 @@
+"""`db/sqlite_driver.py`: one trip to aiosqlite's thread per statement, `BEGIN` sent with the first statement,
+rollbacks queued; the same results and transactions as SQLAlchemy's own adapter."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import make_org
+from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db.models import Project
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain import projects
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Any:
+    path = tmp_path / "store.db"
+    shutil.copy(sqlite_template, path)
+    database = Database.connect(f"sqlite+aiosqlite:///{path}")
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Every call awaited on an aiosqlite connection's thread, by function name."""
+    counted: Counter[str] = Counter()
+    original = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        counted[getattr(fn, "__name__", "?")] += 1
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    return counted
+
+
+async def test_a_read_is_one_trip_to_the_driver_thread(
+    sqlite_db: Database, clock: FrozenClock, trips: Counter[str]
+) -> None:
+    caller, project_id = await make_org(sqlite_db, clock)
+    async with sqlite_db.read() as session:  # the pool's connection is opened and warmed outside the count
+        await session.execute(select(Project))
+    trips.clear()
+    async with sqlite_db.read() as session:
+        got = await projects.get_project(session, caller, str(project_id))
+    assert got.id == project_id
+    assert sum(trips.values()) == 1, trips
+
+
+async def test_a_session_that_runs_nothing_begins_nothing_and_commits_cleanly(
+    sqlite_db: Database, trips: Counter[str]
+) -> None:
+    async with sqlite_db.write():
+        pass
+    assert sum(trips.values()) == 0, trips
+
+
+async def test_streamed_rows_come_from_one_transaction(sqlite_db: Database, clock: FrozenClock) -> None:
+    caller, _ = await make_org(sqlite_db, clock)
+    async with sqlite_db.write() as session:
+        for n in range(5):
+            await projects.create_project(session, caller, name=f"p{n}", now=clock.now())
+    async with sqlite_db.read() as reader:
+        counted = (await reader.execute(select(func.count()).select_from(Project))).scalar_one()
+        async with sqlite_db.write() as writer:  # committed while the reader's transaction is open
+            await projects.create_project(writer, caller, name="later", now=clock.now())
+        streamed = [row async for row in await reader.stream_scalars(select(Project.name))]
+    assert len(streamed) == counted == 6 and "later" not in streamed
+    async with sqlite_db.read() as reader:  # a stream as the first statement sends the pending BEGIN itself
+        first = [row async for row in await reader.stream_scalars(select(Project.name))]
+    assert "later" in first and len(first) == 7
+
+
+async def test_a_failed_statement_rolls_back_the_whole_write(sqlite_db: Database, clock: FrozenClock) -> None:
+    caller, _ = await make_org(sqlite_db, clock)
+    with pytest.raises(RuntimeError):
+        async with sqlite_db.write() as session:
+            await projects.create_project(session, caller, name="undone", now=clock.now())
+            raise RuntimeError("the call failed after its first statement")
+    async with sqlite_db.read() as session:
+        names = (await session.scalars(select(Project.name))).all()
+    assert "undone" not in names
