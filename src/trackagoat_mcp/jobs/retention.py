@@ -78,6 +78,9 @@ async def run_retention(
 ) -> RetentionReport:
     """Run today's retention (see the module docstring) unless another process already did.
 
+    A run that fails keeps its day's slot (`failed`); the next day's run does the work, since every step only
+    deletes what is still due.
+
     Args:
         db: the store.
         clock: the current time; the cut-offs count back from it.
