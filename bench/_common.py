@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from trackagoat_mcp.db.session import Database
+
 DEFAULT_PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 """Where benchmarks keep their stores and logs (git-ignored)."""
@@ -56,16 +58,28 @@ def percentile(ordered: list[float], pct: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-async def recreate_pg_database(server_url: str, name: str) -> str:
-    """Drop and create database `name` on the server of `server_url`; returns the new database's URL."""
+async def recreate_pg_database(server_url: str, name: str, *, template: str | None = None) -> str:
+    """Drop and create database `name` on the server of `server_url` (a copy of `template` if given); returns the
+    new database's URL."""
+    copy = f' TEMPLATE "{template}"' if template else ""
     admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            await conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     finally:
         await admin.dispose()
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def settle(db: Database) -> None:
+    """Leave the store as a running system would: PostgreSQL vacuumed and analysed, SQLite's WAL checkpointed."""
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 async def pg_database_exists(server_url: str, name: str) -> bool:

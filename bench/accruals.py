@@ -59,7 +59,7 @@ from typing import Any
 import anyio
 from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, select
 
-from _common import DEFAULT_PG_SERVER, fresh_sqlite_file, recreate_pg_database
+from _common import DEFAULT_PG_SERVER, fresh_sqlite_file, recreate_pg_database, settle
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import (
@@ -375,16 +375,6 @@ async def build(db: Database, shape: Shape) -> Expected:
         await conn.commit()
     await settle(db)
     return builder.expected
-
-
-async def settle(db: Database) -> None:
-    """Leave the store as a running system would: PostgreSQL vacuumed and analysed, SQLite's WAL checkpointed."""
-    async with db.engine.connect() as conn:
-        if db.is_sqlite:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 async def forget_runs(db: Database) -> None:

@@ -44,10 +44,9 @@ from typing import Any
 import anyio
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
 
-from _common import DEFAULT_PG_SERVER, fresh_sqlite_file, recreate_pg_database
+from _common import DEFAULT_PG_SERVER, fresh_sqlite_file, recreate_pg_database, settle
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import JobRun, Video, VideoSnapshot, table_of
@@ -171,16 +170,6 @@ async def seed(db: Database, videos: int, days: int, timezone: str) -> float:
     return seconds
 
 
-async def settle(db: Database) -> None:
-    """Leave the store as a running system would: PostgreSQL vacuumed and analysed, SQLite's WAL checkpointed."""
-    async with db.engine.connect() as conn:
-        if db.is_sqlite:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql("VACUUM ANALYZE")
-
-
 async def copy_store(args: argparse.Namespace, seeded: str, name: str) -> str:
     """A fresh copy of the seeded store (which must have no open connection) named after `name`; its URL."""
     if args.backend == "sqlite":
@@ -189,15 +178,7 @@ async def copy_store(args: argparse.Namespace, seeded: str, name: str) -> str:
         assert source is not None
         await anyio.to_thread.run_sync(shutil.copyfile, source, target)
         return f"sqlite+aiosqlite:///{target}"
-    database = f"{PG_DATABASE}_{name}"
-    admin = create_async_engine(args.pg_server, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{PG_DATABASE}"'))
-    finally:
-        await admin.dispose()
-    return make_url(args.pg_server).set(database=database).render_as_string(hide_password=False)
+    return await recreate_pg_database(args.pg_server, f"{PG_DATABASE}_{name}", template=PG_DATABASE)
 
 
 async def store_size(db: Database) -> str:
