@@ -126,6 +126,7 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         async with adapted._execute_mutex:
             driver: Any = self._connection
             begin, adapted.pending_begin = adapted.pending_begin, None
+            adapted.sent = True
             outcome = await driver._execute(_run, driver._conn, begin, operation, parameters, many)
             self._description, rows, self._rowcount, self._lastrowid = outcome
             if rows is not None:
@@ -138,13 +139,16 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """An adapted aiosqlite connection whose statements take one trip each and whose `BEGIN` waits for the first."""
 
-    __slots__ = ("pending_begin",)
+    __slots__ = ("pending_begin", "sent")
     _cursor_cls = _OneTripCursor  # type: ignore[assignment]  # a subclass; mypy reads the base as exact
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.pending_begin: str | None = None
         """The `BEGIN …` the next statement sends first (set by the engine's "begin" hook)."""
+        self.sent = False
+        """Whether a statement went to the thread since the last commit or rollback, i.e. whether a transaction may
+        be open (a session's rollback and the pool's on return then queue one rollback, not two)."""
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side and self.pending_begin is not None:  # a streaming cursor runs on the driver's own cursor
@@ -157,13 +161,17 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             self.pending_begin = None
             return
         super().commit()
+        self.sent = False
 
     def rollback(self) -> None:
         self.pending_begin = None
-        _queue_rollback(self._connection)
+        if self.sent:
+            self.sent = False
+            _queue_rollback(self._connection)
 
     def _run_now(self, statement: str) -> None:
         driver: Any = self._connection
+        self.sent = True
         try:
             await_(driver._execute(_run, driver._conn, None, statement, None, False))
         except Exception as error:
