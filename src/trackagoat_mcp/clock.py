@@ -17,7 +17,11 @@ from trackagoat_mcp.errors import InvalidInput
 __all__ = [
     "Clock",
     "FrozenClock",
+    "EARLIEST_DAY",
+    "LATEST_DAY",
     "SystemClock",
+    "check_day",
+    "check_instant",
     "day_range_utc",
     "ensure_utc",
     "local_today",
@@ -84,3 +88,33 @@ def day_range_utc(first: date, last: date, tz_name: str) -> tuple[datetime, date
     start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
     return start, end
+
+
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+"""The calendar every date and time argument must fall in. TikTok's ids count seconds from 1970, and period,
+bucket and timezone arithmetic a few days either side of any value in this range stays inside what Python and both
+stores can hold (a year-1 or year-9999 value overflows the first `timedelta` added to it)."""
+
+CALENDAR_RANGE = f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+
+
+def check_day(name: str, value: date) -> date:
+    """`value` unchanged if it lies in the supported calendar, else `InvalidInput` naming `name` and the range."""
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise InvalidInput(
+            f"{name} {value.isoformat()!r} is outside the supported calendar; give a date from {CALENDAR_RANGE}."
+        )
+    return value
+
+
+def check_instant(name: str, value: datetime, tz_name: str) -> datetime:
+    """`value` as an aware UTC instant: a time written without an offset is read in timezone `tz_name` (the
+    organization's, the same clock its days and periods use); outside the supported calendar is `InvalidInput`."""
+    if not EARLIEST_DAY <= value.date() <= LATEST_DAY:
+        raise InvalidInput(
+            f"{name} {value.isoformat()!r} is outside the supported calendar; give a time from {CALENDAR_RANGE}."
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=parse_timezone(tz_name))
+    return value.astimezone(UTC)

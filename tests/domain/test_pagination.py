@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from trackagoat_mcp.domain import creators, videos
 from trackagoat_mcp.domain.pagination import (
     check_limit,
     cursor_int,
+    cursor_text,
     cursor_time,
     cursor_uuid,
     decode_cursor,
@@ -35,10 +37,31 @@ def test_a_cursor_round_trips_its_sort_values() -> None:
 
 
 @pytest.mark.parametrize("cursor", ["not a cursor!!", "eyJhIjoxfQ", "W10", "", "%%%"])
-def test_garbage_cursors_are_invalid_input(cursor: str) -> None:
+def test_garbage_cursors_are_invalid_cursor(cursor: str) -> None:
     with pytest.raises(InvalidInput) as exc:
         decode_cursor("creators", "handle", cursor)
-    assert "cursor" in exc.value.message
+    assert "cursor" in exc.value.message and exc.value.code == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    ("parser", "value"),
+    [
+        (cursor_int, 2**63),
+        (cursor_int, -(2**63) - 1),
+        (cursor_int, True),
+        (cursor_text, "nul\x00inside"),
+        (cursor_text, "lone\ud800"),
+        (cursor_time, "2026-03-10T12:00:00"),
+        (cursor_time, "0001-01-01T00:00:00+14:00"),
+        (cursor_time, "9999-12-31T23:59:59-23:59"),
+    ],
+    ids=["int-past-2^63", "int-below-min", "bool", "nul", "surrogate", "naive-time", "year-1", "year-9999"],
+)
+def test_decoded_sort_values_a_store_cannot_hold_are_invalid_cursor(parser: Any, value: Any) -> None:
+    cursor = encode_cursor("videos", "views_desc", [value, str(uuid.uuid4())])
+    with pytest.raises(InvalidInput) as exc:
+        decode_cursor("videos", "views_desc", cursor, parser, cursor_uuid)
+    assert exc.value.code == "invalid_cursor"
 
 
 def test_a_truncated_cursor_is_invalid_input() -> None:

@@ -3,6 +3,10 @@
 A cursor is URL-safe base64 of a small JSON list: the list's name, the ordering, and the sort values
 of the last row returned. Keyset pages stay fast however deep an agent pages and never skip or
 repeat rows when new ones are inserted meanwhile.
+
+A cursor comes back from the client, so its decoded values are checked as strictly as arguments: integers
+within 64 bits, text a store can hold (no NUL, no lone surrogate), aware times within the supported calendar,
+real UUIDs. Anything else is `invalid_cursor`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from trackagoat_mcp.clock import EARLIEST_DAY, LATEST_DAY
 from trackagoat_mcp.errors import InvalidInput
 
 __all__ = [
@@ -65,8 +70,14 @@ def encode_cursor(kind: str, order: str, values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+INT64 = range(-(2**63), 2**63)
+
+
 def _reject(cursor: str, why: str) -> InvalidInput:
-    return InvalidInput(f"cursor {cursor[:60]!r} {why}; pass next_cursor from the previous page unchanged, or omit it.")
+    return InvalidInput(
+        f"cursor {cursor[:60]!r} {why}; pass next_cursor from the previous page unchanged, or omit it.",
+        code="invalid_cursor",
+    )
 
 
 def decode_cursor(kind: str, order: str, cursor: str, *parsers: Callable[[Any], Any]) -> list[Any]:
@@ -83,33 +94,38 @@ def decode_cursor(kind: str, order: str, cursor: str, *parsers: Callable[[Any], 
     if got_kind != kind or got_order != order:
         raise InvalidInput(
             f"cursor {cursor[:60]!r} belongs to another list or ordering; "
-            "start again without a cursor when you change filters or order."
+            "start again without a cursor when you change filters or order.",
+            code="invalid_cursor",
         )
     if not isinstance(values, list) or len(values) != len(parsers):
         raise _reject(cursor, "is damaged")
     try:
         return [parse(value) for parse, value in zip(parsers, values, strict=True)]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise _reject(cursor, "is damaged") from None
 
 
 def cursor_text(value: Any) -> str:
-    """Parser for a text sort value."""
-    if not isinstance(value, str):
+    """Parser for a text sort value: a string both stores can hold."""
+    if not isinstance(value, str) or "\x00" in value:
         raise TypeError(value)
+    value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
     return value
 
 
 def cursor_int(value: Any) -> int:
-    """Parser for an integer sort value."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    """Parser for an integer sort value: a 64-bit integer, as every counter column is."""
+    if not isinstance(value, int) or isinstance(value, bool) or value not in INT64:
         raise TypeError(value)
     return value
 
 
 def cursor_time(value: Any) -> datetime:
-    """Parser for a timestamp sort value."""
-    return datetime.fromisoformat(cursor_text(value))
+    """Parser for a timestamp sort value: an aware time within the supported calendar."""
+    moment = datetime.fromisoformat(cursor_text(value))
+    if moment.tzinfo is None or not EARLIEST_DAY <= moment.date() <= LATEST_DAY:
+        raise ValueError(value)
+    return moment
 
 
 def cursor_uuid(value: Any) -> uuid.UUID:

@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain.scope import Caller
+from trackagoat_mcp.domain.scope import Caller, get_org
 from trackagoat_mcp.jobs.scheduler import Scheduler
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.server.auth import request_caller
 
-__all__ = ["AppContext", "Unit", "app_context", "unit"]
+__all__ = ["AppContext", "Unit", "app_context", "org_timezone", "unit"]
 
 
 @dataclass
@@ -73,3 +73,10 @@ async def unit(ctx: Context[Any], *, write: bool = False) -> AsyncIterator[Unit]
     opener = app.db.write if write else app.db.read
     async with opener() as session:
         yield Unit(session=session, caller=caller, now=app.clock.now())
+
+
+async def org_timezone(ctx: Context[Any]) -> str:
+    """The IANA timezone of the caller's organization (one short read of its own)."""
+    app = app_context(ctx)
+    async with app.db.read() as session:
+        return (await get_org(session, request_caller(app))).timezone

@@ -5,6 +5,15 @@ the scope it needs and its behaviour hints. `build_tools` then makes the SDK too
 toolsets (minus writes under `--read-only`) with all four annotations, each wrapped so that domain
 errors become tool errors a model can read: "[code] sentence".
 
+The tool boundary is strict and total, so no input reaches a tool body it was not written for:
+
+* an argument name the tool does not declare is refused (`[invalid_input]`, naming each one and the nearest
+  declared name) instead of being ignored, which would quietly change the answer;
+* a value that fails validation is refused with a sentence per argument, not pydantic's report;
+* every date and time lies in the supported calendar (`clock.EARLIEST_DAY`..`clock.LATEST_DAY`), and a time
+  written without an offset is read in the organization's timezone, like every day and period boundary;
+* text no store can hold (NUL, lone surrogates) is refused.
+
 Output schemas are published with nullable fields written as `"type": ["string", "null"]` instead of
 pydantic's `anyOf` of two schemas. The two forms accept exactly the same documents, but clients that
 validate every result with `jsonschema` (the official SDK client does) pay for each failed `anyOf`
@@ -14,23 +23,28 @@ to validate, 0.76 ms against 0.22 ms per result. It is also shorter for the mode
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import keyword
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Literal
 
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from trackagoat_mcp.clock import check_day, check_instant
 from trackagoat_mcp.errors import TrackagoatError
+from trackagoat_mcp.server.context import org_timezone
 
-__all__ = ["ToolGroup", "ToolSpec", "build_tools", "nullable_as_type_list"]
+__all__ = ["StrictTool", "ToolGroup", "ToolSpec", "build_tools", "nullable_as_type_list"]
 
 logger = logging.getLogger(__name__)
 Scope = Literal["read", "write", "admin"]
@@ -111,6 +125,10 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
             raise ToolError(
                 f"[invalid_input] Argument {bad[0]!r} contains {bad[1]}, which cannot be stored; remove it and retry."
             )
+        try:
+            kwargs = await _on_the_calendar(kwargs)
+        except TrackagoatError as exc:
+            raise ToolError(f"[{exc.code}] {exc.message}") from exc
         for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
                 return await fn(*args, **kwargs)
@@ -128,6 +146,78 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+async def _on_the_calendar(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` with every date checked against the supported calendar and every time made an aware UTC instant,
+    a time without an offset read in the organization's timezone (looked up only when one is given)."""
+    timezone: str | None = None
+
+    async def fix(value: Any, name: str) -> Any:
+        nonlocal timezone
+        if isinstance(value, datetime):
+            if value.tzinfo is None and timezone is None:
+                timezone = await org_timezone(kwargs["ctx"])
+            return check_instant(name, value, timezone or "UTC")
+        if isinstance(value, date):
+            return check_day(name, value)
+        if isinstance(value, list):
+            return [await fix(item, name) for item in value]
+        if isinstance(value, BaseModel) and not isinstance(value, Context):
+            fixed = {key: await fix(getattr(value, key), f"{name}.{key}") for key in type(value).model_fields}
+            changed = {key: new for key, new in fixed.items() if new is not getattr(value, key)}
+            return value.model_copy(update=changed) if changed else value
+        return value
+
+    return {name: await fix(value, name) for name, value in kwargs.items()}
+
+
+class StrictTool(Tool):
+    """An SDK tool that refuses argument names it does not declare and reports invalid values as sentences."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        declared = [field.alias or name for name, field in self.fn_metadata.arg_model.model_fields.items()]
+        unknown = [name for name in arguments if name not in declared]
+        if unknown:
+            raise ToolError(f"Error executing tool {self.name}: [invalid_input] {_unknown_sentence(unknown, declared)}")
+        try:
+            return await super().run(arguments, context, convert_result)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(
+                    f"Error executing tool {self.name}: [invalid_input] {_invalid_sentence(exc.__cause__)}"
+                ) from exc.__cause__
+            raise
+
+
+def _unknown_sentence(unknown: list[str], declared: list[str]) -> str:
+    """Each unknown argument with the declared name nearest to it, and the declared names."""
+    if not declared:
+        return f"This tool takes no arguments; remove {', '.join(repr(name[:80]) for name in unknown)}."
+    named = []
+    for name in unknown:
+        nearest = difflib.get_close_matches(name.lower(), declared, n=1, cutoff=0.0)
+        named.append(f"{name[:80]!r} (nearest: {nearest[0]!r})" if nearest else repr(name[:80]))
+    return (
+        f"Unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(named)}; this tool takes "
+        f"{', '.join(declared)}. Nothing was done: rename or remove {'them' if len(unknown) > 1 else 'it'} and retry."
+    )
+
+
+def _invalid_sentence(error: ValidationError, shown: int = 5) -> str:
+    """One clause per invalid argument: its name, the value given (shortened) and what it must be."""
+    clauses = []
+    for problem in error.errors(include_url=False)[:shown]:
+        where = ".".join(str(part) for part in problem["loc"]) or "arguments"
+        if problem["type"] == "missing":
+            clauses.append(f"argument {where!r} is required")
+            continue
+        given = repr(problem.get("input"))
+        given = given if len(given) <= 60 else f"{given[:57]}..."
+        clauses.append(f"argument {where!r} = {given}: {problem['msg'].rstrip('.')}")
+    more = error.error_count() - len(clauses)
+    tail = f" (and {more} more)" if more > 0 else ""
+    return f"Invalid arguments: {'; '.join(clauses)}{tail}. Nothing was done: correct them and retry."
 
 
 def compact_description(docstring: str) -> str:
@@ -189,7 +279,7 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
     keeps it as given, and building one (pydantic models and JSON schemas of its arguments and result) costs a few
     milliseconds: a third of a second for the catalogue, paid by every `build_server` before this cache.
     """
-    tool = Tool.from_function(
+    tool = StrictTool.from_function(
         spec.fn,
         name=spec.name,
         title=spec.title,
