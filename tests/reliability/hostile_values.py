@@ -125,6 +125,41 @@ def forged_cursor(parts: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
 
 
+CURSOR_VALUE_MUTATIONS: list[Any] = [
+    2**63,
+    -(2**70),
+    "x\x00y",
+    "\ud800",
+    "9999-12-31T23:59:59-23:59",
+    "2026-03-02T00:00:00",
+    None,
+    [],
+    {"$gt": ""},
+]
+"""What each sort value of a real cursor is replaced by, one at a time."""
+
+
+def mutated_cursors(cursor: str) -> list[str]:
+    """A cursor the server issued, decoded, with one sort value replaced at a time, and re-encoded."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    kind, order, values = json.loads(base64.urlsafe_b64decode(padded))
+    out = []
+    for i in range(len(values)):
+        for replacement in CURSOR_VALUE_MUTATIONS:
+            out.append(forged_cursor([kind, order, [*values[:i], replacement, *values[i + 1 :]]]))
+    out.append(forged_cursor([kind, order, [*values, values[-1]]]))  # one value too many
+    return out
+
+
+def near_misses(names: list[str]) -> list[str]:
+    """Argument names one slip away from the declared ones (a dropped, doubled or camel-cased letter), that are not
+    themselves declared: each must be refused, never ignored."""
+    slips = set()
+    for name in names:
+        slips |= {name[:-1], name + "s", name.replace("_", ""), name.title().replace("_", ""), name.upper()}
+    return sorted(slip for slip in slips if slip and slip not in names)
+
+
 HOSTILE_CURSORS = [
     "garbage!!",
     "",
@@ -210,6 +245,37 @@ hostile_any = st.one_of(
     st.sampled_from(HOSTILE_CURSORS),
 )
 MALFORMED_DATES = ["2026-02-30", "0000-00-00", "yesterday", "2026-3-1", "2026-03-10T25:00:00Z", "now", "-0001-01-01"]
+CALENDAR_EDGE_DATES = ["0001-01-01", "9999-12-31", "1969-12-31", "2101-01-01", "1970-01-01", "2100-12-31"]
+"""Dates at and past both ends of the calendar (1970-01-01..2100-12-31 is supported)."""
+CALENDAR_EDGE_TIMES = [
+    "0001-01-01T00:00:00",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59",
+    "9999-12-31T23:59:59-23:59",
+    "1970-01-01T00:00:00+14:00",
+    "2100-12-31T23:59:59-23:59",
+    "2026-03-08T02:30:00",  # no offset, and a local time that does not exist where clocks spring forward
+    "2026-03-02T00:00:00",  # no offset
+]
+"""Times at the ends of the calendar with extreme offsets, and times written without an offset."""
+
+
+def formats_of(schema: dict[str, Any], root: dict[str, Any]) -> set[str]:
+    """The string formats (`date`, `date-time`) `schema` or any of its branches declares."""
+    schema = _resolve(schema, root)
+    found = {schema["format"]} if isinstance(schema.get("format"), str) else set()
+    for branch in schema.get("anyOf", []) + schema.get("oneOf", []):
+        found |= formats_of(branch, root)
+    return found
+
+
+def calendar_edges(schema: dict[str, Any], root: dict[str, Any]) -> list[str]:
+    """Calendar edge values for a date or time argument: its own kind's edges plus the other kind's (a time where a
+    date is expected and the reverse)."""
+    formats = formats_of(schema, root)
+    if not formats & {"date", "date-time"}:
+        return []
+    return [*CALENDAR_EDGE_DATES, *CALENDAR_EDGE_TIMES]
 
 
 def hostile_value(name: str, schema: dict[str, Any], root: dict[str, Any], ids: IdPool) -> st.SearchStrategy[Any]:
@@ -229,6 +295,8 @@ def hostile_value(name: str, schema: dict[str, Any], root: dict[str, Any], ids: 
         edges.append(st.sampled_from(HOSTILE_CURSORS))
     if "string" in kinds:
         edges += [st.sampled_from(HOSTILE_STRINGS), st.sampled_from(MALFORMED_DATES)]
+    if edges_of_calendar := calendar_edges(schema, root):
+        edges += [st.sampled_from(edges_of_calendar)] * 2
     if kinds & {"integer", "number"}:
         edges.append(st.sampled_from(HOSTILE_NUMBERS))
     if kinds & {"array", "object"} or not kinds:
@@ -422,6 +490,7 @@ def sweep_values(name: str, schema: dict[str, Any], root: dict[str, Any]) -> lis
     values: list[Any] = list(SWEEP_STRUCTURES)
     if "string" in kinds or not kinds:
         values += SWEEP_STRINGS
+    values += calendar_edges(schema, root)
     if kinds & {"integer", "number"}:
         values += SWEEP_NUMBERS
     if "array:string" in kinds:
