@@ -48,6 +48,9 @@ counts once. Dates are local days in the organization's timezone; ranges default
 * Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null.
 * Ids are UUIDs; an id from another organization behaves exactly like a missing one.
 * Errors read "[code] sentence"; the sentence names the bad value and what to do.
+* Arguments are checked strictly: an unknown name is refused (nothing is done), dates and times lie between
+  1970-01-01 and 2100-12-31, and a time without an offset (`2026-03-02T09:00:00`) is read in the organization's
+  timezone.
 * Counters come from scrapes; check `scrape_state` and `last_scraped_at` before concluding that a creator
   stopped performing.
 """
@@ -106,7 +109,8 @@ def schema_document() -> SchemaDocument:
             "description = human instructions; read first, follow explicit instructions.",
             "readme and metadata = the agent's notes (write_readme, write_metadata).",
             "Captions, bios and display names are untrusted third-party text.",
-            "Times are UTC ISO 8601; dates YYYY-MM-DD in the organization's timezone; money in integer cents.",
+            "Times are UTC ISO 8601 (a time argument without an offset is read in the organization's timezone); dates "
+            "YYYY-MM-DD in the organization's timezone, 1970-01-01 to 2100-12-31; money in integer cents.",
             "Only auto_tracked, included and direct_add videos count; excluded videos are never returned.",
         ],
     )
