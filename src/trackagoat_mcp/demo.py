@@ -493,11 +493,12 @@ async def _payouts(out: Callable[[str], None], call: Call, program: DemoProgram)
             "auto_apply_outstanding": True,
         },
     )
+    lines = payment["payout_payment_lines"]
     out(
         f"> create_payout_payment @{top['tiktok_handle']} via {payment['method_name_snapshot']}, "
-        f"auto_apply_outstanding → {_usd(payment['total_amount_cents'])} on {len(payment['lines'])} accruals"
+        f"auto_apply_outstanding → {_usd(payment['total_amount_cents'])} on {len(lines)} accruals"
     )
-    for line in payment["lines"]:
+    for line in lines:
         out(f"    week of {line['period_start_at'][:10]}  {_usd(line['applied_amount_cents']):>9}")
     after = await call("get_payout_balance", {"creator_id": str(top["creator_id"])})
     project_after = await call("get_payout_balance", {"project_id": project, "limit": 1})

@@ -28,7 +28,8 @@ from trackagoat_mcp.db.models import (
 )
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.payouts import payments
-from trackagoat_mcp.domain.payouts.payments import LineRequest, PaymentOut, PaymentRequest
+from trackagoat_mcp.domain.payouts.payment_records import PaymentOut
+from trackagoat_mcp.domain.payouts.payments import LineRequest, PaymentRequest
 from trackagoat_mcp.domain.scope import Caller
 
 DEFAULT_METHODS = ("Venmo", "Cash App", "PayPal")
@@ -161,11 +162,11 @@ async def accrual(db: Database, accrual_id: uuid.UUID) -> PayoutAccrual:
 
 
 def adjustments_of(payment: PaymentOut, kind: str) -> list[int]:
-    return [a.amount_cents for a in payment.adjustments if a.kind == kind]
+    return [a.amount_cents for a in payment.payout_adjustments if a.kind == kind]
 
 
 def applied_of(payment: PaymentOut) -> dict[uuid.UUID, int]:
-    return {line.accrual_id: line.applied_amount_cents for line in payment.lines}
+    return {line.accrual_id: line.applied_amount_cents for line in payment.payout_payment_lines}
 
 
 @dataclass

@@ -29,7 +29,7 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import IdempotencyKey, PayoutMethod, PayoutPayment
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import projects
-from trackagoat_mcp.domain.payouts.payments import get_payout_payment, list_payout_payments
+from trackagoat_mcp.domain.payouts.payment_records import get_payout_payment, list_payout_payments
 from trackagoat_mcp.errors import Conflict, InvalidInput, NotFound
 
 
@@ -43,7 +43,7 @@ async def test_a_line_for_the_whole_outstanding_marks_the_accrual_paid(db, clock
 
     payment = await pay(db, clock, program, program.alice, lines=[(a, None)])
 
-    assert (payment.total_amount_cents, applied_of(payment), payment.adjustments) == (10_000, {a: 10_000}, [])
+    assert (payment.total_amount_cents, applied_of(payment), payment.payout_adjustments) == (10_000, {a: 10_000}, [])
     assert (payment.status, payment.currency, payment.paid_at) == ("paid", "USD", clock.now())
     row = await accrual(db, a)
     assert (row.status, row.outstanding_cents) == ("paid", 0)
@@ -72,7 +72,7 @@ async def test_auto_apply_pays_the_oldest_period_first_and_leaves_the_rest(db, c
     payment = await pay(db, clock, program, program.alice, auto_apply_outstanding=True, total_amount_cents=2_500)
 
     assert applied_of(payment) == {oldest: 2_000, middle: 500}
-    assert [line.period_start_at for line in payment.lines] == [FIRST_MONDAY, FIRST_MONDAY + WEEK]
+    assert [line.period_start_at for line in payment.payout_payment_lines] == [FIRST_MONDAY, FIRST_MONDAY + WEEK]
     assert [(r.status, r.outstanding_cents) for r in [await accrual(db, x) for x in (oldest, middle, newest)]] == [
         ("paid", 0),
         ("earned", 2_500),
@@ -113,8 +113,8 @@ async def test_paying_more_than_applied_books_a_credit_that_the_next_payment_spe
     second = await pay(db, clock, program, program.alice, auto_apply_outstanding=True)
 
     assert second.total_amount_cents == 1_000  # 3,000 owed − 2,000 credit
-    [spent] = [a for a in second.adjustments if a.kind == "credit_applied"]
-    overpayment = next(a for a in first.adjustments if a.kind == "overpayment")
+    [spent] = [a for a in second.payout_adjustments if a.kind == "credit_applied"]
+    overpayment = next(a for a in first.payout_adjustments if a.kind == "overpayment")
     assert (spent.amount_cents, spent.source_adjustment_id) == (-2_000, overpayment.id)
     assert applied_of(second) == {week1: 3_000}
     ledger = await audit(db, program.caller.org_id)
@@ -130,8 +130,8 @@ async def test_credit_is_spent_from_the_oldest_overpayment_first(db, clock, prog
 
     payment = await pay(db, clock, program, program.alice, auto_apply_outstanding=True)
 
-    sources = {older.adjustments[0].id: "older", newer.adjustments[0].id: "newer"}
-    spent = {sources[a.source_adjustment_id]: a.amount_cents for a in payment.adjustments}
+    sources = {older.payout_adjustments[0].id: "older", newer.payout_adjustments[0].id: "newer"}
+    spent = {sources[a.source_adjustment_id]: a.amount_cents for a in payment.payout_adjustments}
     assert spent == {"older": -1_000, "newer": -200}
     assert payment.total_amount_cents == 0  # credit covered all of it; the record still settles the accrual
     assert (await audit(db, program.caller.org_id)).credit == {program.alice: 300}
@@ -255,7 +255,7 @@ async def test_the_method_name_snapshot_survives_a_rename(db, clock, program):
 async def test_an_ad_hoc_payment_has_no_creator_and_books_its_total_as_one_ad_hoc_adjustment(db, clock, program):
     payment = await pay(db, clock, program, None, total_amount_cents=2_500, metadata={"for": "event travel"})
 
-    assert (payment.creator_id, payment.lines, adjustments_of(payment, "ad_hoc")) == (None, [], [2_500])
+    assert (payment.creator_id, payment.payout_payment_lines, adjustments_of(payment, "ad_hoc")) == (None, [], [2_500])
     assert payment.metadata == {"for": "event travel"}
     ledger = await audit(db, program.caller.org_id)
     assert ledger.credit == {} and ledger.owed == {}

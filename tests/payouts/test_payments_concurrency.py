@@ -75,7 +75,7 @@ async def test_racing_auto_applied_payments_never_apply_more_than_is_outstanding
 
     payments = [o for o in outcomes if not isinstance(o, str)]
     assert {o for o in outcomes if isinstance(o, str)} <= {"nothing_outstanding"}
-    applied = sum(line.applied_amount_cents for p in payments for line in p.lines)
+    applied = sum(line.applied_amount_cents for p in payments for line in p.payout_payment_lines)
     assert applied == sum(amounts)  # every cent owed was paid once, none twice
     assert [(await accrual(db, x)).outstanding_cents for x in ids] == [0, 0, 0]
     ledger = await audit(db, program.caller.org_id)
@@ -95,7 +95,7 @@ async def test_racing_payments_never_spend_the_same_credit_twice(db, clock, prog
     )
 
     assert all(not isinstance(o, str) for o in outcomes)
-    spent = -sum(x.amount_cents for p in outcomes for x in p.adjustments if x.kind == "credit_applied")
+    spent = -sum(x.amount_cents for p in outcomes for x in p.payout_adjustments if x.kind == "credit_applied")
     assert spent == 1_000  # 400 + 400 + 200, in whatever order the payments ran
     assert sum(p.total_amount_cents for p in outcomes) == 6 * 400 - 1_000
     ledger = await audit(db, program.caller.org_id)
@@ -113,7 +113,7 @@ async def test_a_void_racing_a_payment_that_spends_its_credit_lets_only_one_of_t
             lambda creator=creator: pay(db, clock, program, creator, auto_apply_outstanding=True),
         )
 
-        spent = [x.amount_cents for x in spender.adjustments if x.kind == "credit_applied"]
+        spent = [x.amount_cents for x in spender.payout_adjustments if x.kind == "credit_applied"]
         if voided == "credit_consumed":
             assert spent == [-1_000] and spender.total_amount_cents == 500
         else:

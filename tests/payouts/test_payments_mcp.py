@@ -15,7 +15,13 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import PayoutPayment, PayoutPaymentLine
 from trackagoat_mcp.db.session import Database
 
-PAYMENT_TOOLS = {"create_payout_payment", "list_payout_payments", "void_payout_payment", "get_payout_balance"}
+PAYMENT_TOOLS = {
+    "create_payout_payment",
+    "list_payout_payments",
+    "get_payout_payment",
+    "void_payout_payment",
+    "get_payout_balance",
+}
 
 
 @pytest.fixture
@@ -51,7 +57,11 @@ async def test_pay_everything_owed_in_one_call_and_a_retry_with_the_same_key_cha
     assert "idempotency_key" in tools["create_payout_payment"].input_schema["required"]
     assert is_compact_json(text_of(first))
     paid, replay = ok(first), ok(retry)
-    assert (paid["total_amount_cents"], paid["method_name_snapshot"], len(paid["lines"])) == (3_500, "Venmo", 2)
+    assert (paid["total_amount_cents"], paid["method_name_snapshot"], len(paid["payout_payment_lines"])) == (
+        3_500,
+        "Venmo",
+        2,
+    )
     assert (paid["replayed"], replay["replayed"], replay["id"]) == (False, True, paid["id"])
     assert error_text(reused).startswith("Error executing tool create_payout_payment: [idempotency_key_reused] ")
     assert await count_rows(db, PayoutPayment) == 1 and await count_rows(db, PayoutPaymentLine) == 2
@@ -91,7 +101,7 @@ async def test_void_through_mcp_makes_the_money_owed_again_and_notes_work_on_pay
 
     hints = tools["void_payout_payment"].annotations
     assert (hints.read_only_hint, hints.destructive_hint) == (False, True)
-    assert [a["kind"] for a in paid["adjustments"]] == ["overpayment"]
+    assert [a["kind"] for a in paid["payout_adjustments"]] == ["overpayment"]
     assert noted["readme"] == "Sent by Venmo, ref 123."
     assert (voided["status"], voided["void_reason"], voided["readme"]) == (
         "voided",

@@ -31,7 +31,7 @@ async def test_a_voided_payment_returns_its_accruals_to_earned_with_their_outsta
     voided = await void(db, clock, program, payment.id, reason="Venmo transfer bounced")
 
     assert (voided.status, voided.void_reason, voided.voided_at) == ("voided", "Venmo transfer bounced", clock.now())
-    assert sum(line.applied_amount_cents for line in voided.lines) == 4_500  # the record keeps its lines
+    assert sum(line.applied_amount_cents for line in voided.payout_payment_lines) == 4_500  # the record keeps its lines
     rows = [await accrual(db, a) for a in (full, part)]
     assert [(r.status, r.outstanding_cents) for r in rows] == [("earned", 3_000), ("earned", 1_500)]
     ledger = await audit(db, program.caller.org_id)
@@ -49,7 +49,7 @@ async def test_voiding_a_payment_that_spent_credit_gives_the_credit_back(db, clo
 
     ledger = await audit(db, program.caller.org_id)
     assert ledger.credit == {program.alice: 1_000} and ledger.owed == {program.alice: 1_500}
-    assert [a.kind for a in advance.adjustments] == ["overpayment"]
+    assert [a.kind for a in advance.payout_adjustments] == ["overpayment"]
 
 
 async def test_a_payment_whose_credit_was_spent_cannot_be_voided_until_the_spender_is(db, clock, program):
@@ -57,7 +57,7 @@ async def test_a_payment_whose_credit_was_spent_cannot_be_voided_until_the_spend
     overpaid = await pay(db, clock, program, program.alice, lines=[(a, None)], total_amount_cents=1_800)
     await add_accrual(db, program, program.alice, 500)
     spender = await pay(db, clock, program, program.alice, auto_apply_outstanding=True)
-    assert [x.kind for x in spender.adjustments] == ["credit_applied"]
+    assert [x.kind for x in spender.payout_adjustments] == ["credit_applied"]
 
     with pytest.raises(Conflict) as refused:
         await void(db, clock, program, overpaid.id)

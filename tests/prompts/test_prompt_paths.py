@@ -580,15 +580,20 @@ async def test_record_payment_settles_the_oldest_accruals_first_exactly_once_and
     assert agent.path() == RECORD
     assert "PayPal" in context["chain"][0]["description"]
     assert (before["owed_cents"], before["oldest_unpaid_period_start_at"]) == (12_000, "2026-02-23T00:00:00Z")
-    assert first["total_amount_cents"] == 5000 and first["adjustments"] == []
-    assert {line["period_start_at"][:10] for line in first["lines"]} == {"2026-02-23"}  # the oldest week first
-    assert sum(line["applied_amount_cents"] for line in first["lines"]) == 5000
+    assert first["total_amount_cents"] == 5000 and first["payout_adjustments"] == []
+    assert {line["period_start_at"][:10] for line in first["payout_payment_lines"]} == {
+        "2026-02-23"
+    }  # the oldest week first
+    assert sum(line["applied_amount_cents"] for line in first["payout_payment_lines"]) == 5000
     assert (retry["id"], retry["replayed"], first["replayed"]) == (first["id"], True, False)
     assert "[idempotency_key_reused]" in reused
     assert between["owed_cents"] == 7000
     assert "(not given)" in rest_text
-    assert rest["total_amount_cents"] == 7000 and sum(line["applied_amount_cents"] for line in rest["lines"]) == 7000
-    assert "2026-03-02" in {line["period_start_at"][:10] for line in rest["lines"]}
+    assert (
+        rest["total_amount_cents"] == 7000
+        and sum(line["applied_amount_cents"] for line in rest["payout_payment_lines"]) == 7000
+    )
+    assert "2026-03-02" in {line["period_start_at"][:10] for line in rest["payout_payment_lines"]}
     assert (after["owed_cents"], after["credit_cents"], after["net_cents"], after["earned_accrual_count"]) == (
         0,
         0,

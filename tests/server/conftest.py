@@ -37,7 +37,7 @@ ADMIN_TOOLSETS = frozenset(
 """Every toolset, admin included."""
 
 # The contract (SPEC §6): tool names per toolset.
-CONTEXT = {"get_schema", "list_projects", "create_project", "update_project", "get_agent_context"}
+CONTEXT = {"get_schema", "list_projects", "get_project", "create_project", "update_project", "get_agent_context"}
 TRACKING = {
     "list_creators",
     "get_creator",
@@ -75,11 +75,13 @@ PAYOUTS = {
     "assign_payout_structure",
     "unassign_payout_structure",
     "list_payout_accruals",
+    "get_payout_accrual",
     "update_payout_accrual",
     "preview_accruals",
     # payments and balances (server/tools/payments.py)
     "create_payout_payment",
     "list_payout_payments",
+    "get_payout_payment",
     "void_payout_payment",
     "get_payout_balance",
 }

@@ -119,6 +119,7 @@ def valid_call(tool: str, world: Any) -> dict[str, Any]:
     return {
         "get_schema": {},
         "list_projects": {},
+        "get_project": {"project_id": str(world.project)},
         "create_project": {"name": "New program"},
         "update_project": {"project_id": str(world.project), "name": "Renamed"},
         "get_agent_context": {"entity_type": "video", "entity_id": str(world.pending_video)},
@@ -173,6 +174,7 @@ def valid_call(tool: str, world: Any) -> dict[str, Any]:
         },
         "unassign_payout_structure": {"structure_id": str(world.of("structure")), "creator_id": str(world.creator)},
         "list_payout_accruals": {"creator_id": str(world.creator), "status": "earned"},
+        "get_payout_accrual": {"accrual_id": str(world.of("accrual"))},
         "update_payout_accrual": {"accrual_id": str(world.of("accrual")), "action": "void", "reason": "duplicate"},
         "preview_accruals": {"project_id": str(world.project)},
         "create_payout_payment": {
@@ -183,6 +185,7 @@ def valid_call(tool: str, world: Any) -> dict[str, Any]:
             "idempotency_key": "results-1",
         },
         "list_payout_payments": {},
+        "get_payout_payment": {"payment_id": str(world.of("payment"))},
         "void_payout_payment": {"payment_id": str(world.of("payment")), "reason": "bounced"},
         "get_payout_balance": {"creator_id": str(world.creator)},
         "get_job_status": {},

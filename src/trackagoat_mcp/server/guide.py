@@ -10,6 +10,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from trackagoat_mcp.domain.context import AgentContext
+from trackagoat_mcp.domain.payouts.accrual_records import AccrualOut
+from trackagoat_mcp.domain.payouts.methods import PayoutMethodOut
+from trackagoat_mcp.domain.payouts.payment_records import PaymentOut
+from trackagoat_mcp.domain.payouts.structures import StructureOut
 from trackagoat_mcp.domain.schemas import CampaignOut, CampaignStats, CreatorOut, ProjectOut, VideoOut
 
 __all__ = ["GUIDE", "SchemaDocument", "schema_document"]
@@ -43,6 +47,14 @@ Only videos with tracking_status `auto_tracked`, `included` or `direct_add` (and
 count in statistics. `pending_review` videos wait in the tracking inbox (`review_videos`); `excluded`
 videos are never returned. Campaign statistics are the union over the whole tree: a video reached twice
 counts once. Dates are local days in the organization's timezone; ranges default to the last 30 days.
+
+## Payouts
+A payout structure (its `current_version` rule and `versions`) earns creators one payout accrual per period,
+pinned to the `structure_version_id` in force at the period's end, with the figures used in `inputs_snapshot`.
+A payout payment settles accruals through its `payout_payment_lines` (`applied_amount_cents` each) and carries
+signed `payout_adjustments` (overpayment credit, credit spent, write-offs, ad-hoc); lines plus adjustments equal
+`total_amount_cents`. Lists return compact rows; `get_payout_payment` and `get_payout_accrual` return one whole
+record by id.
 
 ## Working habits
 * Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null.
@@ -78,6 +90,10 @@ _ENTITIES: dict[str, type[BaseModel]] = {
     "campaign": CampaignOut,
     "campaign_stats": CampaignStats,
     "agent_context": AgentContext,
+    "payout_method": PayoutMethodOut,
+    "payout_structure": StructureOut,
+    "payout_accrual": AccrualOut,
+    "payout_payment": PaymentOut,
 }
 
 
@@ -100,7 +116,8 @@ def schema_document() -> SchemaDocument:
     """Build the schema document from the output models."""
     return SchemaDocument(
         hierarchy="organization → project → {creator → video, video (direct add), campaign → {creator, video, "
-        "campaign}*}",
+        "campaign}*, payout_structure → payout_accrual (per creator and period), payout_payment → "
+        "{payout_payment_lines → payout_accrual, payout_adjustments}}; organization → payout_method",
         entities={
             name: SchemaEntity(description=(model.__doc__ or "").strip(), fields=_fields(model))
             for name, model in _ENTITIES.items()

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from trackagoat_mcp.domain import campaigns, creators, videos
 from trackagoat_mcp.domain.context import agent_context
-from trackagoat_mcp.domain.payouts import structures
+from trackagoat_mcp.domain.payouts import accrual_records, payment_records, structures
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import CreatorOut, ProjectOut, VideoOut
 from trackagoat_mcp.errors import NotFound, TrackagoatError
@@ -60,6 +60,14 @@ async def _payout_structure(u: Unit, entity_id: str) -> BaseModel:
     return await structures.get_structure(u.session, u.caller, entity_id, now=u.now)
 
 
+async def _payout_accrual(u: Unit, entity_id: str) -> BaseModel:
+    return await accrual_records.get_accrual(u.session, u.caller, entity_id)
+
+
+async def _payout_payment(u: Unit, entity_id: str) -> BaseModel:
+    return await payment_records.get_payout_payment(u.session, u.caller, entity_id)
+
+
 # URI segment -> (resource name, description, loader, contains third-party text)
 _ENTITY_READERS: dict[str, tuple[str, str, Loader, bool]] = {
     "projects": ("project", "A project record.", _project, False),
@@ -70,6 +78,13 @@ _ENTITY_READERS: dict[str, tuple[str, str, Loader, bool]] = {
         "payout_structure",
         "A payout structure: current rule, version history, current assignments.",
         _payout_structure,
+        False,
+    ),
+    "payout-accruals": ("payout_accrual", "A payout accrual with its inputs_snapshot.", _payout_accrual, False),
+    "payout-payments": (
+        "payout_payment",
+        "A payout payment with its payout_payment_lines and payout_adjustments.",
+        _payout_payment,
         False,
     ),
 }

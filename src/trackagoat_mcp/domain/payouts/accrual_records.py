@@ -1,4 +1,8 @@
-"""Accruals as records: listing them, and the person's or agent's reject / void / restore with a reason.
+"""Accruals as records: reading one, listing them, and the person's or agent's reject / void / restore with a reason.
+
+* The record carries the data model's names: `structure_version_id` pins the rule version in force at the
+  period's end (`structure_version` is that version's number, for people). One accrual read by id always has its
+  `inputs_snapshot`; lists leave it out unless asked (it is the large part of a row).
 
 * `earned` accruals are money owed (`outstanding_cents` > 0); `paid` ones were settled by payment lines.
 * **Reject / void** (a reason is required): only an `earned` accrual no live payment line touches; a paid or
@@ -40,7 +44,7 @@ from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, not_found, parse_id
 from trackagoat_mcp.errors import Conflict, InvalidInput
 
-__all__ = ["ACCRUAL_STATUSES", "AccrualOut", "list_accruals", "live_applied_cents", "update_accrual"]
+__all__ = ["ACCRUAL_STATUSES", "AccrualOut", "get_accrual", "list_accruals", "live_applied_cents", "update_accrual"]
 
 AccrualStatus = Literal["earned", "paid", "rejected", "voided"]
 ACCRUAL_STATUSES = ("earned", "paid", "rejected", "voided")
@@ -61,7 +65,8 @@ class AccrualOut(BaseModel):
     tiktok_handle: str
     structure_id: uuid.UUID
     structure_name: str
-    structure_version: int = Field(description="The rule version in force at the period's end.")
+    structure_version_id: uuid.UUID = Field(description="The rule version in force at the period's end (pinned).")
+    structure_version: int = Field(description="That version's number.")
     period_start_at: datetime = Field(description="Inclusive, UTC (a local midnight of the organization).")
     period_end_at: datetime = Field(description="Exclusive, UTC.")
     amount_cents: int = Field(description="After proration, rounded half-even once.")
@@ -70,7 +75,7 @@ class AccrualOut(BaseModel):
     status: AccrualStatus = Field(description="earned (owed), paid, rejected or voided.")
     status_reason: str | None = Field(description="Why it was last rejected, voided or restored.")
     inputs_snapshot: dict[str, Any] | None = Field(
-        description="Every figure the amount came from (only when include_inputs=true, and on update)."
+        description="Every figure the amount came from (in lists only with include_inputs=true)."
     )
     readme: str | None = Field(description="Agent-written markdown notes (write_readme, entity_type payout_accrual).")
     metadata: dict[str, Any] = Field(description="Agent-written JSON object (write_metadata).")
@@ -114,6 +119,7 @@ async def _outs(session: AsyncSession, rows: list[PayoutAccrual], *, include_inp
             tiktok_handle=handles[r.creator_id],
             structure_id=r.structure_id,
             structure_name=names[r.structure_id],
+            structure_version_id=r.structure_version_id,
             structure_version=versions[r.structure_version_id],
             period_start_at=r.period_start_at,
             period_end_at=r.period_end_at,
@@ -130,6 +136,15 @@ async def _outs(session: AsyncSession, rows: list[PayoutAccrual], *, include_inp
         )
         for r in rows
     ]
+
+
+async def get_accrual(session: AsyncSession, caller: Caller, accrual_id: Any) -> AccrualOut:
+    """One accrual of the caller's organization, with its `inputs_snapshot`.
+
+    Another organization's id and an id that does not exist give the same `NotFound`.
+    """
+    accrual = await get_in_org(session, caller, PayoutAccrual, accrual_id, "payout accrual")
+    return (await _outs(session, [accrual], include_inputs=True))[0]
 
 
 async def list_accruals(

@@ -56,6 +56,7 @@ class PayoutMethodOut(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: uuid.UUID
+    org_id: uuid.UUID
     name: str
     icon_url: str | None
     is_default: bool = Field(description="Venmo, Cash App and PayPal: can be disabled, never deleted or renamed.")
@@ -69,6 +70,7 @@ class PayoutMethodOut(BaseModel):
     def of(cls, row: PayoutMethod) -> PayoutMethodOut:
         return cls(
             id=row.id,
+            org_id=row.org_id,
             name=row.name,
             icon_url=row.icon_url,
             is_default=row.is_default,

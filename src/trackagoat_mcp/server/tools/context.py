@@ -39,6 +39,14 @@ async def list_projects(
     return respond(page)
 
 
+@group.tool(title="Get a project")
+async def get_project(ctx: Context[Any], project_id: ProjectId) -> Annotated[CallToolResult, ProjectOut]:
+    """Get one project's full record: description (read it first), readme, metadata, org_id."""
+    async with unit(ctx) as u:
+        result = ProjectOut.of(await projects.get_project(u.session, u.caller, project_id))
+    return respond(result)
+
+
 @group.tool(title="Create a project", scope="write", idempotent=False)
 async def create_project(
     ctx: Context[Any],

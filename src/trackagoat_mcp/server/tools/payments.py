@@ -1,4 +1,4 @@
-"""The `payouts` toolset, payments half: record payments exactly once, list and void them, and read balances."""
+"""The `payouts` toolset, payments half: record payments exactly once, read, list and void them, and balances."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from trackagoat_mcp.domain.pagination import Page
-from trackagoat_mcp.domain.payouts import balance, payments
+from trackagoat_mcp.domain.payouts import balance, payment_records, payments
 from trackagoat_mcp.domain.payouts.balance import PayoutBalance
-from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES, PaymentOut, PaymentSummary
+from trackagoat_mcp.domain.payouts.payment_records import PaymentOut, PaymentSummary
+from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES
 from trackagoat_mcp.server.auth import request_caller
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
@@ -90,10 +91,10 @@ async def list_payout_payments(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, Page[PaymentSummary]]:
-    """List payments, newest paid_at first (compact rows; create and void return the full record). from/to are
+    """List payments, newest paid_at first (compact rows; get_payout_payment has the full record). from/to are
     local days of paid_at."""
     async with unit(ctx) as u:
-        page = await payments.list_payout_payments(
+        page = await payment_records.list_payout_payments(
             u.session,
             u.caller,
             project_id=project_id,
@@ -105,6 +106,15 @@ async def list_payout_payments(
             limit=limit,
         )
     return respond(page)
+
+
+@group.tool(title="Get a payout payment")
+async def get_payout_payment(ctx: Context[Any], payment_id: PaymentId) -> Annotated[CallToolResult, PaymentOut]:
+    """Get one payment with its payout_payment_lines (accruals settled) and payout_adjustments (credit, write-offs,
+    ad-hoc)."""
+    async with unit(ctx) as u:
+        result = await payment_records.get_payout_payment(u.session, u.caller, payment_id)
+    return respond(result)
 
 
 @group.tool(title="Void a payout payment", scope="write", destructive=True, idempotent=True)

@@ -294,6 +294,14 @@ async def list_payout_accruals(
     return respond(page)
 
 
+@group.tool(title="Get a payout accrual")
+async def get_payout_accrual(ctx: Context[Any], accrual_id: AccrualId) -> Annotated[CallToolResult, AccrualOut]:
+    """Get one accrual with its inputs_snapshot (the figures its amount came from) and pinned structure_version_id."""
+    async with unit(ctx) as u:
+        result = await accrual_records.get_accrual(u.session, u.caller, accrual_id)
+    return respond(result)
+
+
 @group.tool(title="Reject, void or restore an accrual", scope="write", destructive=True, idempotent=True)
 async def update_payout_accrual(
     ctx: Context[Any],
