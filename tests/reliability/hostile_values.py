@@ -4,8 +4,9 @@
 objects that are mostly well-formed (an optional argument without a default is sometimes an explicit null), so
 calls get past validation and deep into the domain, with hostile values mixed in at every level: wrong types,
 ~1 MB strings, unicode edge cases, injection text, numbers at and past the 64-bit edges, NaN and infinities,
-malformed and foreign ids, metadata nested 100+ levels deep, missing required keys and unknown extra keys. Nothing here knows a tool by name; arguments are recognised
-by their schema and by naming conventions (`*_id`, `*_ids`, `cursor`, `handles`, `urls`).
+malformed and foreign ids, metadata nested 100+ levels deep, missing required keys and unknown extra keys.
+Nothing here knows a tool by name; arguments are recognised by their schema and by naming conventions (`*_id`,
+`*_ids`, `cursor`, `handles`, `urls`).
 """
 
 from __future__ import annotations
