@@ -1,11 +1,12 @@
 """A catalog of hostile values and hypothesis strategies that build tool arguments from a JSON schema.
 
 `tool_arguments(schema, ids)` reads a tool's `inputSchema` (as `tools/list` returns it) and draws argument
-objects that are mostly well-formed, so calls get past validation and deep into the domain, with hostile
-values mixed in at every level: wrong types, ~1 MB strings, unicode edge cases, injection text, numbers at
-and past the 64-bit edges, NaN and infinities, malformed and foreign ids, metadata nested 100+ levels deep,
-missing required keys and unknown extra keys. Nothing here knows a tool by name; arguments are recognised
-by their schema and by naming conventions (`*_id`, `*_ids`, `cursor`, `handles`, `urls`).
+objects that are mostly well-formed (an optional argument without a default is sometimes an explicit null), so
+calls get past validation and deep into the domain, with hostile values mixed in at every level: wrong types,
+~1 MB strings, unicode edge cases, injection text, numbers at and past the 64-bit edges, NaN and infinities,
+malformed and foreign ids, metadata nested 100+ levels deep, missing required keys and unknown extra keys.
+Nothing here knows a tool by name; arguments are recognised by their schema and by naming conventions (`*_id`,
+`*_ids`, `cursor`, `handles`, `urls`).
 """
 
 from __future__ import annotations
@@ -376,6 +377,11 @@ def _object(schema: dict[str, Any], root: dict[str, Any], ids: IdPool, mode: str
     required = [n for n in schema.get("required", []) if n in properties]
     optional = [n for n in properties if n not in required]
     valid = {n: valid_value(n, p, root, ids) for n, p in properties.items()}
+    for n in optional:
+        if "default" not in properties[n]:
+            # An optional argument published without a default takes null as "not given" (the server's input
+            # schemas leave that null branch out, see server/tool_schemas.py); clients that fill every argument send it.
+            valid[n] = st.one_of(valid[n], st.none())
     hostile = {n: hostile_value(n, p, root, ids) for n, p in properties.items()}
     body = st.fixed_dictionaries({n: valid[n] for n in required}, optional={n: valid[n] for n in optional})
     if mode == "valid":

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from trackagoat_mcp.domain import notes
 from trackagoat_mcp.server.context import unit
@@ -62,7 +62,9 @@ async def write_metadata(
     ctx: Context[Any],
     entity_type: EntityType,
     entity_id: EntityId,
-    patch: Annotated[Any, Field(description="A JSON object.")],
+    # Published as an object (every argument declares a type); taken as any JSON value, so that a non-object gets
+    # the domain's own message rather than a validation error.
+    patch: Annotated[Any, WithJsonSchema({"type": "object", "additionalProperties": True})],
     mode: Annotated[
         Literal["merge", "replace"],
         Field(description="merge (RFC 7396: null deletes a key, objects merge) or replace the whole object."),
