@@ -122,45 +122,41 @@ class VideoTrackingResult(BaseModel):
     next_cursor: str | None = None
 
 
-def _check_ids(video_ids: list[Any], action: str) -> list[uuid.UUID]:
-    if not video_ids:
-        raise InvalidInput(f"video_ids is empty; pass 1 to {MAX_IDS} video ids to {action}.")
-    if len(video_ids) > MAX_IDS:
-        raise InvalidInput(f"{len(video_ids)} ids were given; {action} at most {MAX_IDS} per call.")
-    parsed: dict[uuid.UUID, None] = {}
-    bad: list[str] = []
-    for raw in video_ids:
-        try:
-            parsed[parse_id(raw, "video")] = None
-        except NotFound:
-            bad.append(repr(str(raw)))
-    if bad:
-        raise _unknown(bad, len(video_ids))
-    return list(parsed)
-
-
-def _unknown(bad: list[str], total: int) -> NotFound:
-    return NotFound(
-        f"{len(bad)} of {total} ids are not videos of this organization: {', '.join(bad)}. Nothing was changed; "
-        "use ids from list_videos (or, for restore, from the exclusion result or list_excluded)."
-    )
+def _parse(raw: Any) -> uuid.UUID | None:
+    try:
+        return parse_id(raw, "video")
+    except NotFound:
+        return None
 
 
 async def _load(
     session: AsyncSession, caller: Caller, video_ids: list[Any], action: str, *, hidden_ok: bool
 ) -> list[Video]:
-    """The videos, in the order given; every unknown, foreign (and, unless `hidden_ok`, excluded) id rejects all."""
-    ids = _check_ids(video_ids, action)
+    """The videos, once each in the order given; any unknown, foreign (and, unless `hidden_ok`, excluded) id
+    rejects the whole call with one error naming every such id."""
+    if not video_ids:
+        raise InvalidInput(f"video_ids is empty; pass 1 to {MAX_IDS} video ids to {action}.")
+    if len(video_ids) > MAX_IDS:
+        raise InvalidInput(f"{len(video_ids)} ids were given; {action} at most {MAX_IDS} per call.")
+    parsed = {raw: _parse(raw) for raw in map(str, video_ids)}
+    wanted = [i for i in parsed.values() if i is not None]
     rows = {
         v.id: v
         for v in (
-            await session.scalars(select(Video).where(col(Video.id).in_(ids), col(Video.org_id) == caller.org_id))
+            await session.scalars(select(Video).where(col(Video.id).in_(wanted), col(Video.org_id) == caller.org_id))
         ).all()
     }
-    bad = [repr(str(i)) for i in ids if i not in rows or (not hidden_ok and rows[i].tracking_status == "excluded")]
+    bad = [
+        repr(raw)
+        for raw, i in parsed.items()
+        if i is None or i not in rows or (not hidden_ok and rows[i].tracking_status == "excluded")
+    ]
     if bad:
-        raise _unknown(bad, len(ids))
-    return [rows[i] for i in ids]
+        raise NotFound(
+            f"{len(bad)} of {len(parsed)} ids are not videos of this organization: {', '.join(bad)}. Nothing was "
+            "changed; use ids from list_videos (or, for restore, from the exclusion result or list_excluded)."
+        )
+    return list({i: rows[i] for i in wanted}.values())
 
 
 def _reason(reason: str | None) -> str | None:
