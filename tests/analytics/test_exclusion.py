@@ -11,7 +11,7 @@ from typing import Any
 from tests.analytics.world import World, d
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain import goals, stats, video_tracking
+from trackagoat_mcp.domain import campaigns, goals, stats, video_tracking
 from trackagoat_mcp.domain.analytics.series import get_analytics
 from trackagoat_mcp.domain.compliance import goal_compliance
 from trackagoat_mcp.domain.leaderboard import get_leaderboard
@@ -97,3 +97,31 @@ async def test_an_excluded_video_leaves_every_statistic_and_a_restored_one_comes
 
     await set_tracking(db, clock, world, "restore", "H", "E")
     assert await figures(db, clock, world) == before
+
+
+async def test_an_excluded_video_item_is_hidden_from_its_campaign_and_back_on_restore(
+    db: Database, clock: FrozenClock, world: World
+) -> None:
+    async def sub() -> tuple[dict[str, int], list[str], list[str], int]:
+        names = {value: key for key, value in world.ids.items()}
+        async with db.read() as session:
+            record = await campaigns.get_campaign(session, world.caller, world["Sub"])
+            figures = await stats.campaign_stats(session, world.caller, world["Sub"], now=clock.now(), **MARCH)
+            (listed,) = [
+                c for c in (await campaigns.list_campaigns(session, world.caller)).items if c.id == world["Sub"]
+            ]
+        return (
+            record.item_counts,
+            sorted(names[i.item_id] for i in record.items),
+            sorted(names[c.item_id] for c in figures.children),
+            listed.item_count,
+        )
+
+    before = await sub()
+    assert before == ({"creator": 0, "video": 2, "campaign": 0}, ["A", "F"], ["A", "F"], 2)
+
+    await set_tracking(db, clock, world, "exclude", "F")  # F is a direct add
+    assert await sub() == ({"creator": 0, "video": 1, "campaign": 0}, ["A"], ["A"], 1)
+
+    await set_tracking(db, clock, world, "restore", "F")
+    assert await sub() == before
