@@ -48,6 +48,7 @@ TRACKING = {
     "get_video",
     "add_videos",
     "review_videos",
+    "set_video_tracking",
 }
 CAMPAIGNS = {
     "list_campaigns",

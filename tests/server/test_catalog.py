@@ -154,7 +154,12 @@ async def test_a_read_scoped_key_is_refused_by_every_write_tool_and_nothing_is_w
         "criteria_type": "recurring",
         "reason": "because",
     }
-    actions = {"update_payout_accrual": "void", "review_videos": "include", "manage_api_keys": "create"}
+    actions = {
+        "update_payout_accrual": "void",
+        "review_videos": "include",
+        "manage_api_keys": "create",
+        "set_video_tracking": "exclude",
+    }
     before = await dump_store(db)
     async with Client(make_server(db, clock, reader, toolsets=ADMIN_TOOLSETS)) as client:
         for name, tool in sorted(writes.items()):

@@ -92,7 +92,12 @@ def _filler(tool: str, own: World, entity_kind: str) -> dict[str, Any]:
         "amount_cents": 100,
         "criteria_type": "recurring",
         "reason": "written by the other organization",
-        "action": {"update_payout_accrual": "void", "manage_api_keys": "revoke", "review_videos": "include"}.get(tool),
+        "action": {
+            "update_payout_accrual": "void",
+            "manage_api_keys": "revoke",
+            "review_videos": "include",
+            "set_video_tracking": "list_excluded" if entity_kind == "project" else "exclude",
+        }.get(tool),
         "goal_id": str(own.of("goal")),
         "metric": "posts",
         "period": "weekly",

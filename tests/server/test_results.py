@@ -135,6 +135,7 @@ def valid_call(tool: str, world: Any) -> dict[str, Any]:
             "urls": ["https://www.tiktok.com/@newcomer/video/7300000000000000000"],
         },
         "review_videos": {"video_ids": [str(world.pending_video)], "action": "include"},
+        "set_video_tracking": {"video_ids": [str(world.counted_video)], "action": "exclude", "reason": "off topic"},
         "list_campaigns": {},
         "get_campaign": {"campaign_id": str(world.campaign)},
         "create_campaign": {"project_id": str(world.project), "name": "Spring"},

@@ -181,6 +181,10 @@ class Video(SQLModel, table=True):
     scrape_state: str = Field(default="stale", sa_type=String(16))
     tracking_status: str = Field(sa_type=String(16))
     tracking_disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set while `excluded`: when, the status `restore` brings it back to, and the reason given.
+    excluded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    excluded_from_status: str | None = Field(default=None, sa_type=String(16))
+    exclusion_reason: str | None = Field(default=None, sa_type=Text)
     # When the scraper last tried this video's stats, successful or not; also its claim for a single fetch.
     stats_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_photo: bool = False

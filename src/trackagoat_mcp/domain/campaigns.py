@@ -1,4 +1,8 @@
-"""Campaigns: CRUD, membership of creators/videos/sub-campaigns, and cycle prevention."""
+"""Campaigns: CRUD, membership of creators/videos/sub-campaigns, and cycle prevention.
+
+An excluded video stays a member of the campaigns it was added to, but no campaign read shows it (it is never
+returned by any list or get, SPEC §4); restoring it (`set_video_tracking`) brings the item back as it was.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video
+from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video, table_of
 from trackagoat_mcp.domain.notes import check_readme
 from trackagoat_mcp.domain.pagination import (
     Page,
@@ -32,11 +36,21 @@ __all__ = [
     "get_campaign_row",
     "item_labels",
     "list_campaigns",
+    "shown_item",
     "set_campaign_items",
     "update_campaign",
 ]
 
 NAME_MAX = 200
+
+
+def shown_item(items: Any = None) -> Any:
+    """The SQL condition of a campaign item that reads show: any but a video item whose video is excluded."""
+    c = items if items is not None else table_of(CampaignItem).c
+    excluded = select(col(Video.id)).where(col(Video.tracking_status) == "excluded")
+    return or_(c.item_type != "video", c.item_id.not_in(excluded))
+
+
 ITEM_PAGE = 100
 ItemType = Literal["creator", "video", "campaign"]
 ItemRef = tuple[str, Any]
@@ -146,7 +160,7 @@ async def list_campaigns(
     if page:
         result = await session.execute(
             select(col(CampaignItem.campaign_id), func.count())
-            .where(col(CampaignItem.campaign_id).in_([c.id for c in page]))
+            .where(col(CampaignItem.campaign_id).in_([c.id for c in page]), shown_item())
             .group_by(col(CampaignItem.campaign_id))
         )
         counts = dict(result.all())
@@ -162,11 +176,11 @@ async def get_campaign(
     campaign = await get_campaign_row(session, caller, campaign_id)
     counts_rows = await session.execute(
         select(col(CampaignItem.item_type), func.count())
-        .where(col(CampaignItem.campaign_id) == campaign.id)
+        .where(col(CampaignItem.campaign_id) == campaign.id, shown_item())
         .group_by(col(CampaignItem.item_type))
     )
     counts = {"creator": 0, "video": 0, "campaign": 0} | dict(counts_rows.all())
-    query = select(CampaignItem).where(col(CampaignItem.campaign_id) == campaign.id)
+    query = select(CampaignItem).where(col(CampaignItem.campaign_id) == campaign.id, shown_item())
     page, items_next_cursor = await fetch_page(
         session,
         query,

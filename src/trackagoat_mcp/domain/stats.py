@@ -35,7 +35,7 @@ from sqlalchemy.types import BigInteger
 from trackagoat_mcp.clock import day_range_utc, local_today
 from trackagoat_mcp.db.hints import NotIndexed
 from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot, table_of
-from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels
+from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels, shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
 from trackagoat_mcp.domain.scope import Caller, get_org
 from trackagoat_mcp.domain.tree import campaign_tree, child_leaf_items, is_counted, tree_creator_ids
@@ -285,7 +285,9 @@ async def campaign_stats(
     per_child = sorted((row for row in rows if row[0] is not None), key=lambda row: (-int(row[2] or 0), row[0]))
 
     items = table_of(CampaignItem).c
-    direct_rows = await session.execute(select(items.item_id, items.item_type).where(items.campaign_id == campaign.id))
+    direct_rows = await session.execute(
+        select(items.item_id, items.item_type).where(items.campaign_id == campaign.id, shown_item(items))
+    )
     direct: dict[uuid.UUID, str] = dict(direct_rows.all())
     tree = campaign_tree(campaign.id)
     campaigns_in_tree = (await session.execute(select(func.count()).select_from(tree))).scalar_one()

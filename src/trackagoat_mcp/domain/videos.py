@@ -107,6 +107,7 @@ async def add_videos(
             outcome = "added"
         elif video.tracking_status == "excluded":
             video.tracking_status = "direct_add"
+            video.excluded_at = video.excluded_from_status = video.exclusion_reason = None
             video.updated_at = now
             session.add(video)
             outcome = "reincluded"
@@ -145,6 +146,7 @@ async def list_videos(
     tracking_status: str | None = None,
     posted_from: date | None = None,
     posted_to: date | None = None,
+    caption_contains: str | None = None,
     order: str = "posted_desc",
     limit: int = 50,
     cursor: str | None = None,
@@ -152,7 +154,9 @@ async def list_videos(
     """Videos matching every filter given; `excluded` ones never appear.
 
     `campaign_id` means every video the campaign tree reaches; `posted_from`/`posted_to` are local
-    days (inclusive) in the organization's timezone.
+    days (inclusive) in the organization's timezone. `caption_contains` matches part of the caption, ignoring
+    case (on SQLite only ASCII letters fold; PostgreSQL folds every letter), `%` and `_` taken literally: it is
+    how an agent finds the candidates of a description's rule ("exclude videos not about Product X").
     """
     check_limit(limit)
     if order not in _ORDERS:
@@ -183,6 +187,8 @@ async def list_videos(
             query = query.where(col(Video.posted_at) >= day_range_utc(posted_from, posted_from, tz)[0])
         if posted_to is not None:
             query = query.where(col(Video.posted_at) < day_range_utc(posted_to, posted_to, tz)[1])
+    if caption_contains is not None and caption_contains.strip():
+        query = query.where(col(Video.caption).icontains(caption_contains.strip(), autoescape=True))
     sort, descending, sort_parser, sort_key = _ORDERS[order]
     page, next_cursor = await fetch_page(
         session,
@@ -227,6 +233,8 @@ async def review_videos(
         )
     status = "included" if action == "include" else "excluded"
     for video in videos:
+        if status == "excluded":  # set_video_tracking's restore brings it back to the inbox
+            video.excluded_from_status, video.excluded_at = video.tracking_status, now
         video.tracking_status = status
         video.updated_at = now
         session.add(video)

@@ -45,8 +45,10 @@ found inside. Everything else in a result, including a `description`, is outside
 ## What counts
 Only videos with tracking_status `auto_tracked`, `included` or `direct_add` (and not tracking-disabled)
 count in statistics. `pending_review` videos wait in the tracking inbox (`review_videos`); `excluded`
-videos are never returned. Campaign statistics are the union over the whole tree: a video reached twice
-counts once. Dates are local days in the organization's timezone; ranges default to the last 30 days.
+videos are never returned. Apply a description's exclusion rule with `set_video_tracking` (exclude with a
+reason; restore; stop_tracking), then note what you excluded and why in the readme. Campaign statistics
+are the union over the whole tree: a video reached twice counts once. Dates are local days in the
+organization's timezone; ranges default to the last 30 days.
 
 ## Payouts
 A payout structure (its `current_version` rule and `versions`) earns creators one payout accrual per period,

@@ -10,7 +10,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from trackagoat_mcp.domain import creators, videos
+from trackagoat_mcp.domain import creators, video_tracking, videos
 from trackagoat_mcp.domain.pagination import Page
 from trackagoat_mcp.domain.schemas import (
     AddCreatorsResult,
@@ -21,6 +21,8 @@ from trackagoat_mcp.domain.schemas import (
     VideoOut,
     VideoSummary,
 )
+from trackagoat_mcp.domain.video_tracking import VideoTrackingResult
+from trackagoat_mcp.errors import InvalidInput
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -167,6 +169,9 @@ async def list_videos(
     ] = None,
     posted_from: Annotated[date | None, Field(description="First local day (YYYY-MM-DD), inclusive.")] = None,
     posted_to: Annotated[date | None, Field(description="Last local day (YYYY-MM-DD), inclusive.")] = None,
+    caption_contains: Annotated[
+        str | None, Field(max_length=100, description="Part of the caption to match, any case.")
+    ] = None,
     order: Literal["posted_desc", "posted_asc", "views_desc", "added_desc"] = "posted_desc",
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -185,6 +190,7 @@ async def list_videos(
             tracking_status=tracking_status,
             posted_from=posted_from,
             posted_to=posted_to,
+            caption_contains=caption_contains,
             order=order,
             limit=limit,
             cursor=cursor,
@@ -232,4 +238,46 @@ async def review_videos(
     """
     async with unit(ctx, write=True) as u:
         result = await videos.review_videos(u.session, u.caller, video_ids=video_ids, action=action, now=u.now)
+    return respond(result)
+
+
+@group.tool(title="Exclude, restore or stop tracking videos", scope="write", idempotent=True)
+async def set_video_tracking(
+    ctx: Context[Any],
+    action: Annotated[
+        Literal["exclude", "restore", "stop_tracking", "resume_tracking", "list_excluded"],
+        Field(description="list_excluded: a project's excluded videos (ids, reason), to restore."),
+    ],
+    video_ids: Annotated[
+        list[Annotated[str, Field(max_length=64)]], Field(max_length=100, description="1-100; none for list_excluded.")
+    ] = [],  # noqa: B006
+    reason: Annotated[str | None, Field(max_length=500, description="exclude: why, e.g. the rule applied.")] = None,
+    project_id: Annotated[str | None, Field(max_length=64, description="list_excluded only.")] = None,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, VideoTrackingResult]:
+    """Act on a description's rule about videos, all-or-nothing (an unknown id changes nothing).
+
+    exclude: any video leaves every list, stat, series, leaderboard, goal and later accrual. restore: back to its
+    previous status. stop_tracking: no more refreshes; stops counting, keeps its numbers. Already evaluated accruals
+    are not rewritten: accruals_to_review names the earned ones that counted the videos.
+    """
+    if action == "list_excluded" and (project_id is None or video_ids):
+        raise InvalidInput("list_excluded takes a project_id and no video_ids; pass the project's id alone.")
+    if action != "list_excluded" and (project_id is not None or cursor is not None):
+        raise InvalidInput(
+            f"project_id and cursor go with action 'list_excluded' only, not {action!r}; leave them out."
+        )
+    if reason is not None and action != "exclude":
+        raise InvalidInput(f"reason goes with action 'exclude' only, not {action!r}; leave it out.")
+    async with unit(ctx, write=True) as u:
+        s, c = u.session, u.caller
+        if action == "list_excluded":
+            result = await video_tracking.list_excluded(s, c, project_id=project_id, cursor=cursor)
+        elif action == "exclude":
+            result = await video_tracking.exclude_videos(s, c, video_ids=video_ids, reason=reason, now=u.now)
+        elif action == "restore":
+            result = await video_tracking.restore_videos(s, c, video_ids=video_ids, now=u.now)
+        else:
+            enabled = action == "resume_tracking"
+            result = await video_tracking.set_tracking(s, c, video_ids=video_ids, enabled=enabled, now=u.now)
     return respond(result)
