@@ -14,6 +14,9 @@ What callers get (`reference/tiktok-ledgers-jobs.md` §1.4, §1.7):
   `login_required` for the last), `RateLimited` when 429s outlast the retries (or ask for a longer wait than
   `max_retry_after`), `Unavailable` for timeouts, connection errors and 5xx that outlast them.
 
+Short links are the one request whose address a caller writes: `tiktok.links` says where they are opened and
+which redirects are followed (TikTok's own hosts over https, or the configured stand-in site).
+
 Every wait (pacing and backoff) goes through the injected `sleep`, and pacing reads the injected
 `monotonic`, so tests run on fake time.
 """

@@ -85,7 +85,7 @@ class ShortLinkSite:
         """Where to send the request that opens the short link `link` (from `parse_short_link` or `read_redirect`)."""
         if self.is_tiktok:
             return link
-        path = link.path if link.host not in SHORT_HOSTS else "/t" + (link.path if link.path != "/" else "/")
+        path = link.path if link.host not in SHORT_HOSTS else "/t" + link.path
         return self.origin.copy_with(path=path, query=link.query or None)
 
     def read_redirect(self, requested: httpx2.URL, location: str) -> httpx2.URL | None:
