@@ -13,7 +13,8 @@ TrackagoatError                 code
 ├── ConfigError                 config_error   (bad settings or an uninitialised store; raised at start)
 └── UpstreamError               upstream_error (TikTok or another outside service failed)
     ├── RateLimited             rate_limited   (carries retry_after seconds)
-    ├── Blocked                 blocked        (challenge page, login wall, empty shell)
+    ├── Blocked                 blocked        (challenge page, login wall, empty shell; redirect_refused:
+    │                                           a short link's redirect leads off TikTok)
     └── Unavailable             unavailable    (timeouts, 5xx after retries)
 ```
 """

@@ -27,6 +27,7 @@ from trackagoat_mcp.db.models import Creator, JobRun, Video
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import creators
 from trackagoat_mcp.domain.scope import Caller
+from trackagoat_mcp.jobs.runs import process_name
 from trackagoat_mcp.jobs.scheduler import Scheduler, default_jobs
 from trackagoat_mcp.jobs.scraper import run_scrape_cycle
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
@@ -217,6 +218,31 @@ async def test_get_job_status_shows_runs_next_ticks_own_failures_and_stale_creat
     assert [(s["tiktok_handle"], s["scrape_state"], s["never_scraped"]) for s in stale] == [("sel", "private", True)]
     assert stale[0]["since"] == _at("12:00") and status["stale_creator_count"] == 1
     assert "[not_found]" in unknown
+
+
+async def test_get_job_status_names_the_worker_process_only_to_admin_keys(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    await first_cycle(db, clock, sim)
+    async with Client(server(db, clock, program.caller, sim)) as client:
+        ok(await client.call_tool("scrape_now", {"creator_ids": [str(program.ids["alice"])]}))
+    answers: dict[str, tuple[dict[str, Any], str]] = {}
+
+    with anyio.fail_after(CALL_SECONDS):
+        for scope in ("read", "write", "admin"):
+            caller = Caller(program.caller.org_id, frozenset({scope}))
+            async with Client(server(db, clock, caller, sim)) as client:
+                result = await client.call_tool("get_job_status", {})
+            answers[scope] = (ok(result), text_of(result))
+
+    def workers(status: dict[str, Any]) -> list[str | None]:
+        return [run["worker"] for run in [*status["jobs"][0]["runs"], *status["scrape_now"]["runs"]]]
+
+    assert workers(answers["admin"][0]) == ["worker", f"mcp:{process_name()}"]
+    for scope in ("read", "write"):
+        status, text = answers[scope]
+        assert workers(status) == [None, None]
+        assert process_name() not in text
 
 
 async def test_add_creators_hands_new_creators_to_the_in_process_scheduler_at_once(

@@ -2,6 +2,8 @@
 
 The simulated site answers `vm.tiktok.com/<code>` and `tiktok.com/t/<code>` with the redirect TikTok sends
 (tracking query included); an unknown code redirects to the home page, TikTok's way of saying "no such post".
+A call that would be refused anyway (scope, project, another entry) is refused before any link is opened: the
+site counts no request at all.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import anyio
 from mcp import Client
 
+from tests.conftest import make_org
 from tests.server.conftest import dump_store, error_text, ok
 from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain.scope import Caller
+from trackagoat_mcp.server.app import build_server
 from trackagoat_mcp.server.short_links import MAX_SHORT_LINKS
 from trackagoat_mcp.tiktok.sim import Fault, SimulatedTikTok
 
 from .conftest import Program
-from .test_jobs_tools import CALL_SECONDS, server
+from .test_jobs_tools import CALL_SECONDS, access, server
 
 
 async def test_a_short_video_link_is_opened_and_the_post_added_as_a_direct_add(
@@ -144,3 +150,113 @@ async def test_opening_short_links_sends_progress(
 
     assert [r["tiktok_handle"] for r in added["results"]] == ["one", "two", "three"]
     assert progress == [(1, 3), (2, 3), (3, 3)]
+
+
+# --- nothing goes out before the call is allowed ---------------------------------------------------------------
+
+NO_PROJECT = "00000000-0000-0000-0000-000000000000"
+
+
+async def test_a_read_key_is_refused_for_insufficient_scope_before_any_short_link_is_opened(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    sim.set_fault(Fault("server_error", retry_after=None))  # TikTok down: opening a link would spend retries
+    reader = Caller(program.caller.org_id, frozenset({"read"}))
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, reader, sim)) as client:
+            creators = await client.call_tool(
+                "add_creators", {"project_id": NO_PROJECT, "handles": ["https://vm.tiktok.com/ZMabc123/"]}
+            )
+            videos = await client.call_tool(
+                "add_videos", {"project_id": str(program.project_id), "urls": ["https://vm.tiktok.com/ZMabc123/"]}
+            )
+
+    assert error_text(creators).startswith("Error executing tool add_creators: [insufficient_scope] ")
+    assert error_text(videos).startswith("Error executing tool add_videos: [insufficient_scope] ")
+    assert sum(sim.requests.values()) == 0
+
+
+async def test_an_unknown_or_foreign_project_is_not_found_before_any_short_link_is_opened(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    _globex, globex_project = await make_org(db, clock, "Globex")
+    sim.add_short_link("ZMok", "alice", sim.account("alice").videos[1].video_id)
+    before = await dump_store(db)
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            unknown = await client.call_tool(
+                "add_creators", {"project_id": NO_PROJECT, "handles": ["vm.tiktok.com/ZMok"]}
+            )
+            foreign = await client.call_tool(
+                "add_videos", {"project_id": str(globex_project), "urls": ["vm.tiktok.com/ZMok"]}
+            )
+
+    unknown_text, foreign_text = error_text(unknown), error_text(foreign)
+    assert unknown_text.startswith("Error executing tool add_creators: [not_found] ") and NO_PROJECT in unknown_text
+    assert foreign_text.startswith("Error executing tool add_videos: [not_found] ")
+    assert str(globex_project) in foreign_text
+    assert sum(sim.requests.values()) == 0
+    assert await dump_store(db) == before
+
+
+async def test_a_malformed_entry_beside_short_links_is_refused_before_any_link_is_opened(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    sim.add_short_link("ZMok", "alice", sim.account("alice").videos[1].video_id)
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            handles = await client.call_tool(
+                "add_creators", {"project_id": str(program.project_id), "handles": ["vm.tiktok.com/ZMok", "no spaces!"]}
+            )
+            urls = await client.call_tool(
+                "add_videos",
+                {"project_id": str(program.project_id), "urls": ["vm.tiktok.com/ZMok", "https://example.com/v/1"]},
+            )
+
+    handles_text, urls_text = error_text(handles), error_text(urls)
+    assert "[invalid_handle] 1 of 2 entries are invalid" in handles_text and "'no spaces!'" in handles_text
+    assert "[invalid_url] 1 of 2 URLs are invalid" in urls_text and "'https://example.com/v/1'" in urls_text
+    assert sum(sim.requests.values()) == 0
+
+
+async def test_a_short_link_redirecting_off_tiktok_is_refused_naming_it_and_writes_nothing(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    sim.redirect_short_link("ZMmeta", "http://169.254.169.254/t/latest/")
+    before = await dump_store(db)
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client:
+            refused = await client.call_tool(
+                "add_videos", {"project_id": str(program.project_id), "urls": ["https://vm.tiktok.com/ZMmeta/"]}
+            )
+
+    text = error_text(refused)
+    assert text.startswith("Error executing tool add_videos: [invalid_url] ")
+    assert "'https://vm.tiktok.com/ZMmeta/'" in text and "not followed" in text
+    assert sim.count("/t/latest/") == 0
+    assert await dump_store(db) == before
+
+
+async def test_with_the_site_configured_elsewhere_add_videos_opens_short_links_only_there(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    post = sim.account("alice").videos[1]
+    sim.add_short_link("ZMpost1", "alice", post.video_id)
+    config = Settings(database_url="sqlite://", tiktok_base_url="http://sim.test")
+    elsewhere = build_server(config, db=db, clock=clock, caller=program.caller, tiktok=access(sim, clock, config))
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(elsewhere) as client:
+            added = ok(
+                await client.call_tool(
+                    "add_videos", {"project_id": str(program.project_id), "urls": ["https://vm.tiktok.com/ZMpost1/"]}
+                )
+            )
+
+    [result] = added["results"]
+    assert (result["tiktok_video_id"], result["outcome"]) == (post.video_id, "added")
+    assert sim.origins == {"http://sim.test": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from sqlmodel import col, select
 
 from trackagoat_mcp.clock import local_today
 from trackagoat_mcp.db.models import Creator, Video
-from trackagoat_mcp.domain.handles import normalize_handle
+from trackagoat_mcp.domain.handles import is_short_link, normalize_handle
 from trackagoat_mcp.domain.pagination import (
     Page,
     check_limit,
@@ -28,6 +29,7 @@ from trackagoat_mcp.errors import Conflict, InvalidInput
 __all__ = [
     "MAX_BULK",
     "add_creators",
+    "check_add_creators",
     "get_creator",
     "list_creators",
     "remove_creator",
@@ -44,6 +46,45 @@ def _check_mode(mode: str) -> str:
     if mode not in ("auto", "selective"):
         raise InvalidInput(f"tracking_mode {mode!r} is not 'auto' or 'selective'.")
     return mode
+
+
+async def check_add_creators(session: AsyncSession, caller: Caller, *, project_id: Any, handles: list[str]) -> None:
+    """Everything `add_creators` would refuse that needs no short link opened: scope, project, other entries.
+
+    `add_creators` opens the short links in `handles` on TikTok first (outside any transaction); this runs before
+    that, so a caller without the `write` scope, a project of another organization or a malformed entry is
+    refused without a single request leaving the server. Short links themselves are left for the opening.
+    """
+    caller.require("write")
+    await get_project(session, caller, project_id)
+    _normalize_all(handles, skip=is_short_link)
+
+
+def _normalize_all(handles: list[str], *, skip: Callable[[str], bool] | None = None) -> dict[str, str]:
+    """Each handle of `handles` (but those `skip` says to leave alone) mapped to the first entry naming it.
+
+    Raises:
+        InvalidInput: no entries, too many, or any entry is invalid (one sentence naming every bad one).
+    """
+    if not handles:
+        raise InvalidInput("handles is empty; pass between 1 and 50 handles or profile URLs.")
+    if len(handles) > MAX_BULK:
+        raise InvalidInput(f"{len(handles)} handles were given; add at most {MAX_BULK} per call.")
+    normalized: dict[str, str] = {}
+    errors: list[str] = []
+    for raw in handles:
+        if skip is not None and skip(raw):
+            continue
+        try:
+            normalized.setdefault(normalize_handle(raw), raw)
+        except InvalidInput as exc:
+            errors.append(str(exc))
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} of {len(handles)} entries are invalid and nothing was added: " + " ".join(errors),
+            code="invalid_handle",
+        )
+    return normalized
 
 
 async def add_creators(
@@ -66,23 +107,8 @@ async def add_creators(
     """
     caller.require("write")
     project = await get_project(session, caller, project_id)
-    if not handles:
-        raise InvalidInput("handles is empty; pass between 1 and 50 handles or profile URLs.")
-    if len(handles) > MAX_BULK:
-        raise InvalidInput(f"{len(handles)} handles were given; add at most {MAX_BULK} per call.")
     mode = _check_mode(tracking_mode) if tracking_mode is not None else None
-    normalized: dict[str, str] = {}
-    errors: list[str] = []
-    for raw in handles:
-        try:
-            normalized.setdefault(normalize_handle(raw), raw)
-        except InvalidInput as exc:
-            errors.append(str(exc))
-    if errors:
-        raise InvalidInput(
-            f"{len(errors)} of {len(handles)} entries are invalid and nothing was added: " + " ".join(errors),
-            code="invalid_handle",
-        )
+    normalized = _normalize_all(handles)
     start = tracking_start_date or local_today(now, (await get_org(session, caller)).timezone)
     existing = {
         c.tiktok_handle: c

@@ -17,7 +17,7 @@ from trackagoat_mcp.clock import day_range_utc
 from trackagoat_mcp.db.models import Video
 from trackagoat_mcp.domain.campaigns import get_campaign_row
 from trackagoat_mcp.domain.creators import MAX_BULK, get_creator
-from trackagoat_mcp.domain.handles import ParsedVideoUrl, parse_video_url, posted_at_from_video_id
+from trackagoat_mcp.domain.handles import ParsedVideoUrl, is_short_link, parse_video_url, posted_at_from_video_id
 from trackagoat_mcp.domain.pagination import (
     Page,
     check_limit,
@@ -32,7 +32,7 @@ from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, not_found
 from trackagoat_mcp.domain.tree import tree_video_ids
 from trackagoat_mcp.errors import InvalidInput
 
-__all__ = ["VideoOrder", "add_videos", "get_video", "list_videos", "review_videos"]
+__all__ = ["VideoOrder", "add_videos", "check_add_videos", "get_video", "list_videos", "review_videos"]
 
 VideoOrder = Literal["posted_desc", "posted_asc", "views_desc", "added_desc"]
 ListableStatus = Literal["auto_tracked", "included", "pending_review", "direct_add"]
@@ -47,6 +47,46 @@ async def get_video(session: AsyncSession, caller: Caller, video_id: Any) -> Vid
     return video
 
 
+async def check_add_videos(session: AsyncSession, caller: Caller, *, project_id: Any, urls: list[str]) -> None:
+    """Everything `add_videos` would refuse that needs no short link opened: scope, project, other URLs.
+
+    `add_videos` opens the short links in `urls` on TikTok first (outside any transaction); this runs before that,
+    so a caller without the `write` scope, a project of another organization or a malformed URL is refused
+    without a single request leaving the server. Short links themselves are left for the opening.
+    """
+    caller.require("write")
+    await get_project(session, caller, project_id)
+    _parse_all(urls, skip=is_short_link)
+
+
+def _parse_all(urls: list[str], *, skip: Callable[[str], bool] | None = None) -> dict[str, tuple[str, ParsedVideoUrl]]:
+    """Each video id of `urls` (but those `skip` says to leave alone) with the first entry naming it.
+
+    Raises:
+        InvalidInput: no URLs, too many, or any is malformed (one sentence naming every bad one).
+    """
+    if not urls:
+        raise InvalidInput("urls is empty; pass between 1 and 50 TikTok video URLs.")
+    if len(urls) > MAX_BULK:
+        raise InvalidInput(f"{len(urls)} URLs were given; add at most {MAX_BULK} per call.")
+    parsed: dict[str, tuple[str, ParsedVideoUrl]] = {}
+    errors = []
+    for raw in urls:
+        if skip is not None and skip(raw):
+            continue
+        try:
+            item = parse_video_url(raw)
+            parsed.setdefault(item.tiktok_video_id, (raw, item))
+        except InvalidInput as exc:
+            errors.append(str(exc))
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} of {len(urls)} URLs are invalid and nothing was added: " + " ".join(errors),
+            code="invalid_url",
+        )
+    return parsed
+
+
 async def add_videos(
     session: AsyncSession, caller: Caller, *, project_id: Any, urls: list[str], now: datetime
 ) -> AddVideosResult:
@@ -59,23 +99,7 @@ async def add_videos(
     """
     caller.require("write")
     project = await get_project(session, caller, project_id)
-    if not urls:
-        raise InvalidInput("urls is empty; pass between 1 and 50 TikTok video URLs.")
-    if len(urls) > MAX_BULK:
-        raise InvalidInput(f"{len(urls)} URLs were given; add at most {MAX_BULK} per call.")
-    parsed: dict[str, tuple[str, ParsedVideoUrl]] = {}
-    errors = []
-    for raw in urls:
-        try:
-            item = parse_video_url(raw)
-            parsed.setdefault(item.tiktok_video_id, (raw, item))
-        except InvalidInput as exc:
-            errors.append(str(exc))
-    if errors:
-        raise InvalidInput(
-            f"{len(errors)} of {len(urls)} URLs are invalid and nothing was added: " + " ".join(errors),
-            code="invalid_url",
-        )
+    parsed = _parse_all(urls)
     existing = {
         v.tiktok_video_id: v
         for v in (

@@ -3,7 +3,8 @@
 Scrape, accrual and retention runs serve the whole store, so their rows are shared by every organization: a caller
 sees when they ran and how they ended, but of their failures only those about its own creators and
 videos (by the `creator_id`/`video_id` a report's failures carry, see `runs`). `scrape_now` runs belong to
-one organization (their slot starts with its id) and are shown only to it.
+one organization (their slot starts with its id) and are shown only to it. Which process ran a run (host name and
+process id) says something about the deployment, not about anyone's data, so only `admin` keys see it.
 
 The next run is the next tick of the job's schedule. It happens only if a process runs the jobs (`serve`
 without `--no-jobs`, or `worker`); a last run much older than the interval says none does.
@@ -16,6 +17,7 @@ A creator is stale when it is active and its last scrape failed, never happened,
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +56,7 @@ class RunOut(BaseModel):
     started_at: datetime
     finished_at: datetime | None = Field(description="null while it runs (or if its process died mid-run).")
     status: str = Field(description="running, ok or failed (failed: the run itself broke off).")
-    worker: str = Field(description="host:pid of the process that ran it.")
+    worker: str | None = Field(description="host:pid of the process that ran it (admin keys only; null otherwise).")
     failures: list[RunFailure] = Field(
         description=f"Failed fetches about your organization's creators and videos (at most {MAX_FAILURES_PER_RUN})."
     )
@@ -121,6 +123,7 @@ async def job_status(
     own = await runs.recent_runs(db, scrape_now.JOB, limit=runs_per_job, slot_prefix=prefix)
     used = await runs.count_runs(db, scrape_now.JOB, slot_prefix=f"{prefix}{now:%Y-%m-%d}/")
     mine = await _own_ids(db, caller, [row for rows in [*shared.values(), own] for row in rows])
+    show = _RunView(mine, show_worker=caller.can("admin"))
     stale, stale_count = await _stale_creators(db, caller, now, project)
     return JobStatus(
         checked_at=now,
@@ -129,7 +132,7 @@ async def job_status(
                 job=name,
                 schedule=timing.text,
                 next_run_at=timing.next_run(now),
-                runs=[_run_out(row, mine) for row in shared[name]],
+                runs=[show.run(row) for row in shared[name]],
             )
             for name, timing in timings.items()
         ],
@@ -137,7 +140,7 @@ async def job_status(
             daily_cap=settings.scrape_now_daily_cap,
             used_today=used,
             remaining_today=max(0, settings.scrape_now_daily_cap - used),
-            runs=[_run_out(row, mine) for row in own],
+            runs=[show.run(row) for row in own],
         ),
         stale_after_hours=int(STALE_AFTER.total_seconds() // 3600),
         stale_creators=stale,
@@ -173,28 +176,35 @@ async def _own_ids(db: Database, caller: Caller, rows: list[JobRun]) -> set[uuid
         return {*creators.all(), *videos.all()}
 
 
-def _run_out(row: JobRun, mine: set[uuid.UUID]) -> RunOut:
-    failures = []
-    for failure in _failures(row):
-        creator_id, video_id = _uuid(failure.get("creator_id")), _uuid(failure.get("video_id"))
-        subject = video_id or creator_id
-        if subject is None or subject not in mine:
-            continue
-        failures.append(
-            RunFailure(
-                kind=str(failure.get("kind", "unknown")),
-                message=str(failure.get("message", "")),
-                creator_id=creator_id,
-                video_id=video_id,
+@dataclass(frozen=True)
+class _RunView:
+    """How a run reads to this caller: failures about its own creators and videos, the worker to admins only."""
+
+    mine: set[uuid.UUID]
+    show_worker: bool
+
+    def run(self, row: JobRun) -> RunOut:
+        failures = []
+        for failure in _failures(row):
+            creator_id, video_id = _uuid(failure.get("creator_id")), _uuid(failure.get("video_id"))
+            subject = video_id or creator_id
+            if subject is None or subject not in self.mine:
+                continue
+            failures.append(
+                RunFailure(
+                    kind=str(failure.get("kind", "unknown")),
+                    message=str(failure.get("message", "")),
+                    creator_id=creator_id,
+                    video_id=video_id,
+                )
             )
+        return RunOut(
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            status=row.status,
+            worker=row.claimed_by if self.show_worker else None,
+            failures=failures[:MAX_FAILURES_PER_RUN],
         )
-    return RunOut(
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        status=row.status,
-        worker=row.claimed_by,
-        failures=failures[:MAX_FAILURES_PER_RUN],
-    )
 
 
 async def _stale_creators(

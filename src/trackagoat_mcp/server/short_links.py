@@ -5,6 +5,11 @@ what people paste. The domain only reads full URLs (it does no I/O), so these to
 through the process's TikTok client to the page it names and pass that URL on. A short link to a video also names
 its creator, so it works in `add_creators` too. Bulk adds are all-or-nothing: one link that cannot be opened
 rejects the call, nothing is written, and the sentence names every such link with its reason.
+
+Order: the caller's `check` (scope, project, every other entry) runs before any link is opened, so nothing a
+caller may not do, or that would be refused anyway, sends a request out; the links are opened outside any
+transaction, and the tool writes in its own short one afterwards. Where links may lead is the TikTok client's
+rule (`tiktok.links`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from trackagoat_mcp.errors import InvalidInput, RateLimited, TrackagoatError, Un
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 
 Progress = Callable[[int, int], Awaitable[None]]
+Check = Callable[[], Awaitable[None]]
 
 __all__ = ["MAX_SHORT_LINKS", "expand_short_links"]
 
@@ -29,7 +35,7 @@ already take about half a minute, near where MCP clients give up on a call."""
 
 
 async def expand_short_links(
-    tiktok: TikTokAccess, entries: list[str], *, code: str, progress: Progress | None = None
+    tiktok: TikTokAccess, entries: list[str], *, code: str, check: Check, progress: Progress | None = None
 ) -> list[str]:
     """`entries` with every short link replaced by the URL it redirects to (the others untouched, in order).
 
@@ -37,15 +43,19 @@ async def expand_short_links(
         tiktok: the process's TikTok client (built only if there is a short link to open).
         entries: handles or URLs as the caller sent them.
         code: the error code for a link that does not lead anywhere (`invalid_handle` or `invalid_url`).
+        check: raises what the call would be refused for without opening anything (in its own read); awaited
+            before the first link is opened, and only if there is one.
         progress: called with (opened, total) after each link, for the client's progress notifications.
 
     Raises:
+        TrackagoatError: whatever `check` raises.
         InvalidInput: more than `MAX_SHORT_LINKS` short links, or some link does not exist or is not public.
         Unavailable: TikTok could not be reached for some link, and every other link opened; retrying may work.
     """
     positions = [index for index, entry in enumerate(entries) if is_short_link(entry)]
     if not positions:
         return entries
+    await check()
     if len(positions) > MAX_SHORT_LINKS:
         raise InvalidInput(
             f"This call has {len(positions)} short links; each is opened on TikTok at the scraper's pace, so send at "

@@ -14,6 +14,9 @@ What callers get (`reference/tiktok-ledgers-jobs.md` §1.4, §1.7):
   `login_required` for the last), `RateLimited` when 429s outlast the retries (or ask for a longer wait than
   `max_retry_after`), `Unavailable` for timeouts, connection errors and 5xx that outlast them.
 
+Short links are the one request whose address a caller writes: `tiktok.links` says where they are opened and
+which redirects are followed (TikTok's own hosts over https, or the configured stand-in site).
+
 Every wait (pacing and backoff) goes through the injected `sleep`, and pacing reads the injected
 `monotonic`, so tests run on fake time.
 """
@@ -34,6 +37,7 @@ import httpx2
 from trackagoat_mcp.clock import Clock, SystemClock, ensure_utc
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.errors import Blocked, ConfigError, InvalidInput, NotFound, RateLimited, Unavailable, UpstreamError
+from trackagoat_mcp.tiktok.links import ShortLinkSite, is_short_link, parse_short_link
 from trackagoat_mcp.tiktok.parsing import (
     BLOCKED_STATES,
     PageResult,
@@ -45,7 +49,15 @@ from trackagoat_mcp.tiktok.parsing import (
     parse_video_page,
 )
 
-__all__ = ["API_HEADERS", "BROWSER_HEADERS", "TikTokClient", "TokenBucket", "is_short_link", "strip_tracking"]
+__all__ = [
+    "API_HEADERS",
+    "BROWSER_HEADERS",
+    "MAX_SHORT_LINK_HOPS",
+    "TikTokClient",
+    "TokenBucket",
+    "is_short_link",
+    "strip_tracking",
+]
 
 _CHROME_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/139.0.0.0 Safari/537.36"
@@ -70,11 +82,11 @@ API_HEADERS: Mapping[str, str] = {
 # yt-dlp and gallery-dl resolve short links as a link-preview bot (reference §1.9).
 _SHORT_LINK_HEADERS: Mapping[str, str] = {"User-Agent": "facebookexternalhit/1.1", "Accept": "*/*"}
 
-_SHORT_HOSTS = frozenset({"vm.tiktok.com", "vt.tiktok.com"})
 _TRACKING_KEYS = frozenset({"_r", "_t", "_d", "is_from_webapp", "sender_device", "is_copy_url", "web_id", "refer"})
 _TRACKING_PREFIXES = ("share_", "utm_")
 _HANDLE_RE = re.compile(r"^[a-z0-9_.]{1,30}$")
-_MAX_REDIRECT_HOPS = 5
+MAX_SHORT_LINK_HOPS = 3
+"""Requests one short link may take: TikTok answers with the page in one, a `/t/` link in between takes two."""
 
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
@@ -154,6 +166,7 @@ class TikTokClient:
             raise ConfigError(f"Timeout {timeout!r} must be a positive number of seconds.")
         self._http = http
         self._base_url = base_url.rstrip("/")
+        self._short_links = ShortLinkSite.of(self._base_url)
         self._rate = rate
         self._burst = burst
         self._limiter = anyio.CapacityLimiter(max_concurrency)
@@ -263,33 +276,29 @@ class TikTokClient:
         return self._outcome(parse_item_list(response.content), response, f"video list of {sec_uid[:20]!r}…")
 
     async def resolve_short_link(self, url: str) -> str:
-        """Follow a short link (`vm.tiktok.com/…`, `vt.tiktok.com/…`, `…/t/…`) to the page it names.
+        """Follow a short link (`vm.tiktok.com/…`, `vt.tiktok.com/…`, `tiktok.com/t/…`) to the page it names.
 
-        Redirects are followed one hop at a time and the last page is not fetched.
+        Redirects are followed one hop at a time, at most `MAX_SHORT_LINK_HOPS` requests, only within TikTok over
+        https (`links` says where a short link is opened and which redirects are accepted); the last page is not
+        fetched.
 
         Args:
             url: the short link, with or without a scheme.
 
         Returns:
-            The target URL without its tracking query.
+            The target URL on `https://www.tiktok.com` (or another TikTok host) without its tracking query.
 
         Raises:
-            InvalidInput: `url` is not a short link.
+            InvalidInput: `url` is not a TikTok short link.
             NotFound: the link leads to TikTok's home page (TikTok's way of saying it does not exist).
-            Blocked: the link led to a login page or did not redirect at all.
+            Blocked: the link led to a login page, did not redirect, redirected off TikTok (code
+                `redirect_refused`, nothing requested there) or through too many short links.
             RateLimited, Unavailable: as for `fetch_profile`.
         """
-        try:
-            current = httpx2.URL(url.strip() if "://" in url else "https://" + url.strip())
-        except (httpx2.InvalidURL, ValueError) as exc:
-            raise InvalidInput(f"{url!r} is not a URL; pass a link like 'https://vm.tiktok.com/ZM…/'.") from exc
-        if not is_short_link(current):
-            raise InvalidInput(
-                f"{url!r} is not a TikTok short link (vm.tiktok.com/…, vt.tiktok.com/… or tiktok.com/t/…); "
-                "pass a full profile or video URL where one is expected instead."
-            )
-        for _ in range(_MAX_REDIRECT_HOPS):
-            response = await self._get(str(current), headers=_SHORT_LINK_HEADERS, follow_redirects=False)
+        current = parse_short_link(url)
+        for _ in range(MAX_SHORT_LINK_HOPS):
+            requested = self._short_links.request_url(current)
+            response = await self._get(str(requested), headers=_SHORT_LINK_HEADERS, follow_redirects=False)
             location = response.headers.get("location")
             if not response.is_redirect or not location:
                 if response.status_code in (404, 410):
@@ -297,7 +306,13 @@ class TikTokClient:
                 raise Blocked(
                     f"Short link {url!r} answered HTTP {response.status_code} without a redirect; try again later."
                 )
-            target = current.join(location)
+            target = self._short_links.read_redirect(requested, location)
+            if target is None:
+                raise Blocked(
+                    f"Short link {url!r} redirects to {location[:200]!r}, which is not an https address on TikTok, "
+                    "so it was not followed; pass the full https://www.tiktok.com/… URL instead.",
+                    code="redirect_refused",
+                )
             if target.path.startswith("/login"):
                 raise Blocked(f"Short link {url!r} leads to a login page; it is not public.", code="login_required")
             if not is_short_link(target):
@@ -307,7 +322,10 @@ class TikTokClient:
                     )
                 return strip_tracking(target)
             current = target
-        raise Blocked(f"Short link {url!r} redirected more than {_MAX_REDIRECT_HOPS} times; open it in a browser.")
+        raise Blocked(
+            f"Short link {url!r} still led to another short link after {MAX_SHORT_LINK_HOPS} requests; open it in a "
+            "browser and pass the full https://www.tiktok.com/… URL instead."
+        )
 
     # --- machinery -----------------------------------------------------------------------------------------
 
@@ -421,11 +439,6 @@ class TikTokClient:
                 code=code,
             )
         return result
-
-
-def is_short_link(url: httpx2.URL) -> bool:
-    """Whether `url` is a TikTok short link that needs a redirect to resolve."""
-    return url.host.lower() in _SHORT_HOSTS or url.path.startswith("/t/")
 
 
 def strip_tracking(url: httpx2.URL) -> str:

@@ -5,7 +5,9 @@ Tests, benchmarks and the offline demo scrape this instead of tiktok.com. It ser
 `SIGI_STATE` layout per account), for accounts you configure, whose views grow with an injected clock so
 every test is deterministic. Faults (429, 5xx, slow answers, challenge and shell pages, login redirects,
 private, not found, banned, region-locked) switch on per account or for the whole site, optionally for a
-number of requests only. Every request served is counted per path so tests can assert retries.
+number of requests only. Every request served is counted per path (and per origin) so tests can assert retries
+and where requests went. Short links redirect to a profile or video page, or, to test what a client follows, to
+any address at all (`redirect_short_link`).
 
 Accounts, posts and the pure `render_*` page builders live in `sim_pages` (the account classes are
 re-exported here), so parser tests can build pages without a server.
@@ -114,6 +116,8 @@ class SimulatedTikTok:
         self.clock = clock
         self.site_url = site_url.rstrip("/")
         self.requests: Counter[str] = Counter()
+        self.origins: Counter[str] = Counter()
+        """Requests served per origin as the client addressed it (`https://vm.tiktok.com`), faulted ones included."""
         self.in_flight = 0
         self.peak_in_flight = 0
         self.last_headers: dict[str, str] = {}
@@ -121,6 +125,7 @@ class SimulatedTikTok:
         self._accounts: dict[str, SimAccount] = {}
         self._by_sec_uid: dict[str, SimAccount] = {}
         self._short_links: dict[str, str] = {}
+        self._short_redirects: dict[str, str] = {}
         self._faults: dict[str | None, _ActiveFault] = {}  # keyed by handle; None is the whole site
 
         # A plain function rather than a bound method: servers such as uvicorn tell ASGI 3 from ASGI 2 by
@@ -162,6 +167,10 @@ class SimulatedTikTok:
         """Make `/t/<code>/` (and `vm.tiktok.com/<code>/`) redirect to a profile or video page."""
         self._short_links[code] = f"/@{handle.lower()}" + (f"/video/{video_id}" if video_id else "")
 
+    def redirect_short_link(self, code: str, location: str) -> None:
+        """Make the short link `code` redirect to `location` exactly as given (another site, another short link)."""
+        self._short_redirects[code] = location
+
     def count(self, path: str) -> int:
         """How many requests the site served for `path` (faulted ones included)."""
         return self.requests[path]
@@ -176,6 +185,7 @@ class SimulatedTikTok:
             return
         request = Request(scope, receive)
         self.requests[request.url.path] += 1
+        self.origins[f"{request.url.scheme}://{request.url.netloc}"] += 1
         self.last_headers = {k.lower(): v for k, v in request.headers.items()}
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -303,6 +313,8 @@ class SimulatedTikTok:
         early = await self._transport_fault(await self._take_fault(None, _TRANSPORT_FAULTS))
         if early is not None:
             return early
+        if code in self._short_redirects:
+            return Response(status_code=301, headers={"Location": self._short_redirects[code]})
         target = self._short_links.get(code)
         location = f"{origin}{target}?_r=1&_t=8sim&share_app_id=1233" if target else f"{origin}/?_r=1"
         return Response(status_code=301, headers={"Location": location})

@@ -104,7 +104,14 @@ async def add_creators(
     New creators' first scrape starts in the background at once; their numbers fill in within minutes.
     Up to 10 short links (vm.tiktok.com/…) are opened on TikTok first.
     """
-    handles = await expand_short_links(app_context(ctx).tiktok, handles, code="invalid_handle", progress=_opened(ctx))
+
+    async def check() -> None:
+        async with unit(ctx) as u:
+            await creators.check_add_creators(u.session, u.caller, project_id=project_id, handles=handles)
+
+    handles = await expand_short_links(
+        app_context(ctx).tiktok, handles, code="invalid_handle", check=check, progress=_opened(ctx)
+    )
     async with unit(ctx, write=True) as u:
         result = await creators.add_creators(
             u.session,
@@ -217,7 +224,14 @@ async def add_videos(
     One malformed URL rejects the whole call and names every bad one. Up to 10 short links (vm.tiktok.com/…) are
     opened on TikTok first.
     """
-    urls = await expand_short_links(app_context(ctx).tiktok, urls, code="invalid_url", progress=_opened(ctx))
+
+    async def check() -> None:
+        async with unit(ctx) as u:
+            await videos.check_add_videos(u.session, u.caller, project_id=project_id, urls=urls)
+
+    urls = await expand_short_links(
+        app_context(ctx).tiktok, urls, code="invalid_url", check=check, progress=_opened(ctx)
+    )
     async with unit(ctx, write=True) as u:
         result = await videos.add_videos(u.session, u.caller, project_id=project_id, urls=urls, now=u.now)
     return respond(result)
