@@ -29,7 +29,7 @@ import anyio
 from sqlalchemy import delete, select, update
 
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.models import Creator, Goal, JobRun, PayoutAccrual, PayoutEvaluation
+from trackagoat_mcp.db.models import Creator, Goal, JobRun, PayoutAccrual, PayoutAssignment, PayoutEvaluation
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.payouts import assignments, structures
 from trackagoat_mcp.domain.scope import Caller
@@ -259,10 +259,12 @@ async def payout_rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def forget_runs(db: Database) -> None:
-    """Delete every evaluation, accrual and job run (to run the same store again from scratch)."""
+    """Delete every evaluation, accrual and job run, and forget how far assignments are settled (to run the same
+    store again from scratch)."""
     async with db.write() as session:
         for model in (PayoutAccrual, PayoutEvaluation, JobRun):
             await session.execute(delete(model))
+        await session.execute(update(PayoutAssignment).values(settled_before=None))
 
 
 # --- worker processes ---------------------------------------------------------------------------------------

@@ -133,8 +133,8 @@ async def test_migration_0005_gives_the_defaults_to_organizations_that_existed_b
 
     await _stamp(db, db_url, "0004")  # the store believes it stands before 0005 ...
     try:
-        await upgrade(db_url)  # ... so this runs 0005 alone
-        await upgrade(db_url)  # and this nothing
+        await upgrade(db_url, "0005")  # ... so this runs 0005 alone
+        await upgrade(db_url, "0005")  # and this nothing
     finally:
         await _stamp(db, db_url, "head")
 

@@ -366,6 +366,9 @@ class PayoutAssignment(SQLModel, table=True):
     creator_id: uuid.UUID = Field(foreign_key="creators.id", index=True)
     starts_on: date
     ends_on: date | None = None
+    settled_before: date | None = None
+    """Every period holding one of this assignment's days before this local date is evaluated (the accrual job
+    advances it; None: walk from `starts_on`)."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -10,9 +10,15 @@
   `HEARTBEAT_TTL` belonged to a crashed worker, and a `failed` one to a run that hit an error; either is taken
   over with a compare-and-set `UPDATE` by the next run.
 * **Back-fill.** A run claims every hour since the last `ok` slot (at most `BACKFILL_CAP`, 31 days, of
-  them; older gaps are not given slots, but their units are still evaluated, in the oldest claimed slot).
-  Each due unit is evaluated in the slot of the hour its evaluation became ready (clamped to the first slot
-  this run claims), so the audit trail shows what each hour would have done.
+  them). Each due unit is evaluated in the slot of the hour its evaluation became ready, so the audit trail
+  shows what each hour would have done; a unit that became ready before the first claimed hour (an assignment
+  dated back, a gap older than the cap) is evaluated in the newest slot, beside the work due now.
+* **Fairness.** Within a slot, organizations take turns: their due units are interleaved one by one (each
+  organization's oldest first), so one organization's backlog delays another's due unit by at most one unit
+  of each other organization with work in that slot, never by the length of the backlog.
+* **Proportional work.** Planning walks each creator's periods from the first one not yet settled
+  (`payout_assignments.settled_before`, advanced at the end of every run), so an idle run reads only the
+  periods in progress, whatever the length of the history.
 * **Units** are evaluated one per transaction: a crash loses at most the unit in flight, and the rerun (or the
   takeover) evaluates what is left with the same figures and ids, so the rows equal those of an uninterrupted run.
   A unit that fails is reported and left for the next run.
@@ -36,7 +42,7 @@ from sqlmodel import col
 from trackagoat_mcp.clock import Clock, ensure_utc
 from trackagoat_mcp.db.models import JobRun
 from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain.payouts.accruals import Scope, evaluate_unit, load_units, record_unit
+from trackagoat_mcp.domain.payouts.accruals import Planned, Scope, evaluate_unit, plan_units, record_unit, settle_walks
 from trackagoat_mcp.domain.payouts.planning import Unit
 from trackagoat_mcp.errors import InvalidInput
 from trackagoat_mcp.jobs import runs
@@ -53,6 +59,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+UnitKey = tuple[uuid.UUID, uuid.UUID, datetime]
+"""(structure, creator, period start): the evaluation's unique key."""
 
 JOB = "accruals"
 MANUAL_JOB = "accruals_manual"
@@ -101,6 +109,8 @@ class AccrualReport:
     totals: SlotTally = field(default_factory=SlotTally)
     waiting_for_stale: int = 0
     """Units due but waiting (up to 24 h) for fresh stats."""
+    days_planned: int = 0
+    """Local days of history the plan walked (see `Planned.days_walked`): small on an idle run."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -113,6 +123,7 @@ class AccrualReport:
             "already_evaluated": self.totals.already_evaluated,
             "accrued_cents": self.totals.accrued_cents,
             "waiting_for_stale": self.waiting_for_stale,
+            "days_planned": self.days_planned,
             "errors": len(self.totals.failed),
             "failed": self.totals.failed,
         }
@@ -210,9 +221,10 @@ async def _evaluate(
     units: list[Unit],
     *,
     worker_id: str,
+    done: set[UnitKey],
     on_evaluated: Callable[[int], None] | None,
 ) -> SlotTally:
-    """Evaluate `units` one transaction each, beating the heartbeat as we go."""
+    """Evaluate `units` one transaction each, beating the heartbeat as we go; adds each evaluated key to `done`."""
     tally = SlotTally()
     for index, unit in enumerate(units, start=1):
         try:
@@ -231,6 +243,7 @@ async def _evaluate(
                 }
             )
             continue
+        done.add((unit.structure.id, unit.creator.id, unit.period.start_at))
         if recorded == "already_evaluated":
             tally.already_evaluated += 1
         else:
@@ -257,10 +270,11 @@ async def _run_slot(
     as_of: datetime,
     worker_id: str,
     waiting: int,
+    done: set[UnitKey],
     on_evaluated: Callable[[int], None] | None,
 ) -> SlotTally:
     try:
-        tally = await _evaluate(db, clock, run, units, worker_id=worker_id, on_evaluated=on_evaluated)
+        tally = await _evaluate(db, clock, run, units, worker_id=worker_id, done=done, on_evaluated=on_evaluated)
     except Exception:
         try:
             await runs.close_run(db, run, status="failed", now=clock.now(), report={"as_of": as_of.isoformat()})
@@ -313,9 +327,15 @@ async def run_accruals(
             "Leave it out to run as of now."
         )
     async with db.read() as session:
-        units = await load_units(session, Scope(org_id=org_id), now=as_of, horizon=as_of)
+        planned = await plan_units(session, Scope(org_id=org_id), now=as_of, horizon=as_of)
+    units = planned.units
     due = [u for u in units if u.state == "due"]
-    report = AccrualReport(as_of=as_of, waiting_for_stale=sum(u.state == "waiting_for_stats" for u in units))
+    report = AccrualReport(
+        as_of=as_of,
+        waiting_for_stale=sum(u.state == "waiting_for_stats" for u in units),
+        days_planned=planned.days_walked,
+    )
+    done: set[UnitKey] = set()
 
     if org_id is not None:
         slot = f"{org_id.hex}:{as_of:%Y%m%dT%H%M%SZ}:{uuid.uuid4().hex[:8]}"  # fits the 64-character slot
@@ -326,20 +346,23 @@ async def run_accruals(
                 db,
                 clock,
                 run,
-                due,
+                fair_order(due),
                 as_of=as_of,
                 worker_id=worker_id,
                 waiting=report.waiting_for_stale,
+                done=done,
                 on_evaluated=on_evaluated,
             )
         )
+        await _settle(db, planned, done)
         return report
 
     candidates, busy = await _candidate_slots(db, floor_hour(as_of), now)
     report.slots_skipped.extend(busy)
     buckets: dict[datetime, list[Unit]] = {hour: [] for hour in candidates}
     for unit in sorted(due, key=lambda u: (u.ready_at, u.period.start_at, str(u.structure.id), str(u.creator.id))):
-        index = bisect.bisect_left(candidates, floor_hour(unit.ready_at))
+        ready = floor_hour(unit.ready_at)
+        index = len(candidates) - 1 if candidates and ready < candidates[0] else bisect.bisect_left(candidates, ready)
         if index < len(candidates):
             buckets[candidates[index]].append(unit)
     for hour in candidates:
@@ -354,11 +377,36 @@ async def run_accruals(
                 db,
                 clock,
                 claimed,
-                buckets[hour],
+                fair_order(buckets[hour]),
                 as_of=as_of,
                 worker_id=worker_id,
                 waiting=waiting,
+                done=done,
                 on_evaluated=on_evaluated,
             )
         )
+    await _settle(db, planned, done)
     return report
+
+
+def fair_order(units: list[Unit]) -> list[Unit]:
+    """`units` (oldest first) with organizations taking turns: each round takes the next unit of every organization
+    that still has one, in the order their first units came."""
+    queues: dict[uuid.UUID, list[Unit]] = {}
+    for unit in units:
+        queues.setdefault(unit.structure.org_id, []).append(unit)
+    return [
+        queue[i]
+        for i in range(max(map(len, queues.values()), default=0))
+        for queue in queues.values()
+        if i < len(queue)
+    ]
+
+
+async def _settle(db: Database, planned: Planned, done: set[UnitKey]) -> None:
+    """Record how far each planned walk is settled; a failure only means the next run walks a little further."""
+    try:
+        async with db.write() as session:
+            await settle_walks(session, planned, done)
+    except Exception:  # the evaluations stand; settled_before is an optimisation the next run redoes
+        logger.exception("Could not record how far accruals are settled")

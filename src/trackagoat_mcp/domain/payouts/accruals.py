@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+import anyio.lowlevel
+from sqlalchemy import ColumnElement, and_, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -44,7 +45,15 @@ from trackagoat_mcp.db.models import (
 )
 from trackagoat_mcp.domain.goal_metrics import parse_goal_metric, period_figures
 from trackagoat_mcp.domain.payouts.criteria import GoalResult, Outcome, Rule, VideoFigure, compute
-from trackagoat_mcp.domain.payouts.planning import CreatorState, Span, StructurePlan, Unit, VersionRule, units_of
+from trackagoat_mcp.domain.payouts.planning import (
+    CreatorState,
+    Span,
+    StructurePlan,
+    Unit,
+    VersionRule,
+    units_of,
+    walk_of,
+)
 from trackagoat_mcp.domain.periods import parse_period_kind
 from trackagoat_mcp.domain.tree import is_counted
 
@@ -55,7 +64,11 @@ __all__ = [
     "accrual_id",
     "evaluate_unit",
     "evaluation_id",
+    "Planned",
+    "Walk",
     "load_units",
+    "plan_units",
+    "settle_walks",
     "record_unit",
     "rule_of",
 ]
@@ -116,11 +129,38 @@ def _structure_filter(scope: Scope, now: datetime) -> ColumnElement[bool]:
     return and_(*clauses)
 
 
-async def load_units(session: AsyncSession, scope: Scope, *, now: datetime, horizon: datetime) -> list[Unit]:
+@dataclass(frozen=True)
+class Walk:
+    """One creator's periods under one structure that a plan visited: the assignments they came from and the last
+    local day visited."""
+
+    structure_id: uuid.UUID
+    creator_id: uuid.UUID
+    assignment_ids: tuple[uuid.UUID, ...]
+    first: date
+    last: date
+
+
+@dataclass
+class Planned:
+    """What a plan found: the units, and the walks they came from (the job advances `settled_before` by them)."""
+
+    units: list[Unit] = field(default_factory=list)
+    walks: list[Walk] = field(default_factory=list)
+
+    @property
+    def days_walked(self) -> int:
+        """Local days of history visited, over every walk: the plan's cost, proportional to what is not settled."""
+        return sum((w.last - w.first).days + 1 for w in self.walks)
+
+
+async def plan_units(session: AsyncSession, scope: Scope, *, now: datetime, horizon: datetime) -> Planned:
     """Every not-yet-evaluated unit in `scope` whose period ends by `horizon`, plus the periods in progress.
 
     Five queries whatever the number of structures and creators: structures (with their organization's
-    timezone), versions, assignments, the creators' scrape state, and the keys already evaluated.
+    timezone), versions, assignments, the creators' scrape state, and the keys already evaluated since the earliest
+    day still to visit. Each creator's periods are walked from the first one its assignments do not know to be
+    settled (see `planning`), yielding to other tasks between creators.
     """
     where = _structure_filter(scope, now)
     structure_ids = select(col(PayoutStructure.id)).where(where)
@@ -135,7 +175,7 @@ async def load_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
         )
     ).all()
     if not rows:
-        return []
+        return Planned()
     versions: dict[uuid.UUID, list[VersionRule]] = defaultdict(list)
     for v in (
         await session.scalars(
@@ -151,12 +191,12 @@ async def load_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
             select(PayoutAssignment).where(col(PayoutAssignment.structure_id).in_(structure_ids), creator_clause)
         )
     ).all():
-        spans[a.structure_id][a.creator_id].append(Span(a.starts_on, a.ends_on))
+        spans[a.structure_id][a.creator_id].append(Span(a.starts_on, a.ends_on, a.settled_before, a.id))
     assigned = select(col(PayoutAssignment.creator_id)).where(
         col(PayoutAssignment.structure_id).in_(structure_ids), creator_clause
     )
     creators = {
-        row[0]: CreatorState(row[0], row[1], row[2], row[3])
+        row.id: CreatorState(row.id, row.tiktok_handle, row.scrape_state, row.last_scraped_at)
         for row in (
             await session.execute(
                 select(
@@ -165,22 +205,8 @@ async def load_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
             )
         ).all()
     }
-    evaluated: dict[tuple[uuid.UUID, uuid.UUID], set[datetime]] = defaultdict(set)
-    eval_creator = true() if scope.creator_id is None else col(PayoutEvaluation.creator_id) == scope.creator_id
-    for row in (
-        await session.execute(
-            select(
-                col(PayoutEvaluation.structure_id),
-                col(PayoutEvaluation.creator_id),
-                col(PayoutEvaluation.period_start_at),
-            ).where(col(PayoutEvaluation.structure_id).in_(structure_ids), eval_creator)
-        )
-    ).all():
-        evaluated[(row[0], row[1])].add(row[2])
-
-    units: list[Unit] = []
-    for structure, timezone in rows:
-        plan = StructurePlan(
+    plans = [
+        StructurePlan(
             id=structure.id,
             org_id=structure.org_id,
             project_id=structure.project_id,
@@ -189,11 +215,84 @@ async def load_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
             archived_at=structure.archived_at,
             versions=tuple(versions[structure.id]),
         )
-        for creator_id, creator_spans in sorted(spans[structure.id].items(), key=lambda kv: str(kv[0])):
-            if creator_id in creators:
-                done = evaluated.get((structure.id, creator_id), set())
-                units.extend(units_of(plan, creators[creator_id], creator_spans, done, now=now, horizon=horizon))
-    return units
+        for structure, timezone in rows
+    ]
+    walks = [
+        (plan, creator_id, creator_spans, walk)
+        for plan in plans
+        for creator_id, creator_spans in sorted(spans[plan.id].items(), key=lambda kv: str(kv[0]))
+        if creator_id in creators and (walk := walk_of(plan, creator_spans, horizon)) is not None
+    ]
+    if not walks:
+        return Planned()
+    # Periods containing the earliest day to visit start at most a month before it (in any timezone).
+    since = datetime.combine(min(walk[0] for *_, walk in walks), time.min, tzinfo=UTC) - timedelta(days=33)
+    evaluated: dict[tuple[uuid.UUID, uuid.UUID], set[datetime]] = defaultdict(set)
+    eval_creator = true() if scope.creator_id is None else col(PayoutEvaluation.creator_id) == scope.creator_id
+    for row in (
+        await session.execute(
+            select(
+                col(PayoutEvaluation.structure_id),
+                col(PayoutEvaluation.creator_id),
+                col(PayoutEvaluation.period_start_at),
+            ).where(
+                col(PayoutEvaluation.structure_id).in_(structure_ids),
+                eval_creator,
+                col(PayoutEvaluation.period_start_at) >= since,
+            )
+        )
+    ).all():
+        evaluated[(row.structure_id, row.creator_id)].add(row.period_start_at)
+
+    planned = Planned()
+    for plan, creator_id, creator_spans, (first, last) in walks:
+        await anyio.lowlevel.checkpoint()
+        done = evaluated.get((plan.id, creator_id), set())
+        planned.units.extend(units_of(plan, creators[creator_id], creator_spans, done, now=now, horizon=horizon))
+        ids = tuple(span.assignment_id for span in creator_spans if span.assignment_id is not None)
+        planned.walks.append(Walk(plan.id, creator_id, ids, first, last))
+    return planned
+
+
+async def load_units(session: AsyncSession, scope: Scope, *, now: datetime, horizon: datetime) -> list[Unit]:
+    """The units of `plan_units`, for callers that need no walks (previews, benchmarks)."""
+    return (await plan_units(session, scope, now=now, horizon=horizon)).units
+
+
+async def settle_walks(
+    session: AsyncSession, planned: Planned, done: set[tuple[uuid.UUID, uuid.UUID, datetime]]
+) -> int:
+    """Advance `settled_before` of the planned assignments past every period now evaluated; returns how many rows.
+
+    `done` holds the keys (structure, creator, period start) evaluated since planning, by this run or another. A
+    walk settles up to its first unit still not done; a walk with none left settles past its last visited day.
+    Only ever moves forward, and only on the assignments the plan read, so an assignment added meanwhile (its own
+    row, `settled_before` NULL) is walked in full next time.
+    """
+    first_open: dict[tuple[uuid.UUID, uuid.UUID], date] = {}
+    for unit in planned.units:
+        key = (unit.structure.id, unit.creator.id)
+        if (unit.structure.id, unit.creator.id, unit.period.start_at) in done:
+            continue
+        if key not in first_open or unit.period.start_date < first_open[key]:
+            first_open[key] = unit.period.start_date
+    moves: dict[date, list[uuid.UUID]] = defaultdict(list)
+    for walk in planned.walks:
+        mark = first_open.get((walk.structure_id, walk.creator_id), walk.last + timedelta(days=1))
+        moves[mark].extend(walk.assignment_ids)
+    changed = 0
+    for mark, ids in moves.items():
+        for chunk in range(0, len(ids), 500):
+            result = await session.execute(
+                update(PayoutAssignment)
+                .where(
+                    col(PayoutAssignment.id).in_(ids[chunk : chunk + 500]),
+                    or_(col(PayoutAssignment.settled_before).is_(None), col(PayoutAssignment.settled_before) < mark),
+                )
+                .values(settled_before=mark)
+            )
+            changed += result.rowcount  # type: ignore[attr-defined]
+    return changed
 
 
 # --- evaluating one unit -------------------------------------------------------------------------------------

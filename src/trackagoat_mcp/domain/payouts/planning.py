@@ -16,6 +16,9 @@ Pure functions over plain values, shared by the accrual job and `preview_accrual
   `stale: true`.
 * **Archive.** An archived structure still evaluates periods that ended at or before `archived_at` (their money
   was earned while it was live), whenever their evaluation time comes; periods ending later are never evaluated.
+* **Where the walk starts.** Each assignment remembers `settled_before`, the start of the first period of it not yet
+  evaluated (the accrual job advances it), so a creator's periods are walked from there, not from `starts_on`: the
+  work of a run is the periods still open, due or waiting, never the whole history.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ __all__ = [
     "is_stale",
     "pin_version",
     "units_of",
+    "walk_of",
 ]
 
 EVALUATION_DELAY = timedelta(hours=48)
@@ -90,10 +94,17 @@ class CreatorState:
 
 @dataclass(frozen=True)
 class Span:
-    """An assignment's dates (inclusive; `ends_on` None = open-ended)."""
+    """An assignment's dates (inclusive; `ends_on` None = open-ended) and where its evaluation stands."""
 
     starts_on: date
     ends_on: date | None
+    settled_before: date | None = None
+    assignment_id: uuid.UUID | None = None
+
+    @property
+    def walk_from(self) -> date:
+        """The first day whose period may still need evaluating."""
+        return self.starts_on if self.settled_before is None else max(self.starts_on, self.settled_before)
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,18 @@ def coverage_of(period: Period, spans: Sequence[Span], timezone: str) -> Coverag
     return Coverage(days, tuple(ranges))
 
 
+def walk_of(structure: StructurePlan, spans: Sequence[Span], horizon: datetime) -> tuple[date, date] | None:
+    """The local days whose periods a plan up to `horizon` visits: from the earliest day not known to be settled
+    to the horizon's day (or the last assigned day); None when there is nothing to visit."""
+    if not spans or not structure.versions:
+        return None
+    first = min(span.walk_from for span in spans)
+    last = local_today(horizon, structure.timezone)
+    if all(span.ends_on is not None for span in spans):
+        last = min(last, max(span.ends_on for span in spans if span.ends_on is not None))
+    return (first, last) if first <= last else None
+
+
 def units_of(
     structure: StructurePlan,
     creator: CreatorState,
@@ -174,14 +197,12 @@ def units_of(
     Yields units of periods ending by `horizon` (the job passes `now`), plus the period in progress at `now`
     (state `open`), each with its state at `now`. `evaluated` holds the period starts already evaluated.
     """
-    if not spans or not structure.versions:
+    walk = walk_of(structure, spans, horizon)
+    if walk is None:
         return
+    first, last = walk
     tz = structure.timezone
     kind = structure.versions[-1].rule.period  # the period kind never changes (see structures.update_structure)
-    first = min(span.starts_on for span in spans)
-    last = local_today(horizon, tz)
-    if all(span.ends_on is not None for span in spans):
-        last = min(last, max(span.ends_on for span in spans if span.ends_on is not None))
     for period in periods_between(kind, first, last, tz):
         if structure.archived_at is not None and period.end_at > structure.archived_at:
             return
