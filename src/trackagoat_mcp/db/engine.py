@@ -39,11 +39,13 @@ def sqlite_path(url: str) -> Path | None:
 def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> AsyncEngine:
     """Create the async engine for `url`.
 
-    SQLite: the parent directory is created, and every connection runs in WAL mode with a busy
-    timeout and foreign keys on. The driver's own transaction handling is switched off so that
-    SQLAlchemy emits `BEGIN` itself: read sessions use a deferred `BEGIN`, write sessions
-    `BEGIN IMMEDIATE` (see `db.session`), which makes concurrent writers from several processes
-    queue on the busy timeout instead of failing with "database is locked" on lock upgrade.
+    SQLite: every connection runs in WAL mode with a busy timeout and foreign keys on. The parent
+    directory is created when the first connection opens, not here, so that a command which only checks
+    the store (`serve` refusing an uninitialised one) leaves nothing behind. The driver's own transaction
+    handling is switched off so that SQLAlchemy emits `BEGIN` itself: read sessions use a deferred
+    `BEGIN`, write sessions `BEGIN IMMEDIATE` (see `db.session`), which makes concurrent writers from
+    several processes queue on the busy timeout instead of failing with "database is locked" on lock
+    upgrade.
 
     Every aiosqlite call is a round trip to the connection's thread, and those round trips are most of
     the cost of a small read, so SQLite connections come from `sqlite_driver`: one trip per statement, `BEGIN`
@@ -52,21 +54,24 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
     kwargs: dict[str, Any] = {"echo": echo}
     path = sqlite_path(url)
     if make_url(url).drivername.startswith("sqlite"):
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": sqlite_busy_timeout_ms / 1000}
         kwargs["module"] = OneTripDbapi()
         kwargs["pool_reset_on_return"] = None  # the "reset" listener below queues the rollback instead
         if path is not None:  # in-memory SQLite uses a static pool of one connection
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine, sqlite_busy_timeout_ms)
+        _configure_sqlite(engine, sqlite_busy_timeout_ms, path)
         return engine
     kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | None) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _make_directory(*_args: Any) -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Autocommit at the driver level; SQLAlchemy's "begin" event below issues BEGIN itself.
