@@ -19,6 +19,7 @@ __all__ = [
     "FrozenClock",
     "SystemClock",
     "day_range_utc",
+    "describe_instant",
     "ensure_utc",
     "local_today",
     "parse_timezone",
@@ -84,3 +85,24 @@ def day_range_utc(first: date, last: date, tz_name: str) -> tuple[datetime, date
     start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
     return start, end
+
+
+def describe_instant(instant: datetime, now: datetime) -> str:
+    """An instant for a sentence a person or a model reads: `2026-12-04 01:21 UTC (3 h ago)`.
+
+    To the minute in UTC (seconds and microseconds are noise in a sentence; structured fields keep the exact
+    value), followed by how long ago it was (or how far ahead), rounded in the largest unit that keeps the number
+    small.
+    """
+    instant = ensure_utc(instant)
+    seconds = (ensure_utc(now) - instant).total_seconds()
+    ago = abs(seconds)
+    if ago < 60:
+        return f"{instant:%Y-%m-%d %H:%M} UTC (just now)"
+    if ago < 90 * 60:
+        span = f"{round(ago / 60)} min"
+    elif ago < 48 * 3600:
+        span = f"{round(ago / 3600)} h"
+    else:
+        span = f"{round(ago / 86400)} days"
+    return f"{instant:%Y-%m-%d %H:%M} UTC ({span} ago)" if seconds > 0 else f"{instant:%Y-%m-%d %H:%M} UTC (in {span})"
