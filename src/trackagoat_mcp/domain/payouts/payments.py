@@ -58,6 +58,7 @@ from trackagoat_mcp.db.models import (
     PayoutMethod,
     PayoutPayment,
     PayoutPaymentLine,
+    PayoutStructure,
 )
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.notes import check_metadata, check_readme, register_entity_type
@@ -159,6 +160,8 @@ class PaymentLineOut(_Out):
     id: uuid.UUID
     accrual_id: uuid.UUID
     applied_amount_cents: int
+    structure_id: uuid.UUID = Field(description="The payout structure the accrual was earned under.")
+    structure_name: str
     period_start_at: datetime = Field(description="The accrual's period, [start, end).")
     period_end_at: datetime
 
@@ -230,10 +233,17 @@ async def get_payout_payment(
     payment = await get_in_org(session, caller, PayoutPayment, payment_id, "payout payment")
     lines = (
         await session.execute(
-            select(PayoutPaymentLine, col(PayoutAccrual.period_start_at), col(PayoutAccrual.period_end_at))
+            select(
+                PayoutPaymentLine,
+                col(PayoutAccrual.period_start_at),
+                col(PayoutAccrual.period_end_at),
+                col(PayoutStructure.id),
+                col(PayoutStructure.name),
+            )
             .join(PayoutAccrual, col(PayoutAccrual.id) == col(PayoutPaymentLine.accrual_id))
+            .join(PayoutStructure, col(PayoutStructure.id) == col(PayoutAccrual.structure_id))
             .where(col(PayoutPaymentLine.payment_id) == payment.id)
-            .order_by(col(PayoutAccrual.period_start_at), col(PayoutPaymentLine.id))
+            .order_by(col(PayoutAccrual.period_start_at), col(PayoutStructure.name), col(PayoutPaymentLine.id))
         )
     ).all()
     adjustments = (
@@ -261,10 +271,12 @@ async def get_payout_payment(
                 id=line.id,
                 accrual_id=line.accrual_id,
                 applied_amount_cents=line.applied_amount_cents,
+                structure_id=structure_id,
+                structure_name=structure_name,
                 period_start_at=start,
                 period_end_at=end,
             )
-            for line, start, end in lines
+            for line, start, end, structure_id, structure_name in lines
         ],
         adjustments=[
             AdjustmentOut(
