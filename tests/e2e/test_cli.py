@@ -180,12 +180,19 @@ def test_serve_on_a_database_that_was_never_migrated_says_to_run_init(sqlite_sto
     assert_refused_with_a_sentence(result, "trackagoat-mcp init")
 
 
-def test_serve_refused_before_init_leaves_no_file_or_directory_in_the_user_data_directory(tmp_path: Path) -> None:
+def test_commands_refused_before_init_leave_no_file_or_directory_in_the_user_data_directory(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = child_env(home, "unused")
     del env["TRACKAGOAT_DATABASE_URL"]  # the default store: <XDG_DATA_HOME>/trackagoat-mcp/trackagoat.db
 
-    for args in (["serve"], ["serve", "--transport", "http", "--port", "9"], ["worker"], ["accrue"]):
+    commands = (
+        ["serve"],
+        ["serve", "--transport", "http", "--port", "9"],
+        ["worker"],
+        ["keys", "list"],
+        ["orgs", "list"],
+    )
+    for args in commands:
         result = run_cli(args, env)
 
         assert_refused_with_a_sentence(result, "trackagoat-mcp init", "trackagoat.db")

@@ -12,7 +12,7 @@ from sqlalchemy.pool import PoolResetState
 
 from trackagoat_mcp.db.sqlite_driver import OneTripDbapi
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "sqlite_path"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "missing_sqlite_file", "sqlite_path"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Page cache per connection and memory-mapped reads: large campaign trees read hundreds of MB of pages, and
@@ -34,6 +34,12 @@ def sqlite_path(url: str) -> Path | None:
     if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL when it does not exist (a store never initialised), else `None`."""
+    path = sqlite_path(url)
+    return path if path is not None and not path.exists() else None
 
 
 def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> AsyncEngine:

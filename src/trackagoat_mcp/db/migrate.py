@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from trackagoat_mcp.db.engine import make_engine, sqlite_path
+from trackagoat_mcp.db.engine import make_engine, missing_sqlite_file
 
 __all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
 
@@ -42,8 +42,7 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     A SQLite file that does not exist was never migrated, and is not opened: opening would create it.
     """
-    path = sqlite_path(engine.url.render_as_string(hide_password=False))
-    if path is not None and not path.exists():
+    if missing_sqlite_file(engine.url.render_as_string(hide_password=False)) is not None:
         return None
     async with engine.connect() as conn:
 
