@@ -22,11 +22,12 @@ import anyio
 from trackagoat_mcp import __version__
 from trackagoat_mcp.clock import SystemClock, ensure_utc
 from trackagoat_mcp.config import Settings, load_settings, parse_toolsets
+from trackagoat_mcp.db.engine import missing_sqlite_file
 from trackagoat_mcp.db.models import Campaign, Creator, Project, Video
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, notes, orgs, projects
 from trackagoat_mcp.domain.scope import Caller, parse_id
-from trackagoat_mcp.errors import NotFound, TrackagoatError
+from trackagoat_mcp.errors import ConfigError, NotFound, TrackagoatError
 
 if TYPE_CHECKING:
     from trackagoat_mcp.jobs.scheduler import Scheduler
@@ -128,6 +129,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _with_db(settings: Settings, fn: Callable[[Database], Awaitable[int]]) -> int:
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None:  # opening it would create an empty file, then fail on the missing tables
+        raise ConfigError(f"There is no store at {str(missing)!r} yet; run `trackagoat-mcp init` first.")
     db = Database.for_settings(settings)
     try:
         return await fn(db)

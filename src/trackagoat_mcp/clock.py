@@ -23,6 +23,7 @@ __all__ = [
     "check_day",
     "check_instant",
     "day_range_utc",
+    "describe_instant",
     "ensure_utc",
     "local_today",
     "parse_timezone",
@@ -118,3 +119,24 @@ def check_instant(name: str, value: datetime, tz_name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=parse_timezone(tz_name))
     return value.astimezone(UTC)
+
+
+def describe_instant(instant: datetime, now: datetime) -> str:
+    """An instant for a sentence a person or a model reads: `2026-12-04 01:21 UTC (3 h ago)`.
+
+    To the minute in UTC (seconds and microseconds are noise in a sentence; structured fields keep the exact
+    value), followed by how long ago it was (or how far ahead), rounded in the largest unit that keeps the number
+    small.
+    """
+    instant = ensure_utc(instant)
+    seconds = (ensure_utc(now) - instant).total_seconds()
+    ago = abs(seconds)
+    if ago < 60:
+        return f"{instant:%Y-%m-%d %H:%M} UTC (just now)"
+    if ago < 90 * 60:
+        span = f"{round(ago / 60)} min"
+    elif ago < 48 * 3600:
+        span = f"{round(ago / 3600)} h"
+    else:
+        span = f"{round(ago / 86400)} days"
+    return f"{instant:%Y-%m-%d %H:%M} UTC ({span} ago)" if seconds > 0 else f"{instant:%Y-%m-%d %H:%M} UTC (in {span})"

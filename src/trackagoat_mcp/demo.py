@@ -56,6 +56,7 @@ from trackagoat_mcp.tiktok.sim import SimAccount, SimulatedTikTok, SimVideo
 __all__ = [
     "DemoProgram",
     "build_demo",
+    "compliance_lines",
     "demo_accounts",
     "run_demo",
     "scrape_history",
@@ -431,16 +432,8 @@ async def _goals_and_analytics(out: Callable[[str], None], call: Call, program: 
     """Goal compliance of this week, the creators leaderboard by views, and program health."""
     project = str(program.project_id)
     compliance = await call("get_goal_compliance", {"project_id": project, "period": "weekly"})
-    out(
-        f"> get_goal_compliance weekly → {len(compliance['creators'])} creators with goals "
-        f"this week (as of {compliance['reference_date']}), {compliance['creators_without_goals']} without"
-    )
-    for group in compliance["creators"]:
-        judged = ", ".join(
-            f"{r['goal']['metric']} {_figure(r['actual'])}/{r['target']:,.0f} {r['status'] or 'not started'}"
-            for r in group["compliance"]
-        )
-        out(f"    @{group['creator']['tiktok_handle']:<14} {judged}")
+    for line in compliance_lines(compliance):
+        out(line)
 
     board = await call("get_leaderboard", {"project_id": project, "kind": "creators", "order_by": "views", "limit": 5})
     out(
@@ -499,13 +492,50 @@ async def _payouts(out: Callable[[str], None], call: Call, program: DemoProgram)
         f"auto_apply_outstanding → {_usd(payment['total_amount_cents'])} on {len(lines)} accruals"
     )
     for line in lines:
-        out(f"    week of {line['period_start_at'][:10]}  {_usd(line['applied_amount_cents']):>9}")
+        out(
+            f"    {line['structure_name']:<18} week of {line['period_start_at'][:10]}  "
+            f"{_usd(line['applied_amount_cents']):>9}"
+        )
     after = await call("get_payout_balance", {"creator_id": str(top["creator_id"])})
     project_after = await call("get_payout_balance", {"project_id": project, "limit": 1})
     out(
         f"> get_payout_balance @{top['tiktok_handle']} → {_usd(after['owed_cents'])} owed; project now "
         f"{_usd(project_after['owed_cents'])} owed\n"
     )
+
+
+def compliance_lines(compliance: dict[str, Any]) -> list[str]:
+    """The demo's printout of a weekly `get_goal_compliance` result.
+
+    While the week has just begun (`advisory.period_just_started`), its pace says little, so each creator's line
+    shows the week just completed (`previous`) with its statuses, then this week's figures without a status.
+    """
+    groups = compliance["creators"]
+    early = [r for g in groups for r in g["compliance"] if r["advisory"]["period_just_started"]]
+    head = (
+        f"> get_goal_compliance weekly → {len(groups)} creators with goals this week (as of "
+        f"{compliance['reference_date']}), {compliance['creators_without_goals']} without"
+    )
+    if early:
+        began = datetime.fromisoformat(early[0]["advisory"]["period_start"])
+        hours = (datetime.fromisoformat(compliance["evaluated_at"]) - began).total_seconds() / 3600
+        head += f"; this week began {hours:.0f} h ago, so the week just completed comes first"
+    lines = [head]
+    for group in groups:
+        results = sorted(group["compliance"], key=lambda r: r["goal"]["metric"])  # posts, then views
+        if any(r["advisory"]["period_just_started"] for r in results):
+            last = [_judged(r["goal"]["metric"], r["previous"], r["target"]) for r in results if r["previous"]]
+            now = [f"{r['goal']['metric']} {_figure(r['actual'])}/{r['target']:,.0f}" for r in results]
+            shown = f"last week: {', '.join(last) or 'no goal yet'}; this week so far: {', '.join(now)}"
+        else:
+            shown = ", ".join(_judged(r["goal"]["metric"], r, r["target"]) for r in results)
+        lines.append(f"    @{group['creator']['tiktok_handle']:<14} {shown}")
+    return lines
+
+
+def _judged(metric: str, result: dict[str, Any], target: float) -> str:
+    """`metric actual/target status` of a judged goal or of its previous period."""
+    return f"{metric} {_figure(result['actual'])}/{target:,.0f} {result['status'] or 'not started'}"
 
 
 def _figure(value: float | None) -> str:

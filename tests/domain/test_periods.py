@@ -1,9 +1,11 @@
 """Calendar periods in the organization's timezone (shared by goals, accruals and analytics)."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from trackagoat_mcp.clock import describe_instant
 from trackagoat_mcp.domain.periods import parse_period_kind, period_containing, period_of_instant, periods_between
 from trackagoat_mcp.errors import InvalidInput
 
@@ -18,6 +20,7 @@ def test_weeks_start_on_monday_and_a_dst_week_is_an_hour_short_in_new_york():
     assert before.start_at == datetime(2026, 3, 2, 5, tzinfo=UTC)
     assert before.end_at == datetime(2026, 3, 9, 4, tzinfo=UTC)
     assert before.end_at - before.start_at == timedelta(days=7, hours=-1)
+    assert week.previous("America/New_York") == before and before.next("America/New_York") == week
 
 
 @pytest.mark.parametrize(
@@ -46,3 +49,17 @@ def test_an_unknown_period_name_is_refused_with_the_allowed_ones():
     with pytest.raises(InvalidInput, match="'hourly' is not one of"):
         parse_period_kind("hourly")
     assert parse_period_kind("weekly") == "weekly"
+
+
+@pytest.mark.parametrize(
+    ("instant", "shown"),
+    [
+        (datetime(2026, 12, 4, 1, 21, 34, 52724, tzinfo=UTC), "2026-12-04 01:21 UTC (2 days ago)"),
+        (datetime(2026, 12, 6, 1, 21, 34, tzinfo=UTC), "2026-12-06 01:21 UTC (3 h ago)"),
+        (datetime(2026, 12, 6, 4, 0, tzinfo=UTC), "2026-12-06 04:00 UTC (42 min ago)"),
+        (datetime(2026, 12, 6, 4, 41, 30, tzinfo=UTC), "2026-12-06 04:41 UTC (just now)"),
+        (datetime(2026, 12, 7, 0, 0, tzinfo=ZoneInfo("Europe/Berlin")), "2026-12-06 23:00 UTC (in 18 h)"),
+    ],
+)
+def test_an_instant_in_a_sentence_is_shown_to_the_minute_in_utc_with_how_long_ago(instant, shown):
+    assert describe_instant(instant, datetime(2026, 12, 6, 4, 42, tzinfo=UTC)) == shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import anyio
 import pytest
@@ -17,7 +18,9 @@ from tests.e2e.support import (
     UUID_RE,
     Store,
     assert_refused_with_a_sentence,
+    child_env,
     describe_result,
+    run_cli,
 )
 from trackagoat_mcp import __version__
 from trackagoat_mcp.db.migrate import current_revision, head_revision
@@ -175,6 +178,25 @@ def test_serve_on_a_database_that_was_never_migrated_says_to_run_init(sqlite_sto
     result = sqlite_store.cli("serve")
 
     assert_refused_with_a_sentence(result, "trackagoat-mcp init")
+
+
+def test_commands_refused_before_init_leave_no_file_or_directory_in_the_user_data_directory(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = child_env(home, "unused")
+    del env["TRACKAGOAT_DATABASE_URL"]  # the default store: <XDG_DATA_HOME>/trackagoat-mcp/trackagoat.db
+
+    commands = (
+        ["serve"],
+        ["serve", "--transport", "http", "--port", "9"],
+        ["worker"],
+        ["keys", "list"],
+        ["orgs", "list"],
+    )
+    for args in commands:
+        result = run_cli(args, env)
+
+        assert_refused_with_a_sentence(result, "trackagoat-mcp init", "trackagoat.db")
+        assert not (home / "data").exists(), f"{args} created {sorted((home / 'data').rglob('*'))}"
 
 
 def test_python_dash_m_prints_the_version_like_the_console_script(sqlite_store: Store) -> None:

@@ -20,6 +20,7 @@ from trackagoat_mcp.db.models import (
     VideoSnapshot,
 )
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.demo import STRUCTURES
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,10 @@ async def test_the_demo_fills_a_store_from_the_simulated_site_and_shows_an_mcp_s
         r".*accrual run: [1-9]\d* creator-weeks evaluated, [1-9]\d* accrued \(\$[\d,]+\.\d\d\)",
         out,
     ), shown
-    compliance = re.findall(r"^ {4}@\S+ +(?:posts|views) [\d,—]+/[\d,]+ \w+, (?:posts|views) .*$", out, re.M)
+    # Early in a week (the demo's week is UTC) each line leads with the week just completed.
+    compliance = re.findall(
+        r"^ {4}@\S+ +(?:last week: )?(?:posts|views) [\d,—]+/[\d,]+ \w+, (?:posts|views) .*$", out, re.M
+    )
     assert "> get_goal_compliance weekly → 4 creators with goals" in out and len(compliance) == 4, shown
     assert re.search(r"> get_leaderboard creators by views .* → top 5\n {4}1\. @\S+ +[\d,]+ views on \d+ posts", out)
     assert re.search(r"> get_program_health → \d+ creators need attention, .*\$[\d,]+\.\d\d unpaid to 11 creators", out)
@@ -59,7 +63,10 @@ async def test_the_demo_fills_a_store_from_the_simulated_site_and_shows_an_mcp_s
     assert owed and paid and left, shown
     dollars = [float(m.group(1).replace(",", "")) for m in (owed, paid, left)]
     assert dollars[1] > 0 and round(dollars[0] - dollars[1], 2) == dollars[2], dollars
-    assert len(re.findall(r"^ {4}week of \d{4}-\d\d-\d\d +\$[\d,]+\.\d\d$", out, re.M)) == int(paid.group(2))
+    names = "|".join(re.escape(name) for name, *_ in STRUCTURES)
+    lines = re.findall(rf"^ {{4}}(?:{names}) +week of \d{{4}}-\d\d-\d\d +\$[\d,]+\.\d\d$", out, re.M)
+    assert len(lines) == int(paid.group(2)), shown
+    assert len({line.rsplit("$", 1)[0] for line in lines}) == len(lines), "each line names its structure and week"
     assert f"TRACKAGOAT_DATABASE_URL={url} " in out and "serve --no-jobs" in out
     assert "Traceback" not in result.stderr, shown
 

@@ -156,6 +156,43 @@ async def test_goals_not_started_ended_or_deleted_and_a_past_reference_date_meas
     assert last_week.advisory.not_yet_started is False
 
 
+async def test_an_hour_into_the_week_compliance_says_the_week_just_began_and_shows_the_week_just_completed(db, clock):
+    caller, project = await make_org(db, clock, "Acme", timezone="Europe/Berlin")
+    monday_1am = WEEK_END + timedelta(hours=1)  # Monday 16 March, 01:00 in Berlin
+    clock.set(monday_1am)
+    ana = await add_creator(db, caller, project, "ana", scraped_at=monday_1am - timedelta(minutes=30))
+    posts = await add_goal(db, caller, ana, "posts", "weekly", 2, clock.now(), start_date=date(2026, 3, 1))
+    views = await add_goal(db, caller, ana, "views", "weekly", 5000, clock.now(), start_date=date(2026, 3, 1))
+    new = await add_goal(db, caller, ana, "followers", "weekly", 900, clock.now(), start_date=date(2026, 3, 16))
+    async with db.write() as session:  # last week: two posts, 3,000 views in all; this week: nothing yet
+        for posted in ("2026-03-10T10:00", "2026-03-14T18:00"):
+            await insert_video(session, caller, project, creator_id=ana, posted_at=utc(posted), views=1500)
+
+    async def judged(moment):
+        clock.set(moment)
+        result = await compliance_of(db, caller, project, clock)
+        return {entry.goal.id: entry for entry in result.creators[0].compliance}
+
+    monday = await judged(monday_1am)
+    for entry in monday.values():
+        assert entry.status == "at_risk"  # the documented pace rule, unchanged: nothing posted or scraped yet
+        assert entry.advisory.period_just_started is True
+        assert entry.advisory.period_start == WEEK_END
+        assert "The period began 1.0 h ago: the status extrapolates from too little time" in entry.advisory.messages[1]
+    done = monday[posts].previous
+    assert done is not None and (done.period_start, done.period_end) == (WEEK_START, WEEK_END)
+    assert (done.actual, done.percentage, done.status, done.period_recently_ended) == (2, 100.0, "completed", True)
+    short = monday[views].previous
+    assert short is not None and (short.actual, short.percentage, short.status) == (3000, 60.0, "missed")
+    assert monday[new].previous is None  # the goal did not apply last week
+
+    late_monday = await judged(WEEK_END + timedelta(hours=23, minutes=59))
+    assert late_monday[posts].advisory.period_just_started is True and late_monday[posts].previous is not None
+    tuesday = await judged(WEEK_END + timedelta(hours=24))  # a seventh of the week has gone
+    assert tuesday[posts].advisory.period_just_started is False and tuesday[posts].previous is None
+    assert not any("began" in line for line in tuesday[posts].advisory.messages)
+
+
 async def test_followers_growth_is_extrapolated_and_engagement_is_compared_as_a_level(db, clock):
     caller, project = await make_org(db, clock, "Acme", timezone="Europe/Berlin")
     clock.set(utc("2026-03-12T11:00"))  # Thursday noon in Berlin: half the week has passed

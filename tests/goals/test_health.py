@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from tests.conftest import make_org
 from tests.domain._support import insert_video
 from tests.goals._support import add_creator, add_goal, utc
 from trackagoat_mcp.db.models import JobRun, PayoutAccrual, PayoutStructure, PayoutStructureVersion
@@ -187,3 +188,41 @@ async def test_a_healthy_project_says_so(db, clock, acme):
 
     assert health.summary == ["Nothing needs attention."]
     assert health.creators.count == 0 and health.inbox.pending_review_count == 0 and health.goals.items == []
+
+
+async def test_an_hour_into_the_week_health_reports_last_weeks_misses_not_this_weeks_pace(db, clock):
+    caller, project = await make_org(db, clock, "Acme", timezone="America/New_York")
+    monday_1am = utc("2026-03-16T05:00")  # Monday 16 March, 01:00 in New York (EDT)
+    lagging = await add_creator(db, caller, project, "lagging", scraped_at=monday_1am - timedelta(hours=1))
+    steady = await add_creator(db, caller, project, "steady", scraped_at=monday_1am - timedelta(hours=1))
+    missed = await add_goal(db, caller, lagging, "posts", "weekly", 2, clock.now(), start_date=date(2026, 3, 1))
+    await add_goal(db, caller, steady, "posts", "weekly", 2, clock.now(), start_date=date(2026, 3, 1))
+    async with db.write() as session:  # last week (9-15 March, New York): lagging posted once, steady twice
+        await insert_video(session, caller, project, creator_id=lagging, posted_at=utc("2026-03-11T15:00"))
+        for posted in ("2026-03-10T15:00", "2026-03-13T15:00"):
+            await insert_video(session, caller, project, creator_id=steady, posted_at=utc(posted))
+        await insert_video(
+            session,
+            caller,
+            project,
+            creator_id=steady,
+            status="pending_review",
+            posted_at=utc("2026-03-15T13:00"),
+            created_at=datetime(2026, 3, 15, 14, 0, 12, 52724, tzinfo=UTC),
+        )
+        session.add(JobRun(job="scrape", slot="s", claimed_by="w", status="failed", finished_at=monday_1am))
+        session.add(JobRun(job="accruals", slot="h", claimed_by="w", status="ok", finished_at=monday_1am))
+
+    async with db.read() as session:
+        health = await program_health(session, caller, project, now=monday_1am)
+
+    goals = health.goals
+    assert (goals.at_risk_count, goals.missed_count) == (0, 1)  # this week's 0 posts after 1 h is not a risk
+    assert [(g.goal_id, g.status, g.actual, g.period_start) for g in goals.items] == [
+        (missed, "missed", 1, utc("2026-03-09T04:00"))
+    ]
+    summary = "\n".join(health.summary)
+    assert "0 goal(s) at risk in the current period and 1 missed in the previous one" in summary
+    assert "the oldest since 2026-03-15 14:00 UTC (15 h ago);" in summary
+    assert "The last scrape run, at 2026-03-16 05:00 UTC (just now), ended failed" in summary
+    assert ".052724" not in summary and "+00:00" not in summary

@@ -26,7 +26,13 @@ from tests.payouts.payments_support import (
     void,
 )
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.models import IdempotencyKey, PayoutMethod, PayoutPayment
+from trackagoat_mcp.db.models import (
+    IdempotencyKey,
+    PayoutMethod,
+    PayoutPayment,
+    PayoutStructure,
+    PayoutStructureVersion,
+)
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import projects
 from trackagoat_mcp.domain.payouts.payment_records import get_payout_payment, list_payout_payments
@@ -47,6 +53,29 @@ async def test_a_line_for_the_whole_outstanding_marks_the_accrual_paid(db, clock
     assert (payment.status, payment.currency, payment.paid_at) == ("paid", "USD", clock.now())
     row = await accrual(db, a)
     assert (row.status, row.outstanding_cents) == ("paid", 0)
+    await audit(db, program.caller.org_id)
+
+
+async def test_each_line_names_the_structure_so_two_accruals_of_one_week_are_told_apart(db, clock, program):
+    async with db.write() as session:
+        bonus = PayoutStructure(org_id=program.caller.org_id, project_id=program.project, name="Goal bonus")
+        session.add(bonus)
+        await session.flush()
+        version = PayoutStructureVersion(
+            structure_id=bonus.id, version=1, period="weekly", amount_cents=500, criteria_type="goals"
+        )
+        session.add(version)
+    retainer = await add_accrual(db, program, program.alice, 10_000, week=0)
+    bonus_accrual = await add_accrual(
+        db, dataclasses.replace(program, structure=bonus.id, version=version.id), program.alice, 500, week=0
+    )
+
+    payment = await pay(db, clock, program, program.alice, auto_apply_outstanding=True)
+
+    assert [(ln.structure_name, ln.structure_id, ln.period_start_at, ln.accrual_id) for ln in payment.lines] == [
+        ("Goal bonus", bonus.id, FIRST_MONDAY, bonus_accrual),
+        ("Weekly retainer", program.structure, FIRST_MONDAY, retainer),
+    ]
     await audit(db, program.caller.org_id)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.pool import PoolResetState
 
 from trackagoat_mcp.db.sqlite_driver import OneTripDbapi
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "sqlite_path"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "missing_sqlite_file", "sqlite_path"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Page cache per connection and memory-mapped reads: large campaign trees read hundreds of MB of pages, and
@@ -36,14 +36,22 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL when it does not exist (a store never initialised), else `None`."""
+    path = sqlite_path(url)
+    return path if path is not None and not path.exists() else None
+
+
 def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> AsyncEngine:
     """Create the async engine for `url`.
 
-    SQLite: the parent directory is created, and every connection runs in WAL mode with a busy
-    timeout and foreign keys on. The driver's own transaction handling is switched off so that
-    SQLAlchemy emits `BEGIN` itself: read sessions use a deferred `BEGIN`, write sessions
-    `BEGIN IMMEDIATE` (see `db.session`), which makes concurrent writers from several processes
-    queue on the busy timeout instead of failing with "database is locked" on lock upgrade.
+    SQLite: every connection runs in WAL mode with a busy timeout and foreign keys on. The parent
+    directory is created when the first connection opens, not here, so that a command which only checks
+    the store (`serve` refusing an uninitialised one) leaves nothing behind. The driver's own transaction
+    handling is switched off so that SQLAlchemy emits `BEGIN` itself: read sessions use a deferred
+    `BEGIN`, write sessions `BEGIN IMMEDIATE` (see `db.session`), which makes concurrent writers from
+    several processes queue on the busy timeout instead of failing with "database is locked" on lock
+    upgrade.
 
     Every aiosqlite call is a round trip to the connection's thread, and those round trips are most of
     the cost of a small read, so SQLite connections come from `sqlite_driver`: one trip per statement, `BEGIN`
@@ -52,21 +60,24 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
     kwargs: dict[str, Any] = {"echo": echo}
     path = sqlite_path(url)
     if make_url(url).drivername.startswith("sqlite"):
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": sqlite_busy_timeout_ms / 1000}
         kwargs["module"] = OneTripDbapi()
         kwargs["pool_reset_on_return"] = None  # the "reset" listener below queues the rollback instead
         if path is not None:  # in-memory SQLite uses a static pool of one connection
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine, sqlite_busy_timeout_ms)
+        _configure_sqlite(engine, sqlite_busy_timeout_ms, path)
         return engine
     kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | None) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _make_directory(*_args: Any) -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Autocommit at the driver level; SQLAlchemy's "begin" event below issues BEGIN itself.

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from trackagoat_mcp.db.engine import make_engine
+from trackagoat_mcp.db.engine import make_engine, missing_sqlite_file
 
 __all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
 
@@ -38,7 +38,12 @@ def head_revision() -> str:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at, or `None` when it was never migrated."""
+    """The revision the database is at, or `None` when it was never migrated.
+
+    A SQLite file that does not exist was never migrated, and is not opened: opening would create it.
+    """
+    if missing_sqlite_file(engine.url.render_as_string(hide_password=False)) is not None:
+        return None
     async with engine.connect() as conn:
 
         def _read(sync_conn: Any) -> str | None:

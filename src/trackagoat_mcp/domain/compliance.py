@@ -28,10 +28,18 @@ A goal with nothing to measure (engagement with no views, followers never scrape
 runs and `missed` once it has ended. At the very first instant of a period (elapsed fraction 0) nothing is due yet,
 so the status is `on_track`.
 
+**A period that has just begun.** Early in a period the projection extrapolates from a few hours: an hour into the
+week, a creator with no post yet is `at_risk` and one with one post is `on_track`, and neither means much. The
+status keeps the documented rule (so it can be checked against any other client of the same numbers), but while
+less than a seventh of the period has elapsed (a week's first day, a day's first 3.4 hours, a month's first four
+days or so) `advisory.period_just_started` says so, and `previous` carries the goal's result in the period just
+completed (`completed` or `missed`, with whether its 48 h of late data are still open), which is what a person
+asking "how are my creators doing" on a Monday morning wants to hear about.
+
 **Output size.** The result is paginated by creator (handle order; `limit` creators per page, default 10, at most
-100), each with all of its matching goals; a judged goal is about 0.75 KB of JSON, so the default page of a program
-with two or three goals per creator stays under about 20 KB. Only creators with at least one matching goal are listed;
-`creators_without_goals` counts the active creators left out.
+100), each with all of its matching goals; a judged goal is about 0.75 KB of JSON (0.2 KB more with `previous`), so
+the default page of a program with two or three goals per creator stays under about 20 KB. Only creators with at
+least one matching goal are listed; `creators_without_goals` counts the active creators left out.
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from trackagoat_mcp.clock import local_today
+from trackagoat_mcp.clock import describe_instant, local_today
 from trackagoat_mcp.db.models import Creator, Goal
 from trackagoat_mcp.domain.context import STALE_AFTER
 from trackagoat_mcp.domain.goal_metrics import GoalMetric, PeriodFigures, parse_goal_metric, period_figures
@@ -59,6 +67,7 @@ from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org
 from trackagoat_mcp.errors import InvalidInput
 
 __all__ = [
+    "JUST_STARTED",
     "PACE_THRESHOLD",
     "RECENTLY_ENDED",
     "Advisory",
@@ -67,6 +76,7 @@ __all__ = [
     "GoalCompliance",
     "GoalRef",
     "GoalResult",
+    "PreviousPeriod",
     "ScrapeFreshness",
     "evaluate_project",
     "goal_compliance",
@@ -76,6 +86,8 @@ __all__ = [
 PACE_THRESHOLD = Decimal("0.7")
 RECENTLY_ENDED = timedelta(hours=48)
 """How long after a period's end late posts and views may still arrive (same window as goal-based payouts)."""
+JUST_STARTED = Decimal(1) / 7
+"""Elapsed share of a period below which its pace means little and the previous period is shown alongside."""
 ComplianceStatus = Literal["on_track", "behind_pace", "at_risk", "completed", "missed"]
 DEFAULT_CREATORS = 10
 _HOUR = Decimal(3600)
@@ -93,6 +105,10 @@ class Advisory(BaseModel):
     """Why a compliance figure may still change or undercount. Ignore it when has_advisory is false."""
 
     period_in_progress: bool = Field(description="The period has not ended; counts are still growing.")
+    period_just_started: bool = Field(
+        description="Less than a seventh of the period has elapsed (a week's first day): status extrapolates from "
+        "too little time to mean much; `previous` holds the period just completed."
+    )
     period_recently_ended: bool = Field(description="The period ended less than 48 h ago; late posts may still arrive.")
     scrape_stale: bool = Field(
         description="The creator's last scrape failed or is over 48 h old; views/engagement/followers may undercount."
@@ -117,6 +133,17 @@ class GoalRef(BaseModel):
     end_date: date | None
 
 
+class PreviousPeriod(BaseModel):
+    """The goal's result in the period just before the judged one."""
+
+    period_start: datetime
+    period_end: datetime
+    actual: float | None
+    percentage: float | None
+    status: Literal["completed", "missed"]
+    period_recently_ended: bool = Field(description="It ended less than 48 h ago; late posts may still change it.")
+
+
 class GoalResult(BaseModel):
     """One goal judged over one period."""
 
@@ -130,6 +157,10 @@ class GoalResult(BaseModel):
         "goal starts after this period (see advisory.not_yet_started)."
     )
     advisory: Advisory
+    previous: PreviousPeriod | None = Field(
+        description="The period just completed, while this one has just started (advisory.period_just_started); "
+        "null otherwise, or when the goal did not apply then."
+    )
 
 
 class CreatorRef(BaseModel):
@@ -216,18 +247,31 @@ def _freshness(creator: Creator, now: datetime) -> tuple[ScrapeFreshness, bool]:
     return fresh, stale
 
 
+def _elapsed(period: Period, now: datetime) -> Decimal:
+    """The elapsed fraction of `period` at `now`, 0..1, in real time (a DST week is 167 or 169 hours)."""
+    part, whole = now - period.start_at, period.end_at - period.start_at
+    fraction = Decimal(part.total_seconds()) / Decimal(whole.total_seconds())
+    return min(Decimal(1), max(Decimal(0), fraction))
+
+
 def _advisory(creator: Creator, goal: Goal, period: Period, now: datetime, today: date) -> Advisory:
     in_progress = now < period.end_at
+    just_started = in_progress and _elapsed(period, now) < JUST_STARTED
     recently_ended = not in_progress and now - period.end_at < RECENTLY_ENDED
     freshness, stale = _freshness(creator, now)
     not_started = goal.start_date > today
     messages = []
     if in_progress:
         messages.append(f"The period runs until {period.end_at.isoformat()}; counts are still growing.")
+    if just_started:
+        messages.append(
+            f"The period began {_hours(now - period.start_at)} h ago: the status extrapolates from too little time "
+            "to mean much yet; previous has the period just completed."
+        )
     if recently_ended:
         messages.append("The period ended less than 48 hours ago; late posts and views may still change the result.")
     if stale:
-        when = "never" if creator.last_scraped_at is None else creator.last_scraped_at.isoformat()
+        when = "never" if creator.last_scraped_at is None else describe_instant(creator.last_scraped_at, now)
         messages.append(
             f"@{creator.tiktok_handle}'s stats are not fresh (scrape_state {creator.scrape_state}, last scraped "
             f"{when}); views, engagement and followers may undercount."
@@ -236,6 +280,7 @@ def _advisory(creator: Creator, goal: Goal, period: Period, now: datetime, today
         messages.append(f"The goal starts on {goal.start_date.isoformat()}; it is not in force yet.")
     return Advisory(
         period_in_progress=in_progress,
+        period_just_started=just_started,
         period_recently_ended=recently_ended,
         scrape_stale=stale,
         not_yet_started=not_started,
@@ -297,14 +342,14 @@ async def _evaluate(
     target = Decimal(str(goal.target_value))
     advisory = _advisory(creator, goal, period, scope.now, scope.today)
     ref = GoalRef(id=goal.id, metric=metric, period=period.kind, start_date=goal.start_date, end_date=goal.end_date)
-    result = {"goal": ref, "target": goal.target_value, "advisory": advisory}
+    previous = None
+    if advisory.period_just_started:
+        previous = await _previous(session, scope, creator, goal, period.previous(scope.tz), cache)
+    result = {"goal": ref, "target": goal.target_value, "advisory": advisory, "previous": previous}
     if goal.start_date > period.last_date:
         return GoalResult(**result, actual=None, projected=None, percentage=None, status=None)
-    key = (creator.id, period.start_at, period.end_at)
-    if key not in cache:
-        cache[key] = await period_figures(session, creator.id, period.start_at, period.end_at)
-    actual = cache[key].value(metric)
-    elapsed = min(Decimal(1), max(Decimal(0), _fraction(scope.now - period.start_at, period.end_at - period.start_at)))
+    actual = (await _figures(session, creator, period, cache)).value(metric)
+    elapsed = _elapsed(period, scope.now)
     baseline = None
     if metric == "followers" and elapsed < 1:
         # The follower count at the period's start: the latest snapshot at or before it (an empty range's figures).
@@ -321,8 +366,38 @@ async def _evaluate(
     )
 
 
-def _fraction(part: timedelta, whole: timedelta) -> Decimal:
-    return Decimal(part.total_seconds()) / Decimal(whole.total_seconds())
+async def _figures(
+    session: AsyncSession, creator: Creator, period: Period, cache: dict[Any, PeriodFigures]
+) -> PeriodFigures:
+    key = (creator.id, period.start_at, period.end_at)
+    if key not in cache:
+        cache[key] = await period_figures(session, creator.id, period.start_at, period.end_at)
+    return cache[key]
+
+
+async def _previous(
+    session: AsyncSession,
+    scope: _Scope,
+    creator: Creator,
+    goal: Goal,
+    previous: Period,
+    cache: dict[Any, PeriodFigures],
+) -> PreviousPeriod | None:
+    """The goal's result in `previous` (which has ended), or None when the goal started after it."""
+    if goal.start_date > previous.last_date:
+        return None
+    metric = parse_goal_metric(goal.metric)
+    target = Decimal(str(goal.target_value))
+    actual = (await _figures(session, creator, previous, cache)).value(metric)
+    status, _ = judge(metric, target, actual, elapsed=Decimal(1))
+    return PreviousPeriod(
+        period_start=previous.start_at,
+        period_end=previous.end_at,
+        actual=_round(actual),
+        percentage=None if actual is None else _round(actual * 100 / target, "0.1"),
+        status="completed" if status == "completed" else "missed",
+        period_recently_ended=scope.now - previous.end_at < RECENTLY_ENDED,
+    )
 
 
 async def _goals_of(session: AsyncSession, scope: _Scope, creator_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Goal]]:

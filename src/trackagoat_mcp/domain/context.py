@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from trackagoat_mcp.clock import describe_instant
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Project, Video, table_of
 from trackagoat_mcp.domain.creators import pending_review_count
 from trackagoat_mcp.domain.notes import load_entity
@@ -106,12 +107,12 @@ def _creator_caveats(creator: Creator, now: datetime) -> list[str]:
     elif creator.scrape_state != "ok":
         notes.append(
             f"The last scrape of @{creator.tiktok_handle} failed ({creator.scrape_state}); numbers are the "
-            f"last good values from {creator.last_scraped_at.isoformat()}."
+            f"last good values from {describe_instant(creator.last_scraped_at, now)}."
         )
     elif now - creator.last_scraped_at > STALE_AFTER:
         notes.append(
-            f"@{creator.tiktok_handle} was last scraped {creator.last_scraped_at.isoformat()}, more than "
-            "48 hours ago; recent views are missing."
+            f"@{creator.tiktok_handle} was last scraped {describe_instant(creator.last_scraped_at, now)}, more "
+            "than 48 hours ago; recent views are missing."
         )
     if creator.tracking_mode == "selective":
         notes.append(

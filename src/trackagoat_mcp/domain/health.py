@@ -8,7 +8,8 @@ Six checks, each bounded (the first `TOP_N` items plus counts) so the answer sta
   trouble began as far as the store knows: the first "not found" answer, else the last good scrape.
 * **inbox**: videos waiting in the tracking inbox (`pending_review`), the oldest first.
 * **goals**: goals `at_risk` in their current period and goals `missed` in the period just before it (see
-  `domain/compliance.py`).
+  `domain/compliance.py`). A goal whose period has just started (`advisory.period_just_started`) is not counted
+  at risk: its pace rests on a few hours, and the period just before, where it may be `missed`, is listed instead.
 * **over_posting**: incidents of the last 30 days (`domain/overposting.py`), recent (≤ 7 days) first.
 * **outstanding_payouts**: `earned` accruals still owed, summed per creator (largest first).
 * **jobs**: the last finished run of the `scrape` and `accruals` jobs and how long ago (null: never ran). Jobs
@@ -29,7 +30,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from trackagoat_mcp.clock import local_today
+from trackagoat_mcp.clock import describe_instant, local_today
 from trackagoat_mcp.db.models import Creator, JobRun, PayoutAccrual, Video
 from trackagoat_mcp.domain.compliance import CreatorCompliance, ScrapeFreshness, evaluate_project
 from trackagoat_mcp.domain.context import STALE_AFTER
@@ -252,7 +253,7 @@ def _goal_issues_of(groups: list[CreatorCompliance], status: Literal["at_risk", 
         )
         for group in groups
         for result in group.compliance
-        if result.status == status
+        if result.status == status and not (status == "at_risk" and result.advisory.period_just_started)
     ]
 
 
@@ -353,7 +354,8 @@ def _summary(health: ProgramHealth) -> list[str]:
     if inbox.pending_review_count and inbox.oldest_pending_since is not None:
         lines.append(
             f"{inbox.pending_review_count} video(s) wait in the tracking inbox, the oldest since "
-            f"{inbox.oldest_pending_since.isoformat()}; they do not count until reviewed with review_videos."
+            f"{describe_instant(inbox.oldest_pending_since, health.generated_at)}; they do not count until reviewed "
+            "with review_videos."
         )
     goals = health.goals
     if goals.at_risk_count or goals.missed_count:
@@ -385,7 +387,8 @@ def _summary(health: ProgramHealth) -> list[str]:
             )
         elif lag.status == "failed":
             lines.append(
-                f"The last {job} run ({lag.last_finished_at.isoformat()}) ended {lag.status}; see get_job_status."
+                f"The last {job} run, at {describe_instant(lag.last_finished_at, health.generated_at)}, ended "
+                f"{lag.status}; see get_job_status."
             )
         elif timedelta(hours=lag.hours_since) > JOB_LAG_WARNING[job]:
             lines.append(f"The {job} job last finished {lag.hours_since} h ago; see get_job_status.")

@@ -55,6 +55,10 @@ class Period:
         """The period right after this one."""
         return period_containing(self.kind, self.end_date, tz_name)
 
+    def previous(self, tz_name: str) -> Period:
+        """The period right before this one."""
+        return period_containing(self.kind, self.start_date - timedelta(days=1), tz_name)
+
 
 def parse_period_kind(value: str) -> PeriodKind:
     """Validate a period name, with a sentence listing the allowed ones."""

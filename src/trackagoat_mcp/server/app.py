@@ -81,7 +81,11 @@ async def ensure_migrated(db: Database) -> None:
         raise ConfigError(f"Cannot open the database ({type(exc).__name__}); check TRACKAGOAT_DATABASE_URL.") from exc
     head = head_revision()
     if revision is None:
-        raise ConfigError("The database is empty; run `trackagoat-mcp init` (or `trackagoat-mcp db upgrade`) first.")
+        shown = db.engine.url.render_as_string(hide_password=True)
+        raise ConfigError(
+            f"The database {shown!r} is empty or does not exist yet; run `trackagoat-mcp init` (or "
+            "`trackagoat-mcp db upgrade`) first."
+        )
     if revision != head:
         raise ConfigError(
             f"The database is at migration {revision!r} but this version needs {head!r}; run "

@@ -10,17 +10,25 @@ every stored payment (checked before each commit, see `settlement.assert_balance
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from sqlmodel import select as model_select
 
 from trackagoat_mcp.clock import day_range_utc
-from trackagoat_mcp.db.models import Creator, PayoutAccrual, PayoutAdjustment, PayoutPayment, PayoutPaymentLine
+from trackagoat_mcp.db.models import (
+    Creator,
+    PayoutAccrual,
+    PayoutAdjustment,
+    PayoutPayment,
+    PayoutPaymentLine,
+    PayoutStructure,
+)
 from trackagoat_mcp.domain.notes import register_entity_type
 from trackagoat_mcp.domain.pagination import Page, check_limit, cursor_time, cursor_uuid, fetch_page
 from trackagoat_mcp.domain.projects import get_project
@@ -51,6 +59,8 @@ class PaymentLineOut(_Out):
     id: uuid.UUID
     accrual_id: uuid.UUID
     applied_amount_cents: int
+    structure_id: uuid.UUID = Field(description="The payout structure the accrual was earned under.")
+    structure_name: str
     period_start_at: datetime = Field(description="The accrual's period, [start, end).")
     period_end_at: datetime
 
@@ -121,12 +131,19 @@ async def get_payout_payment(
     Another organization's id and an id that does not exist give the same `NotFound`.
     """
     payment = await get_in_org(session, caller, PayoutPayment, payment_id, "payout payment")
-    lines = (
+    lines: Sequence[Row[Any]] = (
         await session.execute(
-            select(PayoutPaymentLine, col(PayoutAccrual.period_start_at), col(PayoutAccrual.period_end_at))
+            select(
+                PayoutPaymentLine,
+                col(PayoutAccrual.period_start_at),
+                col(PayoutAccrual.period_end_at),
+                col(PayoutStructure.id).label("structure_id"),
+                col(PayoutStructure.name).label("structure_name"),
+            )
             .join(PayoutAccrual, col(PayoutAccrual.id) == col(PayoutPaymentLine.accrual_id))
+            .join(PayoutStructure, col(PayoutStructure.id) == col(PayoutAccrual.structure_id))
             .where(col(PayoutPaymentLine.payment_id) == payment.id)
-            .order_by(col(PayoutAccrual.period_start_at), col(PayoutPaymentLine.id))
+            .order_by(col(PayoutAccrual.period_start_at), col(PayoutStructure.name), col(PayoutPaymentLine.id))
         )
     ).all()
     adjustments = (
@@ -154,6 +171,8 @@ async def get_payout_payment(
                 id=row.PayoutPaymentLine.id,
                 accrual_id=row.PayoutPaymentLine.accrual_id,
                 applied_amount_cents=row.PayoutPaymentLine.applied_amount_cents,
+                structure_id=row.structure_id,
+                structure_name=row.structure_name,
                 period_start_at=row.period_start_at,
                 period_end_at=row.period_end_at,
             )

@@ -147,8 +147,8 @@ async def get_goal_compliance(
     """How each creator with active goals is doing: per goal the target, actual so far, projection, percentage and
     status. In-progress periods: on_track (projected >= target), behind_pace (>= 70 %), at_risk; ended periods:
     completed or missed. Figures are measured now, also for a past reference_date. Read each advisory: it flags
-    periods still running or ended < 48 h ago (numbers may still change), stale scrapes (undercounts) and goals not
-    started yet. Paginated by creator (10 per page by default)."""
+    periods running or ended < 48 h ago (numbers may change), just begun (pace means little; report `previous`),
+    stale scrapes (undercounts), goals not started. Paginated by creator."""
     async with unit(ctx) as u:
         result = await compliance.goal_compliance(
             u.session,
