@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row, select
@@ -131,21 +131,24 @@ async def get_payout_payment(
     Another organization's id and an id that does not exist give the same `NotFound`.
     """
     payment = await get_in_org(session, caller, PayoutPayment, payment_id, "payout payment")
-    lines: Sequence[Row[Any]] = (
-        await session.execute(
-            select(
-                PayoutPaymentLine,
-                col(PayoutAccrual.period_start_at),
-                col(PayoutAccrual.period_end_at),
-                col(PayoutStructure.id).label("structure_id"),
-                col(PayoutStructure.name).label("structure_name"),
+    lines = cast(
+        Sequence[Row[Any]],
+        (
+            await session.execute(
+                select(
+                    PayoutPaymentLine,
+                    col(PayoutAccrual.period_start_at),
+                    col(PayoutAccrual.period_end_at),
+                    col(PayoutStructure.id).label("structure_id"),
+                    col(PayoutStructure.name).label("structure_name"),
+                )
+                .join(PayoutAccrual, col(PayoutAccrual.id) == col(PayoutPaymentLine.accrual_id))
+                .join(PayoutStructure, col(PayoutStructure.id) == col(PayoutAccrual.structure_id))
+                .where(col(PayoutPaymentLine.payment_id) == payment.id)
+                .order_by(col(PayoutAccrual.period_start_at), col(PayoutStructure.name), col(PayoutPaymentLine.id))
             )
-            .join(PayoutAccrual, col(PayoutAccrual.id) == col(PayoutPaymentLine.accrual_id))
-            .join(PayoutStructure, col(PayoutStructure.id) == col(PayoutAccrual.structure_id))
-            .where(col(PayoutPaymentLine.payment_id) == payment.id)
-            .order_by(col(PayoutAccrual.period_start_at), col(PayoutStructure.name), col(PayoutPaymentLine.id))
-        )
-    ).all()
+        ).all(),
+    )
     adjustments = (
         await session.scalars(
             model_select(PayoutAdjustment)
