@@ -74,6 +74,14 @@ async def test_a_key_and_an_organization_at_their_session_caps_get_429_while_ano
     assert after_delete.status_code == 200, "a deleted session gave its place back"
 
 
+async def test_a_real_client_that_closes_gives_its_session_back_at_once(db, clock, acme):
+    key = await make_key(db, clock, acme[0].org_id)
+    async with serve(app_for(db, clock, sessions_per_key=1)) as url:
+        for _ in range(3):
+            async with mcp_client(url, key, "legacy") as client:
+                assert (await client.list_tools()).tools
+
+
 async def test_the_process_session_cap_answers_503_with_retry_after_and_stateless_requests_still_pass(
     db, clock, acme, globex
 ):
