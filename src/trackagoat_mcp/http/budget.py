@@ -93,7 +93,10 @@ def refusal_response(
     `how` says how the client frees a session of this kind (ends with a period).
     """
     retry = max(1, retry_after)
-    if full == "process":
+    if full == "process" and budget.per_process[kind] == 0:
+        status, error = 503, "server_busy"
+        description = f"This server accepts no {_NAMES[kind]} ({_PROCESS_SETTINGS[kind]} is 0); use /mcp instead."
+    elif full == "process":
         status, error = 503, "server_busy"
         cap = budget.per_process[kind]
         description = (
