@@ -169,17 +169,15 @@ class Guard:
             ), None
         scheme, _, key = raw.partition(" ")
         key = key.strip()
-        access = None
-        if scheme.lower() == "bearer" and key.startswith("tga_") and len(key) == 68:
-            access = await self.verifier.verify_token(key)
+        well_formed = scheme.lower() == "bearer" and key.startswith("tga_") and len(key) == 68
+        access = await self.verifier.verify_token(key) if well_formed else None
         if access is None:
             self.failures.hit(address)
-            if scheme.lower() != "bearer" or not key.startswith("tga_") or len(key) != 68:
-                description = "The Authorization header must be 'Bearer tga_' followed by 64 lowercase hex digits."
-            else:
-                description = (
-                    "This API key is not valid or has been revoked; create one with `trackagoat-mcp keys create`."
-                )
+            description = (
+                "This API key is not valid or has been revoked; create one with `trackagoat-mcp keys create`."
+                if well_formed
+                else "The Authorization header must be 'Bearer tga_' followed by 64 lowercase hex digits."
+            )
             return _unauthorized("invalid_token", description), None
         org = access.client_id.partition(":")[0]
         key_wait, org_wait = self.limiter.wait(access.client_id), self.org_limiter.wait(org)
