@@ -139,6 +139,9 @@ def _ours_env(database_url: str, key_cache_seconds: str | None) -> dict[str, str
     env.update(
         TRACKAGOAT_DATABASE_URL=database_url,
         TRACKAGOAT_RATE_LIMIT_PER_MINUTE="1000000000",  # raised, not off: the limiter's cost is part of the bench
+        TRACKAGOAT_ORG_RATE_LIMIT_PER_MINUTE="1000000000",
+        TRACKAGOAT_SESSIONS_PER_KEY="1000",  # one key drives every concurrent client
+        TRACKAGOAT_SESSIONS_PER_ORG="1000",
         TRACKAGOAT_TIKTOK_BASE_URL="http://127.0.0.1:9",  # background jobs, if any run, never reach TikTok
     )
     return env

@@ -264,6 +264,7 @@ def server_env(database_url: str, home: Path, tiktok_url: str, **extra: str) -> 
         TRACKAGOAT_MIN_DISCOVER_VIDEOS_HOURS="0",
         TRACKAGOAT_MIN_VIDEO_STATS_HOURS="0",
         TRACKAGOAT_RATE_LIMIT_PER_MINUTE="0",
+        TRACKAGOAT_ORG_RATE_LIMIT_PER_MINUTE="0",
     )
     env.update(extra)
     return env

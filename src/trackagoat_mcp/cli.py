@@ -218,6 +218,7 @@ async def _serve_http(settings: Settings, host: str, port: int, jobs: bool) -> i
     import uvicorn
 
     from trackagoat_mcp.http import build_app
+    from trackagoat_mcp.http.deadlines import header_deadline_protocol
     from trackagoat_mcp.server.app import ensure_migrated
 
     if host not in _WILDCARD_HOSTS:
@@ -230,7 +231,13 @@ async def _serve_http(settings: Settings, host: str, port: int, jobs: bool) -> i
         async with _background_jobs(settings, db, enabled=jobs) as (tiktok, scheduler):
             app = build_app(settings, db=db, tiktok=tiktok, scheduler=scheduler)
             config = uvicorn.Config(
-                app, host=host, port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=5
+                app,
+                host=host,
+                port=port,
+                log_config=None,
+                lifespan="on",
+                timeout_graceful_shutdown=5,
+                http=header_deadline_protocol(settings.header_timeout_seconds),
             )
             sys.stderr.write(f"trackagoat-mcp: serving MCP at http://{host}:{port}/mcp (SSE at /sse); Ctrl-C stops.\n")
             await uvicorn.Server(config).serve()

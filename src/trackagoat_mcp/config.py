@@ -85,6 +85,24 @@ class Settings:
     """HTTP only: `Host` values accepted besides loopback (`host` or `host:port`), e.g. behind a proxy."""
     key_cache_seconds: float = 5.0
     """HTTP only: how long a process trusts a key it has verified (the revocation bound; 0 checks every request)."""
+    org_rate_limit_per_minute: int = 300
+    """HTTP only: requests all keys of one organization may make together in any 60 seconds (0: no limit)."""
+    sessions_per_key: int = 16
+    """HTTP only: open MCP sessions (Streamable HTTP sessions and SSE streams together) one key may hold."""
+    sessions_per_org: int = 64
+    """HTTP only: open MCP sessions all keys of one organization may hold together."""
+    max_sessions: int = 1000
+    """HTTP only: open Streamable HTTP sessions one server process holds for everyone."""
+    max_sse_streams: int = 200
+    """HTTP only: open legacy SSE streams (each one a connection) one server process holds for everyone."""
+    session_idle_seconds: float = 600.0
+    """HTTP only: a Streamable HTTP session with no request in flight for this long is closed."""
+    auth_failures_per_minute: int = 20
+    """HTTP only: failed authentications one client address may make in any 60 seconds before it gets 429."""
+    header_timeout_seconds: float = 10.0
+    """HTTP only: a request's headers must arrive within this long of the connection opening or the last response."""
+    body_timeout_seconds: float = 30.0
+    """HTTP only: a request's body must arrive within this long of its headers."""
     sqlite_busy_timeout: float = 15.0
     """SQLite only: seconds a write waits for another writer before failing as `store_unavailable`."""
     request_state_keys: tuple[str, ...] = field(default=(), repr=False)
@@ -123,6 +141,11 @@ class Settings:
             raise ConfigError(
                 f"TRACKAGOAT_RATE_LIMIT_PER_MINUTE {self.rate_limit_per_minute!r} must be 0 (no limit) or more."
             )
+        for env_name, (name, _kind, low) in _HTTP_NUMBERS.items():
+            if getattr(self, name) < low:
+                raise ConfigError(
+                    f"{env_name} {getattr(self, name)!r} must be at least {low}{_HTTP_ZERO.get(name, '')}."
+                )
         if not 0 <= self.key_cache_seconds <= 300:
             raise ConfigError(
                 f"TRACKAGOAT_KEY_CACHE_SECONDS {self.key_cache_seconds!r} must be between 0 (look keys up on every "
@@ -170,6 +193,25 @@ _JOB_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRACKAGOAT_SNAPSHOT_DETAIL_DAYS": ("snapshot_detail_days", int, 0),
 }
 """Scraper and retention settings read from the environment: variable → (field, type, smallest allowed value)."""
+
+_HTTP_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
+    "TRACKAGOAT_ORG_RATE_LIMIT_PER_MINUTE": ("org_rate_limit_per_minute", int, 0),
+    "TRACKAGOAT_SESSIONS_PER_KEY": ("sessions_per_key", int, 1),
+    "TRACKAGOAT_SESSIONS_PER_ORG": ("sessions_per_org", int, 1),
+    "TRACKAGOAT_MAX_SESSIONS": ("max_sessions", int, 1),
+    "TRACKAGOAT_MAX_SSE_STREAMS": ("max_sse_streams", int, 0),
+    "TRACKAGOAT_SESSION_IDLE_SECONDS": ("session_idle_seconds", float, 1),
+    "TRACKAGOAT_AUTH_FAILURES_PER_MINUTE": ("auth_failures_per_minute", int, 0),
+    "TRACKAGOAT_HEADER_TIMEOUT_SECONDS": ("header_timeout_seconds", float, 0.1),
+    "TRACKAGOAT_BODY_TIMEOUT_SECONDS": ("body_timeout_seconds", float, 0.1),
+}
+"""HTTP caps and timeouts read from the environment: variable → (field, type, smallest allowed value)."""
+
+_HTTP_ZERO = {
+    "org_rate_limit_per_minute": " (0 turns the limit off)",
+    "max_sse_streams": " (0 turns the legacy SSE endpoint off)",
+    "auth_failures_per_minute": " (0 turns the throttle off)",
+}
 
 
 def parse_toolsets(raw: str) -> frozenset[str]:
@@ -250,7 +292,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if env.get("TRACKAGOAT_REQUEST_STATE_KEYS"):
         raw_keys = env["TRACKAGOAT_REQUEST_STATE_KEYS"].split(",")
         values["request_state_keys"] = tuple(k.strip() for k in raw_keys if k.strip())
-    for env_name, (name, kind, _low) in _JOB_NUMBERS.items():
+    for env_name, (name, kind, _low) in {**_JOB_NUMBERS, **_HTTP_NUMBERS}.items():
         if env.get(env_name):
             values[name] = _parse_number(env_name, env[env_name], kind)
     values.update({k: v for k, v in overrides.items() if v is not None})

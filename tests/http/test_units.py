@@ -11,6 +11,7 @@ from trackagoat_mcp.config import Settings, load_settings
 from trackagoat_mcp.db.models import ApiKey
 from trackagoat_mcp.domain import keys
 from trackagoat_mcp.errors import ConfigError
+from trackagoat_mcp.http.budget import Owner, SessionBudget
 from trackagoat_mcp.http.guard import allowed_host_patterns, allowed_origins, host_allowed
 from trackagoat_mcp.http.keys import KeyVerifier
 from trackagoat_mcp.http.limits import RateLimiter
@@ -47,6 +48,34 @@ def test_a_refused_request_does_not_use_up_the_window():
         assert limiter.hit("k") is not None
     ticker.now += 10.5
     assert limiter.hit("k") is None, "60 s after the one admitted request, whatever was refused meanwhile"
+
+
+def test_wait_says_when_a_key_would_be_admitted_without_counting_and_old_keys_are_forgotten_past_max_keys():
+    ticker = Ticker()
+    limiter = RateLimiter(1, max_keys=2, monotonic=ticker)
+    assert [limiter.wait("a"), limiter.wait("a")] == [None, None], "waiting counts nothing"
+    assert limiter.hit("a") is None
+    assert limiter.wait("a") == 60
+    limiter.hit("b")
+    limiter.hit("c")
+    assert limiter.wait("a") is None, "the longest-tracked key was forgotten to stay within max_keys"
+    assert limiter.wait("c") == 60
+
+
+def test_the_session_budget_refuses_per_key_then_per_organization_then_per_process_and_release_gives_back():
+    budget = SessionBudget(per_key=2, per_org=3, per_process={"session": 4, "sse": 1})
+    a1, a2, b1 = Owner("k1", "org-a"), Owner("k2", "org-a"), Owner("k3", "org-b")
+    assert [budget.admit(a1, "session"), budget.admit(a1, "session"), budget.admit(a1, "session")] == [
+        None,
+        None,
+        "key",
+    ]
+    assert [budget.admit(a2, "session"), budget.admit(a2, "sse")] == [None, "org"]
+    assert [budget.admit(b1, "sse"), budget.admit(b1, "sse")] == [None, "process"], "SSE has its own process cap"
+    assert [budget.admit(b1, "session"), budget.admit(b1, "session")] == [None, "process"]
+    budget.release(a1, "session")
+    assert budget.admit(a2, "session") is None, "a released place can be taken by another key of the organization"
+    assert budget.open_count("session") == 4
 
 
 def test_a_rate_limit_of_zero_admits_everything():
@@ -145,6 +174,15 @@ def test_hosts_match_on_any_port_unless_a_port_is_given_and_origins_follow_hosts
     assert not host_allowed("evil.net", patterns) and not host_allowed("", patterns)
     assert host_allowed("https://mcp.example.com", origins) and host_allowed("http://localhost:5173", origins)
     assert not host_allowed("https://evil.net", origins) and not host_allowed("null", origins)
+    for smuggled in ("localhost:80@evil.com", "127.0.0.1:evil.com", "127.0.0.1:80:81", "127.0.0.1:123456", "a b"):
+        assert not host_allowed(smuggled, patterns), smuggled
+    for smuggled in (
+        "http://127.0.0.1:80.evil.com",
+        "http://user@localhost",
+        "http://localhost/path",
+        "ftp://localhost",
+    ):
+        assert not host_allowed(smuggled, origins), smuggled
 
 
 def test_http_settings_come_from_the_environment():
@@ -154,6 +192,15 @@ def test_http_settings_come_from_the_environment():
         "TRACKAGOAT_ALLOWED_HOSTS": " MCP.example.com, 10.0.0.5:8000 ,,",
         "TRACKAGOAT_KEY_CACHE_SECONDS": "0",
         "TRACKAGOAT_REQUEST_STATE_KEYS": f" {'a' * 32}, {'b' * 64} ",
+        "TRACKAGOAT_SESSIONS_PER_KEY": "4",
+        "TRACKAGOAT_SESSIONS_PER_ORG": "8",
+        "TRACKAGOAT_MAX_SESSIONS": "100",
+        "TRACKAGOAT_MAX_SSE_STREAMS": "0",
+        "TRACKAGOAT_SESSION_IDLE_SECONDS": "90",
+        "TRACKAGOAT_ORG_RATE_LIMIT_PER_MINUTE": "0",
+        "TRACKAGOAT_AUTH_FAILURES_PER_MINUTE": "7",
+        "TRACKAGOAT_HEADER_TIMEOUT_SECONDS": "2.5",
+        "TRACKAGOAT_BODY_TIMEOUT_SECONDS": "5",
     }
     settings = load_settings(env)
     defaults = load_settings({"TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///x.db"})
@@ -164,6 +211,21 @@ def test_http_settings_come_from_the_environment():
     assert (defaults.rate_limit_per_minute, defaults.allowed_hosts) == (60, ())
     assert (defaults.key_cache_seconds, defaults.request_state_keys) == (5, ())
     assert "a" * 32 not in repr(settings), "request-state secrets stay out of reprs and logs"
+    caps = (settings.sessions_per_key, settings.sessions_per_org, settings.max_sessions, settings.max_sse_streams)
+    assert caps == (4, 8, 100, 0)
+    assert (settings.session_idle_seconds, settings.org_rate_limit_per_minute, settings.auth_failures_per_minute) == (
+        90,
+        0,
+        7,
+    )
+    assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (2.5, 5)
+    default_caps = (
+        defaults.sessions_per_key,
+        defaults.sessions_per_org,
+        defaults.max_sessions,
+        defaults.max_sse_streams,
+    )
+    assert default_caps == (16, 64, 1000, 200)
 
 
 @pytest.mark.parametrize(
@@ -176,6 +238,10 @@ def test_http_settings_come_from_the_environment():
         ({"TRACKAGOAT_KEY_CACHE_SECONDS": "3600"}, "how long a revoked key may keep working"),
         ({"TRACKAGOAT_KEY_CACHE_SECONDS": "-1"}, "between 0"),
         ({"TRACKAGOAT_REQUEST_STATE_KEYS": "short-secret"}, "at least 32"),
+        ({"TRACKAGOAT_SESSIONS_PER_KEY": "0"}, "TRACKAGOAT_SESSIONS_PER_KEY 0 must be at least 1"),
+        ({"TRACKAGOAT_MAX_SESSIONS": "many"}, "not a valid int"),
+        ({"TRACKAGOAT_AUTH_FAILURES_PER_MINUTE": "-3"}, "0 turns the throttle off"),
+        ({"TRACKAGOAT_HEADER_TIMEOUT_SECONDS": "0"}, "must be at least 0.1"),
     ],
 )
 def test_bad_http_settings_are_refused_with_a_sentence(env, phrase):

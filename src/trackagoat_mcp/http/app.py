@@ -8,9 +8,11 @@ Routes:
 * `/sse` + `/messages/`: the legacy HTTP+SSE transport, for clients that still need it.
 * `/healthz`: unauthenticated; 200 `{"status": "ok"}` when a trivial query answers within 5 s, else 503.
 
-Every other path goes through `Guard` (Host/Origin checks, bearer key, rate limit). Request bodies
-above `MAX_BODY_BYTES` get 413 from the SDK transports. There is no CORS middleware: browsers on other
-origins cannot call the server.
+Every path goes through `Guard` (Host/Origin checks on all, the failed-authentication throttle, bearer key
+and rate limits on all but `/healthz`), then `BodyDeadline` (a body arrives whole within
+`TRACKAGOAT_BODY_TIMEOUT_SECONDS` and `MAX_BODY_BYTES`, else 408/413), then the session caps:
+`SessionCaps` on `/mcp` and `StreamCaps` on `/sse` + `/messages/`, sharing one `SessionBudget`. There is
+no CORS middleware: browsers on other origins cannot call the server.
 
 Nothing happens at build time beyond wiring: `Database.connect` does no I/O. The lifespan checks the
 store is migrated and runs the Streamable HTTP session manager, which can be entered once per app, so
@@ -35,9 +37,13 @@ from starlette.routing import BaseRoute, Route
 from trackagoat_mcp.clock import Clock, SystemClock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.http.budget import SessionBudget
+from trackagoat_mcp.http.deadlines import BodyDeadline
 from trackagoat_mcp.http.guard import Guard, allowed_host_patterns, allowed_origins
 from trackagoat_mcp.http.keys import KeyVerifier
 from trackagoat_mcp.http.limits import RateLimiter
+from trackagoat_mcp.http.sessions import SessionCaps
+from trackagoat_mcp.http.streams import StreamCaps
 from trackagoat_mcp.jobs.scheduler import Scheduler
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.server.app import build_server, ensure_migrated
@@ -63,7 +69,7 @@ def build_app(
     """Build the HTTP app (see the module docstring).
 
     Args:
-        settings: toolsets, read-only mode, database URL, rate limit and allowed hosts.
+        settings: toolsets, read-only mode, database URL, rate limits, session caps, timeouts and allowed hosts.
         db: an open `Database` to use (tests, the CLI); otherwise the app opens one and disposes it at shutdown.
         clock: the clock (default: the system clock); stamps `last_used_at` and tool writes.
         tiktok, scheduler: the process's TikTok client source and background jobs, passed to `build_server`.
@@ -81,6 +87,8 @@ def build_app(
         json_response=True,
         transport_security=security,
         max_request_body_size=MAX_BODY_BYTES,
+        session_idle_timeout=settings.session_idle_seconds,
+        max_sessions=settings.max_sessions,  # a backstop: SessionCaps refuses first, with Retry-After
     )
     sse = server.sse_app(
         sse_path="/sse", message_path="/messages/", transport_security=security, max_request_body_size=MAX_BODY_BYTES
@@ -108,11 +116,23 @@ def build_app(
                 await database.dispose()
 
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *streamable.routes, *sse.routes]
-    guard = Middleware(
-        Guard,
-        verifier=KeyVerifier(database, the_clock, cache_seconds=settings.key_cache_seconds),
-        limiter=RateLimiter(settings.rate_limit_per_minute),
-        allowed_hosts=settings.allowed_hosts,
-        exempt_paths=("/healthz",),
+    budget = SessionBudget(
+        per_key=settings.sessions_per_key,
+        per_org=settings.sessions_per_org,
+        per_process={"session": settings.max_sessions, "sse": settings.max_sse_streams},
     )
-    return Starlette(routes=routes, middleware=[guard], lifespan=lifespan)
+    middleware = [
+        Middleware(
+            Guard,
+            verifier=KeyVerifier(database, the_clock, cache_seconds=settings.key_cache_seconds),
+            limiter=RateLimiter(settings.rate_limit_per_minute),
+            org_limiter=RateLimiter(settings.org_rate_limit_per_minute),
+            failures=RateLimiter(settings.auth_failures_per_minute),
+            allowed_hosts=settings.allowed_hosts,
+            public_paths=("/healthz",),
+        ),
+        Middleware(BodyDeadline, seconds=settings.body_timeout_seconds, max_bytes=MAX_BODY_BYTES),
+        Middleware(SessionCaps, budget=budget, idle_seconds=settings.session_idle_seconds),
+        Middleware(StreamCaps, budget=budget),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

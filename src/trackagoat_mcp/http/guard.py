@@ -2,11 +2,15 @@
 
 In order, each check answering before anything later runs (and before any body is read):
 
-1. DNS-rebinding protection: the `Host` header must be loopback or one of `TRACKAGOAT_ALLOWED_HOSTS`
-   (else 421), and an `Origin`, when a browser sends one, must be `http(s)://` one of those hosts (else 403).
-2. Authentication: `Authorization: Bearer tga_…` naming a valid, unrevoked key (else 401 with
+1. DNS-rebinding protection, on every path including the public ones (`/healthz`): the `Host` header must
+   be loopback or one of `TRACKAGOAT_ALLOWED_HOSTS` (else 421), and an `Origin`, when a browser sends one,
+   must be `http(s)://` one of those hosts (else 403). Both are parsed strictly (`host_allowed`).
+2. The failed-authentication throttle: a client address that sent `TRACKAGOAT_AUTH_FAILURES_PER_MINUTE`
+   invalid keys in the last minute gets 429 with `Retry-After` for any key, before the key is looked up,
+   so guessing costs the store nothing. Other addresses are unaffected.
+3. Authentication: `Authorization: Bearer tga_…` naming a valid, unrevoked key (else 401 with
    `WWW-Authenticate: Bearer realm="trackagoat-mcp"`, plus `error="invalid_token"` when a key was sent).
-3. The key's rate limit (else 429 with `Retry-After`).
+4. The key's rate limit and its organization's (all its keys together), else 429 with `Retry-After`.
 
 Then the request carries the key the way the SDK's own bearer middleware would leave it (`scope["user"]`
 as an `AuthenticatedUser`, `scope["auth"]`, and the `get_access_token()` context variable), so session
@@ -17,6 +21,7 @@ that never echo the presented key; nothing here logs headers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
@@ -51,10 +56,29 @@ def allowed_origins(extra_hosts: Collection[str]) -> list[str]:
     return [f"{scheme}://{p}" for p in allowed_host_patterns(extra_hosts) for scheme in ("http", "https")]
 
 
+_AUTHORITY_RE = re.compile(r"^(?P<name>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?$")
+"""A `Host` value: a DNS name, IPv4 or bracketed IPv6 address, then optionally `:` and 1-5 digits, nothing else."""
+_ORIGIN_RE = re.compile(r"^(?P<scheme>https?)://(?P<authority>[^/?#]*)$")
+
+
 def host_allowed(value: str, patterns: Collection[str]) -> bool:
-    """Whether `value` equals a pattern or matches a `base:*` pattern (the SDK's matching rule)."""
+    """Whether `value` (a `Host`, or an `Origin` when the patterns carry a scheme) is one of `patterns`.
+
+    The value is parsed strictly first: a name, an optional port of digits and nothing more (no userinfo,
+    path or second colon), so `localhost:80@evil.com` or `127.0.0.1:evil.com` never match a `localhost:*`
+    pattern. A pattern `name:*` matches `name` with any port; a pattern without a port, only no port.
+    """
     value = value.lower()
-    return value in patterns or any(p.endswith(":*") and value.startswith(p[:-1]) for p in patterns)
+    prefix = ""
+    origin = _ORIGIN_RE.match(value)
+    if origin is not None:
+        prefix, value = f"{origin['scheme']}://", origin["authority"]
+    authority = _AUTHORITY_RE.match(value)
+    if authority is None:
+        return False
+    name, port = authority["name"], authority["port"]
+    exact = f"{prefix}{name}" if port is None else f"{prefix}{name}:{port}"
+    return exact in patterns or (port is not None and f"{prefix}{name}:*" in patterns)
 
 
 def _error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -62,7 +86,10 @@ def _error(status: int, error: str, description: str, headers: dict[str, str] | 
 
 
 class Guard:
-    """Host/Origin checks, bearer-key authentication and the per-key rate limit (see the module docstring)."""
+    """Host/Origin checks, the failed-authentication throttle, bearer keys and rate limits (see the module docstring).
+
+    Paths in `public_paths` (`/healthz`) pass the Host/Origin check only; every other path needs a key.
+    """
 
     def __init__(
         self,
@@ -70,24 +97,32 @@ class Guard:
         *,
         verifier: TokenVerifier,
         limiter: RateLimiter,
+        org_limiter: RateLimiter | None = None,
+        failures: RateLimiter | None = None,
         allowed_hosts: Collection[str] = (),
-        exempt_paths: Collection[str] = (),
+        public_paths: Collection[str] = (),
     ) -> None:
         self.app = app
         self.verifier = verifier
         self.limiter = limiter
-        self.exempt_paths = frozenset(exempt_paths)
+        self.org_limiter = org_limiter or RateLimiter(0)
+        self.failures = failures or RateLimiter(0)
+        self.public_paths = frozenset(public_paths)
         self.host_patterns = allowed_host_patterns(allowed_hosts)
         self.origin_patterns = allowed_origins(allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in self.exempt_paths:
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
         refusal = self._check_origin(headers)
+        if refusal is None and scope["path"] in self.public_paths:
+            await self.app(scope, receive, send)
+            return
         if refusal is None:
-            refusal, user = await self._authenticate(headers)
+            client = scope.get("client")
+            refusal, user = await self._authenticate(headers, client[0] if client else "unknown")
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -116,33 +151,56 @@ class Guard:
             )
         return None
 
-    async def _authenticate(self, headers: Headers) -> tuple[JSONResponse | None, AuthenticatedUser | None]:
+    async def _authenticate(
+        self, headers: Headers, address: str
+    ) -> tuple[JSONResponse | None, AuthenticatedUser | None]:
         raw = headers.get("authorization")
         if not raw:
             return _unauthorized(
                 None, "Send Authorization: Bearer tga_... with a key from `trackagoat-mcp keys create`."
             ), None
+        throttled = self.failures.wait(address)
+        if throttled is not None:
+            return _too_many(
+                "auth_throttled",
+                f"Address {address!r} sent {self.failures.limit} invalid keys in the last minute; check the key "
+                f"and retry in {throttled} s.",
+                throttled,
+            ), None
         scheme, _, key = raw.partition(" ")
         key = key.strip()
-        if scheme.lower() != "bearer" or not key.startswith("tga_") or len(key) != 68:
-            return _unauthorized(
-                "invalid_token", "The Authorization header must be 'Bearer tga_' followed by 64 lowercase hex digits."
-            ), None
-        access = await self.verifier.verify_token(key)
+        well_formed = scheme.lower() == "bearer" and key.startswith("tga_") and len(key) == 68
+        access = await self.verifier.verify_token(key) if well_formed else None
         if access is None:
-            return _unauthorized(
-                "invalid_token",
-                "This API key is not valid or has been revoked; create one with `trackagoat-mcp keys create`.",
-            ), None
-        retry_after = self.limiter.hit(access.client_id)
-        if retry_after is not None:
-            return _error(
-                429,
+            self.failures.hit(address)
+            description = (
+                "This API key is not valid or has been revoked; create one with `trackagoat-mcp keys create`."
+                if well_formed
+                else "The Authorization header must be 'Bearer tga_' followed by 64 lowercase hex digits."
+            )
+            return _unauthorized("invalid_token", description), None
+        org = access.client_id.partition(":")[0]
+        key_wait, org_wait = self.limiter.wait(access.client_id), self.org_limiter.wait(org)
+        if key_wait is not None:
+            return _too_many(
                 "rate_limited",
-                f"This key made {self.limiter.limit} requests in the last minute, its limit; retry in {retry_after} s.",
-                headers={"Retry-After": str(retry_after)},
+                f"This key made {self.limiter.limit} requests in the last minute, its limit; retry in {key_wait} s.",
+                key_wait,
             ), None
+        if org_wait is not None:
+            return _too_many(
+                "rate_limited",
+                f"The keys of organization {org!r} made {self.org_limiter.limit} requests in the last minute, its "
+                f"limit (TRACKAGOAT_ORG_RATE_LIMIT_PER_MINUTE); retry in {org_wait} s.",
+                org_wait,
+            ), None
+        self.limiter.hit(access.client_id)
+        self.org_limiter.hit(org)
         return None, AuthenticatedUser(access)
+
+
+def _too_many(error: str, description: str, retry_after: int) -> JSONResponse:
+    return _error(429, error, description, headers={"Retry-After": str(retry_after)})
 
 
 def _unauthorized(error: str | None, description: str) -> JSONResponse:
