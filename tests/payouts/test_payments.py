@@ -72,7 +72,9 @@ async def test_each_line_names_the_structure_so_two_accruals_of_one_week_are_tol
 
     payment = await pay(db, clock, program, program.alice, auto_apply_outstanding=True)
 
-    assert [(ln.structure_name, ln.structure_id, ln.period_start_at, ln.accrual_id) for ln in payment.payout_payment_lines] == [
+    assert [
+        (ln.structure_name, ln.structure_id, ln.period_start_at, ln.accrual_id) for ln in payment.payout_payment_lines
+    ] == [
         ("Goal bonus", bonus.id, FIRST_MONDAY, bonus_accrual),
         ("Weekly retainer", program.structure, FIRST_MONDAY, retainer),
     ]
