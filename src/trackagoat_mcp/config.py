@@ -122,6 +122,9 @@ class Settings:
     job_run_retention_days: int = 90
     """Retention job: finished job runs older than this are deleted, the newest of each kind kept (0 keeps all)."""
     snapshot_detail_days: int = 0
+    assignment_backdate_days: int = 366
+    """How far back a payout assignment may start: every day before today it reaches back is a period the next
+    accrual run evaluates at once, so this bounds the work one call can queue (and the history a program holds)."""
     """Retention job: snapshots older than this are thinned to the last of each day (0, the default, keeps all)."""
 
     def __post_init__(self) -> None:
@@ -191,6 +194,7 @@ _JOB_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRACKAGOAT_SCRAPE_NOW_DAILY_CAP": ("scrape_now_daily_cap", int, 0),
     "TRACKAGOAT_JOB_RUN_RETENTION_DAYS": ("job_run_retention_days", int, 0),
     "TRACKAGOAT_SNAPSHOT_DETAIL_DAYS": ("snapshot_detail_days", int, 0),
+    "TRACKAGOAT_ASSIGNMENT_BACKDATE_DAYS": ("assignment_backdate_days", int, 0),
 }
 """Scraper and retention settings read from the environment: variable → (field, type, smallest allowed value)."""
 

@@ -42,7 +42,8 @@ from trackagoat_mcp.errors import Conflict, InvalidInput
 __all__ = ["AssignResult", "AssignedCreator", "UnassignResult", "assign_creators", "unassign_creator"]
 
 MAX_CREATORS = 50
-EARLIEST = date(2000, 1, 1)
+DEFAULT_BACKDATE_DAYS = 366
+"""How far back an assignment may start unless the caller says otherwise (`TRACKAGOAT_ASSIGNMENT_BACKDATE_DAYS`)."""
 LATEST_AHEAD = timedelta(days=3660)
 
 
@@ -85,9 +86,19 @@ def _out(row: PayoutAssignment, handle: str) -> AssignmentOut:
     )
 
 
-def _check_dates(starts_on: date, ends_on: date | None, today: date) -> None:
-    if not EARLIEST <= starts_on <= today + LATEST_AHEAD:
-        raise InvalidInput(f"starts_on {starts_on.isoformat()!r} is out of range; use a date from 2000-01-01 on.")
+def _check_dates(starts_on: date, ends_on: date | None, today: date, backdate_days: int) -> None:
+    earliest = today - timedelta(days=backdate_days)
+    if starts_on < earliest:
+        raise InvalidInput(
+            f"starts_on {starts_on.isoformat()!r} is more than {backdate_days} days back; an assignment may start on "
+            f"{earliest.isoformat()} at the earliest (TRACKAGOAT_ASSIGNMENT_BACKDATE_DAYS). Pay older work with an "
+            "ad-hoc payment instead."
+        )
+    if starts_on > today + LATEST_AHEAD:
+        raise InvalidInput(
+            f"starts_on {starts_on.isoformat()!r} is more than ten years ahead; give a date up to "
+            f"{(today + LATEST_AHEAD).isoformat()}."
+        )
     if ends_on is not None and ends_on < starts_on:
         raise InvalidInput(
             f"ends_on {ends_on.isoformat()!r} is before starts_on {starts_on.isoformat()!r}; the last day must be on "
@@ -150,10 +161,12 @@ async def assign_creators(
     now: datetime,
     starts_on: date | None = None,
     ends_on: date | None = None,
+    backdate_days: int = DEFAULT_BACKDATE_DAYS,
 ) -> AssignResult:
     """Assign up to 50 creators to a structure from `starts_on` (default today) to `ends_on` (default open-ended).
 
-    All-or-nothing: every creator is checked before anything is written.
+    All-or-nothing: every creator is checked before anything is written. `starts_on` may lie at most
+    `backdate_days` before today (the periods in between are evaluated by the next accrual run).
     """
     caller.require("write")
     if not 1 <= len(creator_ids) <= MAX_CREATORS:
@@ -166,7 +179,7 @@ async def assign_creators(
         )
     today, tz = await org_today(session, caller, now)
     first = starts_on or today
-    _check_dates(first, ends_on, today)
+    _check_dates(first, ends_on, today, backdate_days)
     creators = await _creators(session, caller, structure, creator_ids)
     start_at = local_midnight(first, tz)
     end_at = None if ends_on is None else local_midnight(ends_on + timedelta(days=1), tz)

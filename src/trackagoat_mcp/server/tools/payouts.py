@@ -18,7 +18,7 @@ from trackagoat_mcp.domain.payouts.criteria import MAX_AMOUNT_CENTS
 from trackagoat_mcp.domain.payouts.methods import PayoutMethodOut
 from trackagoat_mcp.domain.payouts.preview import PreviewOut
 from trackagoat_mcp.domain.payouts.structures import StructureOut, StructureSummary, StructureUpdate
-from trackagoat_mcp.server.context import unit
+from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
 from trackagoat_mcp.server.tools import CreatorId, Cursor, Limit, ProjectId
@@ -233,10 +233,18 @@ async def assign_payout_structure(
 ) -> Annotated[CallToolResult, AssignResult]:
     """Assign 1-50 creators of the structure's project from starts_on to ends_on (local dates), all-or-nothing.
     Refused: overlap with the creator's assignment (assignment_overlap), days of evaluated periods
-    (period_already_evaluated). Same dates again: already_assigned. A past start back-dates earnings."""
+    (period_already_evaluated). Same dates again: already_assigned. A past start (≤ 1 year) back-dates earnings."""
+    backdate_days = app_context(ctx).settings.assignment_backdate_days
     async with unit(ctx, write=True) as u:
         result = await assignments.assign_creators(
-            u.session, u.caller, structure_id, creator_ids, now=u.now, starts_on=starts_on, ends_on=ends_on
+            u.session,
+            u.caller,
+            structure_id,
+            creator_ids,
+            now=u.now,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            backdate_days=backdate_days,
         )
     return respond(result)
 
