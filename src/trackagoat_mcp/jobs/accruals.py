@@ -46,6 +46,7 @@ from trackagoat_mcp.domain.payouts.accruals import Planned, Scope, evaluate_unit
 from trackagoat_mcp.domain.payouts.planning import Unit
 from trackagoat_mcp.errors import InvalidInput
 from trackagoat_mcp.jobs import runs
+from trackagoat_mcp.jobs.fairness import take_turns
 from trackagoat_mcp.jobs.runs import RunRef
 
 __all__ = [
@@ -346,7 +347,7 @@ async def run_accruals(
                 db,
                 clock,
                 run,
-                fair_order(due),
+                take_turns(due, _org),
                 as_of=as_of,
                 worker_id=worker_id,
                 waiting=report.waiting_for_stale,
@@ -377,7 +378,7 @@ async def run_accruals(
                 db,
                 clock,
                 claimed,
-                fair_order(buckets[hour]),
+                take_turns(buckets[hour], _org),
                 as_of=as_of,
                 worker_id=worker_id,
                 waiting=waiting,
@@ -389,18 +390,8 @@ async def run_accruals(
     return report
 
 
-def fair_order(units: list[Unit]) -> list[Unit]:
-    """`units` (oldest first) with organizations taking turns: each round takes the next unit of every organization
-    that still has one, in the order their first units came."""
-    queues: dict[uuid.UUID, list[Unit]] = {}
-    for unit in units:
-        queues.setdefault(unit.structure.org_id, []).append(unit)
-    return [
-        queue[i]
-        for i in range(max(map(len, queues.values()), default=0))
-        for queue in queues.values()
-        if i < len(queue)
-    ]
+def _org(unit: Unit) -> uuid.UUID:
+    return unit.structure.org_id
 
 
 async def _settle(db: Database, planned: Planned, done: set[UnitKey]) -> None:

@@ -29,6 +29,7 @@ from sqlmodel import col
 from trackagoat_mcp.clock import day_range_utc
 from trackagoat_mcp.db.models import Creator, CreatorSnapshot, Organization, Video, VideoSnapshot, table_of
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.jobs.fairness import take_turns
 from trackagoat_mcp.tiktok.parsing import Profile
 from trackagoat_mcp.tiktok.parsing import Video as Post
 
@@ -156,13 +157,18 @@ def _lease_free(now: datetime) -> ColumnElement[bool]:
 async def due_creator_ids(
     db: Database, cutoffs: Cutoffs, now: datetime, creator_ids: Sequence[uuid.UUID] | None
 ) -> list[uuid.UUID]:
-    """Active, unclaimed creators due under `cutoffs` (restricted to `creator_ids` when given), oldest first."""
-    query = select(col(Creator.id)).where(col(Creator.is_active).is_(True), _creator_due(cutoffs), _lease_free(now))
+    """Active, unclaimed creators due under `cutoffs` (restricted to `creator_ids` when given), oldest first with
+    organizations taking turns (`fairness.take_turns`): a thousand new creators of one organization do not push
+    another's due creator to the end of the cycle."""
+    query = select(col(Creator.id), col(Creator.org_id)).where(
+        col(Creator.is_active).is_(True), _creator_due(cutoffs), _lease_free(now)
+    )
     if creator_ids is not None:
         query = query.where(col(Creator.id).in_(list(creator_ids)))
     query = query.order_by(col(Creator.profile_checked_at).asc().nulls_first(), col(Creator.id))
     async with db.read() as session:
-        return list((await session.scalars(query)).all())
+        rows = (await session.execute(query)).all()
+    return [row.id for row in take_turns(rows, lambda row: row.org_id)]
 
 
 async def claim_creator(
