@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-import anyio.lowlevel
+import anyio
 from sqlalchemy import ColumnElement, and_, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,7 +160,7 @@ async def plan_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
     Five queries whatever the number of structures and creators: structures (with their organization's
     timezone), versions, assignments, the creators' scrape state, and the keys already evaluated since the earliest
     day still to visit. Each creator's periods are walked from the first one its assignments do not know to be
-    settled (see `planning`), yielding to other tasks between creators.
+    settled (see `planning`), in a worker thread.
     """
     where = _structure_filter(scope, now)
     structure_ids = select(col(PayoutStructure.id)).where(where)
@@ -245,13 +245,27 @@ async def plan_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
         evaluated[(row.structure_id, row.creator_id)].add(row.period_start_at)
 
     planned = Planned()
+    planned.units = await anyio.to_thread.run_sync(_walk_all, walks, creators, evaluated, now, horizon)
     for plan, creator_id, creator_spans, (first, last) in walks:
-        await anyio.lowlevel.checkpoint()
-        done = evaluated.get((plan.id, creator_id), set())
-        planned.units.extend(units_of(plan, creators[creator_id], creator_spans, done, now=now, horizon=horizon))
         ids = tuple(span.assignment_id for span in creator_spans if span.assignment_id is not None)
         planned.walks.append(Walk(plan.id, creator_id, ids, first, last))
     return planned
+
+
+def _walk_all(
+    walks: list[tuple[StructurePlan, uuid.UUID, list[Span], tuple[date, date]]],
+    creators: dict[uuid.UUID, CreatorState],
+    evaluated: dict[tuple[uuid.UUID, uuid.UUID], set[datetime]],
+    now: datetime,
+    horizon: datetime,
+) -> list[Unit]:
+    """The units of every walk: pure computation, run in a worker thread so a long history never holds the event
+    loop (other tenants' calls go on between the interpreter's thread switches)."""
+    units: list[Unit] = []
+    for plan, creator_id, creator_spans, _walk in walks:
+        done = evaluated.get((plan.id, creator_id), set())
+        units.extend(units_of(plan, creators[creator_id], creator_spans, done, now=now, horizon=horizon))
+    return units
 
 
 async def load_units(session: AsyncSession, scope: Scope, *, now: datetime, horizon: datetime) -> list[Unit]:
