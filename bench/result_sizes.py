@@ -48,7 +48,9 @@ async def measure(url: str) -> list[tuple[str, str, int]]:
             Settings(database_url=url, toolsets=frozenset(ALL_TOOLSETS)), db=db, clock=clock, caller=caller
         )
         async with Client(server) as client:
-            accepted = {tool.name: set(tool.input_schema.get("properties", {})) for tool in (await client.list_tools()).tools}
+            accepted = {
+                tool.name: set(tool.input_schema.get("properties", {})) for tool in (await client.list_tools()).tools
+            }
             pid = str(project.id)
             calls: list[tuple[str, str, dict[str, Any]]] = [
                 (
@@ -79,9 +81,7 @@ async def measure(url: str) -> list[tuple[str, str, int]]:
                 ),
                 ("list_videos", "limit 100", {"project_id": pid, "limit": 100}),
             ]
-            calls += [
-                ("get_payout_structure", item.name, {"structure_id": str(item.id)}) for item in listed.items
-            ]
+            calls += [("get_payout_structure", item.name, {"structure_id": str(item.id)}) for item in listed.items]
             out = []
             for tool, brief, arguments in calls:
                 result = await client.call_tool(tool, {k: v for k, v in arguments.items() if k in accepted[tool]})
