@@ -46,8 +46,8 @@ async def get_analytics(
     within the bucket (a video's first snapshot is a baseline, adds 0); cumulative = value at the bucket's end.
     Rates in percent: engagement_rate_by_views|followers = (likes+comments+shares+saves) / views|followers;
     growth_rate_pop = change vs the previous bucket of base_metric. avg_views_per_post = views / videos posted so
-    far. followers and post metrics are not for videos. value null = no data (not 0); partial = incomplete bucket
-    (why: see reasons)."""
+    far. followers and post metrics are not for videos. buckets are columns (entry i of start/value/partial/why =
+    bucket i); value null = no data (not 0); partial = incomplete bucket (why: see reasons)."""
     async with unit(ctx) as u:
         result = await series_of(
             u.session,
