@@ -45,7 +45,8 @@ videos are never returned. Campaign statistics are the union over the whole tree
 counts once. Dates are local days in the organization's timezone; ranges default to the last 30 days.
 
 ## Working habits
-* Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null.
+* Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null. Every result's text
+  stays within 20,000 characters: a page of long rows holds fewer than `limit` (its `next_cursor` goes on).
 * Ids are UUIDs; an id from another organization behaves exactly like a missing one.
 * Errors read "[code] sentence"; the sentence names the bad value and what to do.
 * Counters come from scrapes; check `scrape_state` and `last_scraped_at` before concluding that a creator

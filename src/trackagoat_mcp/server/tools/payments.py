@@ -14,6 +14,7 @@ from trackagoat_mcp.domain.payouts import balance, payments
 from trackagoat_mcp.domain.payouts.balance import PayoutBalance
 from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES, PaymentOut, PaymentSummary
 from trackagoat_mcp.server.auth import request_caller
+from trackagoat_mcp.server.budget import fit_page
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -80,6 +81,7 @@ async def create_payout_payment(
 
 
 @group.tool(title="List payout payments")
+@fit_page
 async def list_payout_payments(
     ctx: Context[Any],
     project_id: OptionalId = None,

@@ -18,6 +18,7 @@ from trackagoat_mcp.domain.payouts.criteria import MAX_AMOUNT_CENTS
 from trackagoat_mcp.domain.payouts.methods import PayoutMethodOut
 from trackagoat_mcp.domain.payouts.preview import DEFAULT_PREVIEW_LIMIT, MAX_PREVIEW_LIMIT, PreviewOut
 from trackagoat_mcp.domain.payouts.structures import StructureOut, StructureSummary, StructureUpdate
+from trackagoat_mcp.server.budget import fit_page
 from trackagoat_mcp.server.context import unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -56,6 +57,7 @@ class DeletedMethod(BaseModel):
 
 
 @group.tool(title="List payout methods")
+@fit_page
 async def list_payout_methods(
     ctx: Context[Any],
     include_inactive: Annotated[bool, Field(description="Also list disabled methods.")] = False,
@@ -119,6 +121,7 @@ async def delete_payout_method(ctx: Context[Any], method_id: MethodId) -> Annota
 
 
 @group.tool(title="List payout structures")
+@fit_page
 async def list_payout_structures(
     ctx: Context[Any],
     project_id: Annotated[str | None, Field(max_length=64)] = None,
@@ -273,6 +276,7 @@ async def unassign_payout_structure(
 
 
 @group.tool(title="List payout accruals")
+@fit_page
 async def list_payout_accruals(
     ctx: Context[Any],
     project_id: OptionalId = None,
@@ -323,6 +327,7 @@ async def update_payout_accrual(
 
 
 @group.tool(title="Preview accruals")
+@fit_page
 async def preview_accruals(
     ctx: Context[Any],
     project_id: OptionalId = None,
