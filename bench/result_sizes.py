@@ -31,8 +31,8 @@ from trackagoat_mcp.server.app import build_server
 BUDGET = 20_000
 
 
-async def measure(url: str) -> list[tuple[str, str, int]]:
-    """(tool, arguments in brief, text length) of each measured call."""
+async def measure(url: str) -> list[tuple[str, str, int, int, bool]]:
+    """(tool, arguments in brief, text length, rows shown, whether more pages follow) of each measured call."""
     db = Database.connect(url)
     try:
         async with db.read() as session:
@@ -49,19 +49,19 @@ async def measure(url: str) -> list[tuple[str, str, int]]:
         )
         async with Client(server) as client:
             accepted = {
-                tool.name: set(tool.input_schema.get("properties", {})) for tool in (await client.list_tools()).tools
+                tool.name: tool.input_schema.get("properties", {}) for tool in (await client.list_tools()).tools
             }
             pid = str(project.id)
             calls: list[tuple[str, str, dict[str, Any]]] = [
                 (
                     "preview_accruals",
                     "until +60 days, limit max",
-                    {"project_id": pid, "until": (clock.now() + timedelta(days=60)).isoformat(), "limit": 100},
+                    {"project_id": pid, "until": (clock.now() + timedelta(days=60)).isoformat()},
                 ),
                 (
                     "list_payout_accruals",
-                    "include_inputs, limit 100",
-                    {"project_id": pid, "include_inputs": True, "limit": 100},
+                    "include_inputs, limit max",
+                    {"project_id": pid, "include_inputs": True},
                 ),
                 (
                     "get_analytics",
@@ -76,19 +76,25 @@ async def measure(url: str) -> list[tuple[str, str, int]]:
                 ),
                 (
                     "get_leaderboard",
-                    "videos, limit 100, 366 days",
-                    {"project_id": pid, "kind": "videos", "limit": 100, "from": str(today - timedelta(days=365))},
+                    "videos, limit max, 366 days",
+                    {"project_id": pid, "kind": "videos", "from": str(today - timedelta(days=365))},
                 ),
-                ("list_videos", "limit 100", {"project_id": pid, "limit": 100}),
+                ("list_videos", "limit max", {"project_id": pid}),
             ]
             calls += [("get_payout_structure", item.name, {"structure_id": str(item.id)}) for item in listed.items]
             out = []
             for tool, brief, arguments in calls:
-                result = await client.call_tool(tool, {k: v for k, v in arguments.items() if k in accepted[tool]})
+                props = accepted[tool]
+                if "maximum" in props.get("limit", {}):
+                    arguments["limit"] = props["limit"]["maximum"]
+                result = await client.call_tool(tool, {k: v for k, v in arguments.items() if k in props})
                 text = "".join(getattr(block, "text", "") for block in result.content)
                 if result.is_error:
                     raise SystemExit(f"{tool} failed: {text}")
-                out.append((tool, brief, len(text)))
+                content = result.structured_content or {}
+                rows = len(content["items"]) if "items" in content else len(content.get("versions", []))
+                more = any(content.get(key) for key in ("next_cursor", "versions_next_cursor", "truncated"))
+                out.append((tool, brief, len(text), rows, more))
             return out
     finally:
         await db.dispose()
@@ -104,10 +110,10 @@ async def main() -> None:
 
         url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='trackagoat-sizes-')) / 'demo.db'}"
         await run_demo(url, out=lambda _line: None)
-    print(f"store: {url}\n{'tool':<22} {'arguments':<30} {'characters':>10}")
-    for tool, brief, size in await measure(url):
+    print(f"store: {url}\n{'tool':<22} {'arguments':<30} {'characters':>10} {'rows':>5} more")
+    for tool, brief, size, rows, more in await measure(url):
         flag = "" if size <= BUDGET else f"  > {BUDGET:,}"
-        print(f"{tool:<22} {brief[:30]:<30} {size:>10,}{flag}")
+        print(f"{tool:<22} {brief[:30]:<30} {size:>10,} {rows:>5} {'yes' if more else 'no':<4}{flag}")
 
 
 if __name__ == "__main__":

@@ -374,6 +374,7 @@ async def grow_program(
     campaigns: int = 25,
     api_keys: int = 25,
     methods: int = 20,
+    light_creators: int = 100,
 ) -> None:
     """Make `program` (from `seed_program`) realistically large, as the result-size test needs it.
 
@@ -384,7 +385,9 @@ async def grow_program(
     sub-campaigns; each creator has a daily, a weekly and a monthly goal; a daily recurring structure changed
     `versions - 1` times (from 30 days back) and a monthly cpm structure (from 90 days back) are assigned to every
     creator, and the accrual job has run (about 200 accruals, the cpm ones listing every video); plus `api_keys`
-    keys and `methods` payout methods. `program.ids` then points at the biggest of each kind (creator "heavy", its
+    keys and `methods` payout methods. `light_creators` more creators without videos each have the three goals and a
+    weekly recurring structure from two weeks back, so compliance and balances have a row each. `program.ids` then
+    points at the biggest of each kind (creator "heavy", its
     oldest video, the root campaign, the daily structure, a cpm accrual).
     """
     from trackagoat_mcp.domain.payouts import assignments as payout_assignments
@@ -468,6 +471,23 @@ async def grow_program(
                 ],
             )
         await session.execute(insert(table_of(VideoSnapshot)), snapshot_rows)  # one statement: ~30,000 rows
+        light: list[uuid.UUID] = []
+        for n in range(light_creators):
+            handle = f"light{n}_" + "x" * (CAPS["handle"] - len(f"light{n}_"))
+            row = Creator(
+                org_id=caller.org_id,
+                project_id=project_id,
+                tiktok_handle=handle,
+                display_name=long_text(f"Light {n}", CAPS["display_name"]),
+                tracking_start_date=first_day.date(),
+                last_scraped_at=now - timedelta(hours=2),
+                scrape_state="ok",
+                created_at=first_day,
+                updated_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            light.append(row.id)
         root = Campaign(
             org_id=caller.org_id,
             project_id=project_id,
@@ -494,7 +514,7 @@ async def grow_program(
                 CampaignItem(campaign_id=child.id, item_type="creator", item_id=ids[n % creators], created_at=now)
             )
         session.add_all(CampaignItem(campaign_id=root.id, item_type=t, item_id=i, created_at=now) for t, i in items)
-        for creator_id in ids:
+        for creator_id in ids + light:
             for metric, period, target in (
                 ("posts", "daily", 1),
                 ("views", "weekly", 50_000),
@@ -526,7 +546,12 @@ async def grow_program(
             for n in range(methods)
         )
         structures: dict[str, uuid.UUID] = {}
-        for key, period, criteria, back in (("daily", "daily", "recurring", 30), ("cpm", "monthly", "cpm", 90)):
+        plans = (
+            ("daily", "daily", "recurring", 30, ids),
+            ("cpm", "monthly", "cpm", 90, ids),
+            ("light", "weekly", "recurring", 14, light),
+        )
+        for key, period, criteria, back, assigned in plans:
             made = await payout_structures.create_structure(
                 session,
                 caller,
@@ -538,9 +563,15 @@ async def grow_program(
                 now=first_day,
             )
             structures[key] = made.id
-            await payout_assignments.assign_creators(
-                session, caller, made.id, ids, now=now, starts_on=(now - timedelta(days=back)).date()
-            )
+            for batch in range(0, len(assigned), payout_assignments.MAX_CREATORS):
+                await payout_assignments.assign_creators(
+                    session,
+                    caller,
+                    made.id,
+                    assigned[batch : batch + payout_assignments.MAX_CREATORS],
+                    now=now,
+                    starts_on=(now - timedelta(days=back)).date(),
+                )
         for v in range(versions - 1):
             await payout_structures.update_structure(
                 session, caller, structures["daily"], now=first_day + timedelta(hours=v + 1), amount_cents=501 + v

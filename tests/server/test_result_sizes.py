@@ -71,7 +71,8 @@ def widest_calls(tool: Tool, program: Program, clock: FrozenClock, *, enums: boo
         node = _resolve(prop, schema)
         types = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
         if name in base:
-            if not is_read(tool) and "string" in types and not name.endswith(("_id", "_type", "_key")):
+            plain_text = "string" in types and "enum" not in node and "format" not in node
+            if not is_read(tool) and plain_text and not name.endswith(("_id", "_type", "_key")):
                 base[name] = long_text(name, min(node.get("maxLength", WRITE_TEXT_MAX), WRITE_TEXT_MAX))
             continue
         if "integer" in types and "maximum" in node:
