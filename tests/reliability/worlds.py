@@ -372,7 +372,7 @@ async def grow_program(
     days: int = 365,
     versions: int = 15,
     campaigns: int = 25,
-    api_keys: int = 25,
+    api_keys: int = 60,
     methods: int = 20,
     light_creators: int = 100,
 ) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from mcp.types import CallToolResult
 
-__all__ = ["TEXT_BUDGET", "fit_page", "text_size"]
+__all__ = ["TEXT_BUDGET", "fit_page", "fit_page_of", "text_size"]
 
 TEXT_BUDGET = 20_000
 _MARGIN = 0.9
@@ -30,24 +30,33 @@ def text_size(result: CallToolResult) -> int:
     return sum(len(getattr(block, "text", "")) for block in result.content)
 
 
-def fit_page(adapter: Adapter) -> Adapter:
-    """Wrap a tool adapter taking `limit` and answering a page (`items`) so its text fits `TEXT_BUDGET`.
+def fit_page_of(rows_key: str) -> Callable[[Adapter], Adapter]:
+    """A decorator for a tool adapter taking `limit` and answering a page of rows in `rows_key`, so that its text
+    fits `TEXT_BUDGET`.
 
     When a page's text is over the budget, the adapter runs again with a `limit` estimated from the row sizes
     (at least 1, fewer than the rows shown), until it fits or holds one row.
     """
-    if "limit" not in inspect.signature(adapter).parameters:
-        raise TypeError(f"{adapter.__name__} takes no limit, so fit_page cannot shorten its pages")
 
-    @functools.wraps(adapter)
-    async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
-        result = await adapter(*args, **kwargs)
-        while True:
-            rows = len((result.structured_content or {}).get("items", []))
-            size = text_size(result)
-            if size <= TEXT_BUDGET or rows <= 1 or result.is_error:
-                return result
-            kwargs["limit"] = max(1, min(rows - 1, int(rows * TEXT_BUDGET * _MARGIN / size)))
+    def decorate(adapter: Adapter) -> Adapter:
+        if "limit" not in inspect.signature(adapter).parameters:
+            raise TypeError(f"{adapter.__name__} takes no limit, so its pages cannot be shortened")
+
+        @functools.wraps(adapter)
+        async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
             result = await adapter(*args, **kwargs)
+            while True:
+                rows = len((result.structured_content or {}).get(rows_key, []))
+                size = text_size(result)
+                if size <= TEXT_BUDGET or rows <= 1 or result.is_error:
+                    return result
+                kwargs["limit"] = max(1, min(rows - 1, int(rows * TEXT_BUDGET * _MARGIN / size)))
+                result = await adapter(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+fit_page = fit_page_of("items")
+"""`fit_page_of` for the usual page (`items`, `next_cursor`)."""

@@ -13,7 +13,7 @@ from trackagoat_mcp.domain import compliance, goals
 from trackagoat_mcp.domain.compliance import GoalCompliance
 from trackagoat_mcp.domain.goals import GoalOut
 from trackagoat_mcp.domain.pagination import Page
-from trackagoat_mcp.server.budget import fit_page
+from trackagoat_mcp.server.budget import fit_page, fit_page_of
 from trackagoat_mcp.server.context import unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -135,6 +135,7 @@ async def delete_goal(ctx: Context[Any], goal_id: GoalId) -> Annotated[CallToolR
 
 
 @group.tool(title="Goal compliance")
+@fit_page_of("creators")
 async def get_goal_compliance(
     ctx: Context[Any],
     project_id: ProjectId,
