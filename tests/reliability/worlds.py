@@ -31,6 +31,7 @@ from trackagoat_mcp.db.models import (
     Creator,
     CreatorSnapshot,
     Goal,
+    JobRun,
     PayoutAccrual,
     PayoutAdjustment,
     PayoutAssignment,
@@ -386,7 +387,8 @@ async def grow_program(
     `versions - 1` times (from 30 days back) and a monthly cpm structure (from 90 days back) are assigned to every
     creator, and the accrual job has run (about 200 accruals, the cpm ones listing every video); plus `api_keys`
     keys and `methods` payout methods. `light_creators` more creators without videos each have the three goals and a
-    weekly recurring structure from two weeks back, so compliance and balances have a row each. `program.ids` then
+    weekly recurring structure from two weeks back, so compliance and balances have a row each; every other one is
+    stale, and ten scrape runs and ten scrape_now calls failed for every creator. `program.ids` then
     points at the biggest of each kind (creator "heavy", its
     oldest video, the root campaign, the daily structure, a cpm accrual).
     """
@@ -480,14 +482,33 @@ async def grow_program(
                 tiktok_handle=handle,
                 display_name=long_text(f"Light {n}", CAPS["display_name"]),
                 tracking_start_date=first_day.date(),
-                last_scraped_at=now - timedelta(hours=2),
-                scrape_state="ok",
+                last_scraped_at=now - timedelta(days=3 if n % 2 else 0, hours=2),  # every other one is stale
+                scrape_state="stale" if n % 2 else "ok",
                 created_at=first_day,
                 updated_at=now,
             )
             session.add(row)
             await session.flush()
             light.append(row.id)
+        # Ten scrape runs and ten scrape_now calls, every fetch of each failed (a TikTok outage).
+        outage = [
+            {"kind": "unavailable", "message": long_text("TikTok answered 503", 300), "creator_id": str(c)}
+            for c in ids + light
+        ]
+        for n in range(10):
+            for job, slot in (("scrape", f"outage-{n}"), ("scrape_now", f"{caller.org_id.hex}/{now:%Y-%m-%d}/{n}")):
+                session.add(
+                    JobRun(
+                        job=job,
+                        slot=slot,
+                        status="ok",
+                        claimed_by="worker-host.example.internal:123456",
+                        started_at=now - timedelta(minutes=5 * n + 5),
+                        heartbeat_at=now - timedelta(minutes=5 * n + 4),
+                        finished_at=now - timedelta(minutes=5 * n + 4),
+                        report={"failed": outage},
+                    )
+                )
         root = Campaign(
             org_id=caller.org_id,
             project_id=project_id,
