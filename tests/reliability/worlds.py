@@ -372,7 +372,7 @@ async def grow_program(
     heavy_posts_per_day: int = 3,
     days: int = 365,
     versions: int = 15,
-    campaigns: int = 25,
+    campaigns: int = 60,
     api_keys: int = 60,
     methods: int = 20,
     light_creators: int = 100,

@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 NAME_MAX = 200
-ITEM_PAGE = 100
+ITEM_PAGE = 50
+"""Direct items per page of `get_campaign`: 50 sub-campaigns with 200-character names fit a tool result."""
 ItemType = Literal["creator", "video", "campaign"]
 ItemRef = tuple[str, Any]
 _UNSET: Any = object()
