@@ -1,20 +1,22 @@
 """Every tool's text result stays within 20,000 characters at its widest arguments on a large program (issue 12).
 
-The program (`worlds.seed_program` + `worlds.grow_program`): creators with handles, names and bios at TikTok's
-caps, hundreds of videos with 4,000-character captions and a snapshot a day for a year, a campaign holding
-everything, goals of every period, a daily structure with many versions assigned to every creator for 90 days
-(hundreds of accruals), cpm accruals whose inputs list dozens of videos, many API keys and payout methods.
+The program (`worlds.seed_program` + `worlds.grow_program`): 107 creators with handles, names and bios at TikTok's
+caps; 300 videos with 4,000-character captions and a snapshot a day since posting (a year for the oldest); a
+campaign holding creators, 100 videos and 60 sub-campaigns with 200-character names; three goals per creator; a
+daily structure changed 14 times, a monthly cpm one whose accruals list dozens of videos and a weekly one, the
+accrual job run (about 400 accruals); 60 API keys, 20 payout methods, stale creators and an outage's job runs.
 
 The calls come from `tools/list`, so a tool added later is covered without writing anything: required
 arguments take the program's ids (`hostile_values.canonical_arguments`), every integer with a maximum takes it
 (the largest `limit`), every boolean is true (`include_inputs`, `include_archived`, ...), strings of write tools
 are as long as their schema allows up to 2,000 characters, and each read tool is called once more per value of
-each enum argument (granularity day, kind videos, ...). `WIDEST` adds what the schemas cannot say: the longest
-date ranges each tool accepts. Write tools run after every read, destructive ones last.
+each enum argument (granularity day, kind videos, ...). `widest` adds what the schemas cannot say: the longest
+date ranges each tool accepts. Write tools run after every read, destructive ones last; `scrape_now` meets an
+unreachable TikTok, so only its failure report is measured.
 
-The notes of a record (description 10,000, readme 20,000, metadata 16 KiB) are kept short here: a record with all
-three at their caps is over 46,000 characters by itself. `test_records_with_notes_at_their_caps_...` pins which
-tools that affects, so the list can only shrink.
+The notes of a record (description 10,000, readme 20,000, metadata 16 KiB) are short in the first pass: a record
+with all three at their caps is over 46,000 characters by itself. A second pass on a copy of the store with notes
+at their caps pins which tools that affects (`NOTES_WHOLE`), so the list can only shrink.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import Campaign, Creator, PayoutStructure, Project, Video
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import notes
+from trackagoat_mcp.domain.analytics import MAX_BUCKETS
+from trackagoat_mcp.domain.stats import MAX_RANGE_DAYS
 
 BUDGET = 20_000
 UNREACHABLE_TIKTOK = "http://127.0.0.1:9"
@@ -48,11 +52,11 @@ WRITE_TEXT_MAX = 2_000
 def widest(clock: FrozenClock) -> dict[str, dict[str, Any]]:
     """Per tool, the arguments no schema can state: the longest ranges each accepts, the subject of a preview."""
     today = clock.now().date()
-    year = {"from": str(today - timedelta(days=365)), "to": str(today)}
+    longest = {"from": str(today - timedelta(days=MAX_RANGE_DAYS - 1)), "to": str(today)}
     return {
-        "get_analytics": year,  # 366 day buckets (the maximum is 400)
-        "get_leaderboard": year,
-        "get_campaign_stats": year,
+        "get_analytics": {"from": str(today - timedelta(days=MAX_BUCKETS - 1)), "to": str(today)},  # 400 days
+        "get_leaderboard": longest,
+        "get_campaign_stats": longest,
         "preview_accruals": {"until": (clock.now() + timedelta(days=92)).isoformat()},
     }
 

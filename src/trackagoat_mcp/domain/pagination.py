@@ -101,9 +101,11 @@ def cursor_text(value: Any) -> str:
 
 
 def cursor_int(value: Any) -> int:
-    """Parser for an integer sort value."""
+    """Parser for an integer sort value (a signed 64-bit one: both databases refuse larger parameters)."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(value)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(value)
     return value
 
 
