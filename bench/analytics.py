@@ -504,20 +504,18 @@ def mismatch(series: Any, hand: list[int | None], tool: dict[str, Any], edges: l
     """What differs between the domain's series, the hand-written one and the tool's answer (None: all equal)."""
     zone = ZoneInfo(TIMEZONE)
     starts = [at.astimezone(zone).date() for at in edges[:-1]]
-    ours = [point.value for point in series.points]
-    if [point.start for point in series.points] != starts or ours != hand:
+    ours = list(series.buckets.value)
+    if list(series.buckets.start) != starts or ours != hand:
         for j, (start, mine, theirs) in enumerate(zip(starts, ours, hand, strict=False)):
             if mine != theirs:
                 print(f"  week {j} ({start}): get_analytics {mine} != hand-written {theirs}")
         return (
-            f"get_analytics has {len(ours)} weeks from {series.points[0].start}, the hand-written query {len(hand)} "
+            f"get_analytics has {len(ours)} weeks from {series.buckets.start[0]}, the hand-written query {len(hand)} "
             f"from {starts[0]}, and their values differ as listed"
         )
-    if [(p["start"], p["value"]) for p in tool["points"]] != [
-        (s.isoformat(), v) for s, v in zip(starts, ours, strict=True)
-    ]:
-        return "the get_analytics tool's points differ from the domain function's"
-    partial = sum(point.partial for point in series.points)
+    if (tool["buckets"]["start"], tool["buckets"]["value"]) != ([s.isoformat() for s in starts], ours):
+        return "the get_analytics tool's buckets differ from the domain function's"
+    partial = sum(series.buckets.partial)
     print(
         f"series equal: {len(ours)} weeks {starts[0]}..{series.range_to}, {partial} partial, "
         f"{sum(v for v in ours if v is not None):,} views gained (total {series.total:,})"

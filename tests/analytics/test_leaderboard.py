@@ -78,6 +78,19 @@ async def test_campaigns_count_their_whole_tree_once_and_match_get_campaign_stat
     }
 
 
+async def test_ranks_continue_on_the_next_page_and_a_cursor_only_fits_its_own_ranking(db, clock, world):
+    whole = await board(db, clock, world, kind="videos", order_by="views_gained", **MARCH)
+    first = await board(db, clock, world, kind="videos", order_by="views_gained", limit=3, **MARCH)
+    rest = await board(
+        db, clock, world, kind="videos", order_by="views_gained", limit=3, cursor=first.next_cursor, **MARCH
+    )
+
+    assert ranking(first, world, "rank") + ranking(rest, world, "rank") == ranking(whole, world, "rank")
+    assert [len(first.items), rest.total, rest.next_cursor] == [3, 4, None]
+    with pytest.raises(InvalidInput, match="belongs to another list or ordering"):
+        await board(db, clock, world, kind="videos", order_by="views", cursor=first.next_cursor, **MARCH)
+
+
 async def test_bad_leaderboard_arguments_are_refused_with_a_sentence(db, clock, world, globex):
     cases = [
         ({"kind": "videos", "order_by": "posts"}, InvalidInput, "order_by 'posts' ranks creators or campaigns"),

@@ -56,20 +56,20 @@ async def series(
 
 
 def values(result: AnalyticsSeries) -> list[Any]:
-    return [point.value for point in result.points]
+    return [point.value for point in result.buckets.points()]
 
 
 def partial(result: AnalyticsSeries) -> dict[date, list[str]]:
-    return {point.start: point.why or [] for point in result.points if point.partial}
+    return {point.start: point.why or [] for point in result.buckets.points() if point.partial}
 
 
 async def test_daily_new_views_follow_the_snapshots_across_a_missing_day_and_a_dst_change(db, clock, world):
     result = await series(db, clock, world, "creator", "ana", **MARCH)
 
-    assert [p.start for p in result.points] == [d(3, day) for day in range(2, 11)]
+    assert [p.start for p in result.buckets.points()] == [d(3, day) for day in range(2, 11)]
     assert values(result) == ANA_NEW
     assert partial(result) == ANA_PARTIAL
-    assert all(p.why is None for p in result.points if not p.partial)
+    assert all(p.why is None for p in result.buckets.points() if not p.partial)
     assert result.total == 2900
     assert result.videos == 3
     assert result.unit == "views gained (net)" and result.timezone == "America/New_York"
@@ -133,7 +133,10 @@ async def test_weekly_buckets_start_on_monday_and_monthly_ones_on_the_first(db, 
     )
 
     # Week of 03-02: the days 03-02..03-08 above add up to 2300; the week of 03-09 (in progress) to 600.
-    assert [(p.start, p.value, p.partial) for p in weekly.points] == [(d(3, 2), 2300, False), (d(3, 9), 600, True)]
+    assert [(p.start, p.value, p.partial) for p in weekly.buckets.points()] == [
+        (d(3, 2), 2300, False),
+        (d(3, 9), 600, True),
+    ]
     assert (weekly.range_from, weekly.range_to) == (d(3, 2), d(3, 15))
     # February ends before any snapshot (null, and C was posted on 02-20 without one); March: A 2200-100,
     # C 1300-1000, E 900-400 (each from its baseline) = 2900, or 2200 + 1300 + 900 = 4400 at its end.
@@ -295,8 +298,12 @@ async def test_the_default_range_is_the_last_30_local_days_and_future_days_are_n
     ahead = await series(db, clock, world, "creator", "ana", range_from=d(3, 10), range_to=d(3, 12))
 
     assert (result.range_from, result.range_to) == (d(2, 9), d(3, 10))
-    assert len(result.points) == 30 and result.points[-1].why == ["in_progress"]
-    assert [(p.value, p.why) for p in ahead.points] == [(100, ["in_progress"]), (None, ["future"]), (None, ["future"])]
+    assert len(result.buckets.points()) == 30 and result.buckets.points()[-1].why == ["in_progress"]
+    assert [(p.value, p.why) for p in ahead.buckets.points()] == [
+        (100, ["in_progress"]),
+        (None, ["future"]),
+        (None, ["future"]),
+    ]
 
 
 BAD_ARGUMENTS = [
@@ -327,8 +334,8 @@ async def test_a_series_is_bounded_to_400_buckets(db, clock, world):
     weeks = await series(db, clock, world, "creator", "ana", granularity="week", range_from=date(2025, 2, 1))
 
     # 2025-02-01 is a Saturday: weeks from Monday 2025-01-27 to Monday 2026-03-09.
-    assert len(weeks.points) == 59 and weeks.points[0].start == date(2025, 1, 27)
-    assert weeks.points[0].value is None and weeks.points[-1].value == 600
+    assert len(weeks.buckets.points()) == 59 and weeks.buckets.points()[0].start == date(2025, 1, 27)
+    assert weeks.buckets.points()[0].value is None and weeks.buckets.points()[-1].value == 600
 
 
 async def test_another_organizations_campaign_is_not_found_exactly_like_a_missing_one(db, clock, world):

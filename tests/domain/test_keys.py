@@ -135,3 +135,24 @@ async def test_another_organizations_key_cannot_be_revoked_through_this_one(
             await keys.revoke_key(session, ref=str(row.id), now=clock.now(), org_id=acme_caller.org_id)
     async with db.read() as session:
         assert await keys.authenticate(session, plaintext) is not None
+
+
+async def test_an_organizations_keys_are_listed_oldest_first_a_page_at_a_time(
+    db: Database, clock: FrozenClock, acme: Org, globex: Org
+) -> None:
+    caller, _ = acme
+    async with db.write() as session:
+        await keys.create_key(session, org_id=globex[0].org_id, name="theirs", now=clock.now())
+        for n in range(keys.KEYS_PER_PAGE + 5):
+            await keys.create_key(session, org_id=caller.org_id, name=f"key {n:02d}", now=clock.now() + timedelta(n))
+    names: list[str] = []
+    pages = 0
+    cursor = None
+    while True:
+        async with db.read() as session:
+            rows, cursor = await keys.list_key_page(session, org_id=caller.org_id, cursor=cursor)
+        names += [row.name for row in rows]
+        pages += 1
+        if cursor is None:
+            break
+    assert pages == 2 and names == [f"key {n:02d}" for n in range(keys.KEYS_PER_PAGE + 5)]

@@ -70,6 +70,13 @@ def test_a_truncated_cursor_is_invalid_input() -> None:
         decode_cursor("creators", "handle", cursor[: len(cursor) // 2])
 
 
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 2**70])
+def test_a_cursor_holding_a_number_no_database_takes_is_damaged(value: int) -> None:
+    cursor = encode_cursor("leaderboard", "ranks", [value])
+    with pytest.raises(InvalidInput, match="is damaged"):
+        decode_cursor("leaderboard", "ranks", cursor, cursor_int)
+
+
 def test_a_cursor_of_another_list_or_ordering_is_refused() -> None:
     cursor = encode_cursor("videos", "posted_desc", [datetime(2026, 1, 1, tzinfo=UTC), uuid.uuid4()])
     with pytest.raises(InvalidInput) as exc:

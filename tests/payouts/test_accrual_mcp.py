@@ -104,8 +104,8 @@ async def test_an_agent_changes_a_rule_and_gets_version_2_while_a_rename_keeps_v
     assert changed["new_version_created"] is True and repeated["new_version_created"] is False
     assert got["name"] == "CPM Q1"
     assert [(v["version"], v["amount_cents"], v["criteria_params"]) for v in got["versions"]] == [
-        (1, 250, {}),
         (2, 300, {"max_cents": 10_000}),
+        (1, 250, {}),
     ]
     assert got["current_version"]["version"] == 2
     assert "[invalid_input] criteria_params.threshold_views is required" in error_text(switch)

@@ -164,7 +164,8 @@ async def test_preview_shows_due_scheduled_and_open_periods_with_the_amounts_the
         ("Weekly", "alice", date(2026, 3, 9), "open", 7000),
     ]
     assert [i.stale for i in shown.items[:2]] == [False, True]
-    assert shown.total_cents == {"due": 5000, "scheduled": 3000, "open": 8000} and not shown.truncated
+    assert shown.total_cents == {"due": 5000, "scheduled": 3000, "open": 8000}
+    assert shown.total_periods == 8 and shown.next_cursor is None
     assert await payout_rows(db) == before  # a preview writes nothing
 
     await program.run()
@@ -177,6 +178,34 @@ async def test_preview_shows_due_scheduled_and_open_periods_with_the_amounts_the
         (date(2026, 3, 2), "scheduled"),
         (date(2026, 3, 9), "open"),
     ]
+
+
+async def test_preview_pages_continue_after_the_last_period_shown_and_total_only_their_own_items(
+    db: Database, clock: FrozenClock
+) -> None:
+    program = await make_program(db, clock)  # Tue Mar 10, 12:00
+    creators = [await program.creator(name) for name in ("alice", "bob", "cleo")]
+    weekly = await program.structure(amount_cents=1000, name="Weekly", at=utc(2026, 1, 1))
+    await program.assign(weekly, creators, date(2026, 2, 16))
+    seen: list[tuple[str, date]] = []
+    pages: list[dict[str, int]] = []
+    cursor = None
+    async with db.read() as session:
+        whole = await preview.preview_accruals(session, program.caller, now=clock.now(), project_id=program.project)
+        while True:
+            page = await preview.preview_accruals(
+                session, program.caller, now=clock.now(), project_id=program.project, limit=4, cursor=cursor
+            )
+            seen += [(i.tiktok_handle, i.period_start_at.date()) for i in page.items]
+            pages.append(page.total_cents)
+            if (cursor := page.next_cursor) is None:
+                break
+        with pytest.raises(InvalidInput, match="limit 26 is out of range; use 1 to 25"):
+            await preview.preview_accruals(
+                session, program.caller, now=clock.now(), project_id=program.project, limit=26
+            )
+    assert seen == [(i.tiktok_handle, i.period_start_at.date()) for i in whole.items] and len(seen) == 12
+    assert whole.total_periods == 12 and [sum(p.values()) for p in pages] == [4000, 4000, 4000]
 
 
 async def test_preview_needs_a_subject_and_a_horizon_ahead(db: Database, clock: FrozenClock) -> None:

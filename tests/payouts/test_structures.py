@@ -18,6 +18,7 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import Creator
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import notes, projects
+from trackagoat_mcp.domain.pagination import encode_cursor
 from trackagoat_mcp.domain.payouts import assignments, methods, structures
 from trackagoat_mcp.domain.payouts.criteria import check_rule
 from trackagoat_mcp.errors import Conflict, InvalidInput, NotFound
@@ -150,11 +151,54 @@ async def test_only_a_rule_change_writes_a_new_version(db: Database, clock: Froz
     async with db.read() as session:
         full = await structures.get_structure(session, program.caller, sid, now=clock.now())
     assert [(v.version, v.amount_cents, v.criteria_type) for v in full.versions] == [
-        (1, 1000, "recurring"),
-        (2, 1500, "recurring"),
         (3, 1500, "cpm"),
+        (2, 1500, "recurring"),
+        (1, 1000, "recurring"),
     ]
     assert (full.name, full.current_version.version) == ("Renamed", 3)
+
+
+async def test_a_structure_shows_its_newest_versions_and_first_assignments_and_pages_the_rest(
+    db: Database, clock: FrozenClock
+) -> None:
+    program = await make_program(db, clock)
+    sid = await program.structure(amount_cents=100)
+    for cents in range(101, 113):  # versions 2..13
+        async with db.write() as session:
+            await structures.update_structure(session, program.caller, sid, now=clock.now(), amount_cents=cents)
+    creators = [await program.creator(f"c{i:02d}") for i in range(structures.ASSIGNMENTS_SHOWN + 3)]
+    await program.assign(sid, creators, date(2026, 3, 2))
+
+    async def get(**cursors: str | None) -> structures.StructureOut:
+        async with db.read() as session:
+            return await structures.get_structure(session, program.caller, sid, now=clock.now(), **cursors)
+
+    versions: list[int] = []
+    handles: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await get(versions_cursor=cursor)
+        assert page.current_version.version == 13
+        versions += [v.version for v in page.versions]
+        if (cursor := page.versions_next_cursor) is None:
+            break
+    while True:
+        page = await get(assignments_cursor=cursor)
+        handles += [a.tiktok_handle for a in page.assignments]
+        if (cursor := page.assignments_next_cursor) is None:
+            break
+    assert versions == list(range(13, 0, -1))
+    assert handles == [f"c{i:02d}" for i in range(structures.ASSIGNMENTS_SHOWN + 3)]
+    assert page.assignment_count == structures.ASSIGNMENTS_SHOWN + 3
+    async with db.read() as session:
+        with pytest.raises(InvalidInput, match="pass assignments_next_cursor unchanged"):
+            await structures.get_structure(
+                session,
+                program.caller,
+                sid,
+                now=clock.now(),
+                assignments_cursor=encode_cursor("structure_assignments", "starts_on", ["soon", "x", str(sid)]),
+            )
 
 
 async def test_an_archived_structure_freezes_its_rule_and_takes_no_new_assignments(

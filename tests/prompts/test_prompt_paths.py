@@ -330,7 +330,10 @@ TREND = ["get_agent_context", "get_analytics", "get_leaderboard", "write_readme"
 
 
 def points(series: dict[str, Any], since: str = "") -> list[tuple[str, Any, bool]]:
-    return [(p["start"], p["value"], p["partial"]) for p in series["points"] if p["start"] >= since]
+    """The buckets of a get_analytics result as (start, value, partial), from `since` on."""
+    columns = series["buckets"]
+    rows = zip(columns["start"], columns["value"], columns["partial"], strict=True)
+    return [row for row in rows if row[0] >= since]
 
 
 async def test_trend_analysis_shows_the_rising_creator_doubling_weekly_and_marks_partial_buckets(
@@ -364,10 +367,13 @@ async def test_trend_analysis_shows_the_rising_creator_doubling_weekly_and_marks
     assert {value for start, value, _ in points(weekly) if start < "2026-01-26"} == {None}
     full_weeks = [(w.isoformat(), views, False) for w, views in zip(seed.WEEKS, seed.ANA_WEEKLY, strict=False)]
     assert points(weekly, "2026-01-26") == [*full_weeks, ("2026-03-09", seed.ANA_THIS_WEEK, True)]
-    assert weekly["points"][-1]["why"] == ["in_progress"]
+    assert weekly["buckets"]["why"][-1] == ["in_progress"]
     # The scrape outage of 02-17/18 is reported as partial days, and their growth shows up on 02-19, not as a drop.
     # (7 of her videos were posted before; the Monday video of 02-16 gains its 4,000 views between 02-16 and 02-19.)
-    days = {p["start"]: (p["value"], p["partial"], p["why"]) for p in daily["points"]}
+    columns = daily["buckets"]
+    days = dict(
+        zip(columns["start"], zip(columns["value"], columns["partial"], columns["why"], strict=True), strict=True)
+    )
     assert [days[day] for day in ("2026-02-17", "2026-02-18")] == [(0, True, ["videos_not_scraped:7"])] * 2
     assert days["2026-02-19"] == (4000, False, None)
     assert daily["total"] == sum(seed.ANA_WEEKLY[2:]) + seed.ANA_THIS_WEEK

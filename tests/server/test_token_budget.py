@@ -68,3 +68,28 @@ async def test_a_default_page_of_the_largest_items_stays_under_22000_characters(
         for tool in ("list_creators", "list_videos", "list_campaigns"):
             sizes[tool] = len(text_of(await client.call_tool(tool, {})))
     assert all(size <= PAGE_BUDGET for size in sizes.values()), sizes
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_page_of_long_rows_holds_fewer_than_limit_and_its_next_cursor_continues_after_the_last_one(
+    db, clock, acme
+):
+    caller, project_id = acme
+    async with db.write() as session:
+        for i in range(120):
+            # Quotes and backslashes double in JSON: 120 shown characters of caption cost 240.
+            await insert_video(session, caller, project_id, caption=f'{i:03d} "quoted\\" ' * 400)
+    pages: list[int] = []
+    seen: list[str] = []
+    cursor = None
+    async with Client(make_server(db, clock, caller)) as client:
+        while True:
+            result = await client.call_tool("list_videos", {"limit": 100, **({"cursor": cursor} if cursor else {})})
+            assert len(text_of(result)) <= 20_000
+            page = result.structured_content
+            pages.append(len(page["items"]))
+            seen += [item["id"] for item in page["items"]]
+            if (cursor := page["next_cursor"]) is None:
+                break
+    assert max(pages) < 100 and len(pages) >= 3
+    assert len(seen) == len(set(seen)) == 120

@@ -51,7 +51,8 @@ def shown_item(items: Any = None) -> Any:
     return or_(c.item_type != "video", c.item_id.not_in(excluded))
 
 
-ITEM_PAGE = 100
+ITEM_PAGE = 50
+"""Direct items per page of `get_campaign`: 50 sub-campaigns with 200-character names fit a tool result."""
 ItemType = Literal["creator", "video", "campaign"]
 ItemRef = tuple[str, Any]
 _UNSET: Any = object()

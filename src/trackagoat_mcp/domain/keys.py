@@ -12,10 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select, update
 
 from trackagoat_mcp.db.models import ApiKey
+from trackagoat_mcp.domain.pagination import cursor_time, cursor_uuid, fetch_page
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller, parse_id, require_text
 from trackagoat_mcp.errors import InvalidInput, NotFound
 
-__all__ = ["KEY_RE", "authenticate", "create_key", "hash_key", "list_keys", "mark_used", "parse_scopes", "revoke_key"]
+__all__ = [
+    "KEYS_PER_PAGE",
+    "KEY_RE",
+    "authenticate",
+    "create_key",
+    "hash_key",
+    "list_key_page",
+    "list_keys",
+    "mark_used",
+    "parse_scopes",
+    "revoke_key",
+]
+
+KEYS_PER_PAGE = 40
+"""Keys per page of `list_key_page`: 40 with 200-character names stay well within a tool result's budget."""
 
 KEY_RE = re.compile(r"^tga_[0-9a-f]{64}$")
 DEFAULT_SCOPES = ("read", "write")
@@ -61,6 +76,24 @@ async def list_keys(session: AsyncSession, *, org_id: uuid.UUID | None = None) -
     if org_id is not None:
         query = query.where(col(ApiKey.org_id) == org_id)
     return list((await session.scalars(query)).all())
+
+
+async def list_key_page(
+    session: AsyncSession, *, org_id: uuid.UUID, cursor: str | None = None
+) -> tuple[list[ApiKey], str | None]:
+    """One organization's keys (revoked ones included, never their secrets), oldest first, `KEYS_PER_PAGE` after
+    `cursor`, and the cursor of the next page (None on the last)."""
+    return await fetch_page(
+        session,
+        select(ApiKey).where(col(ApiKey.org_id) == org_id),
+        kind="api_keys",
+        order="created",
+        columns=[col(ApiKey.created_at), col(ApiKey.id)],
+        parsers=[cursor_time, cursor_uuid],
+        key=lambda k: [k.created_at, k.id],
+        cursor=cursor,
+        limit=KEYS_PER_PAGE,
+    )
 
 
 async def revoke_key(session: AsyncSession, *, ref: str, now: datetime, org_id: uuid.UUID | None = None) -> ApiKey:

@@ -14,6 +14,9 @@ Only counted videos count (`auto_tracked`, `included`, `direct_add`, tracking no
   `views_gained` there). `videos_without_baseline` counts the videos whose gain may be understated.
 
 Range: local days in the organization's timezone, default the last 30 days. One statement per call.
+
+Pages: `next_cursor` holds the rank reached, so the next page ranks again and continues after it (figures that
+moved between the calls may shift a row across the page boundary; a ranking is a snapshot).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.clock import day_range_utc
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video, table_of
+from trackagoat_mcp.domain.pagination import cursor_int, decode_cursor, encode_cursor
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import CAPTION_PREVIEW_CHARS, UNTRUSTED
 from trackagoat_mcp.domain.scope import Caller, get_org
@@ -90,8 +94,9 @@ class Leaderboard(BaseModel):
     range_from: date
     range_to: date
     timezone: str
-    total: int = Field(description="How many were ranked (items holds the first `limit`).")
+    total: int = Field(description="How many were ranked.")
     items: list[LeaderboardItem]
+    next_cursor: str | None = Field(description="Pass as cursor for the next ranks; null = last page.")
     videos_without_baseline: int = Field(
         description="Videos posted before the range with no snapshot before it, summed over everything ranked (a "
         "video in several campaigns counts in each); their gain counts from their first snapshot in the range."
@@ -252,13 +257,20 @@ async def get_leaderboard(
     range_to: date | None = None,
     limit: int = 10,
     ascending: bool = False,
+    cursor: str | None = None,
     now: datetime,
 ) -> Leaderboard:
-    """Rank the project's videos, creators or campaigns by `order_by` (see the module docstring)."""
+    """Rank the project's videos, creators or campaigns by `order_by`, `limit` ranks after `cursor` (see the module
+    docstring)."""
     _check(kind, order_by, limit)
     project = await get_project(session, caller, project_id)
     org = await get_org(session, caller)
     first, last = resolve_range(now, org.timezone, range_from, range_to)
+    # The cursor is only valid for the same ranking: kind, order, direction and resolved range.
+    ranking = f"{kind}.{order_by}.{'asc' if ascending else 'desc'}.{first}.{last}"
+    (offset,) = decode_cursor("leaderboard", ranking, cursor, cursor_int) if cursor else (0,)
+    if offset < 0:
+        raise InvalidInput(f"cursor {cursor!r} is damaged; pass next_cursor from the previous page unchanged.")
     start_at, end_at = day_range_utc(first, last, org.timezone)
     bounds = StatsRange(start_at=start_at, end_at=end_at, now=now)
     per = _per_video(
@@ -273,7 +285,8 @@ async def get_leaderboard(
         func.count().over().label("total"),
         func.sum(ranked.c.no_baseline).over().label("without_baseline"),
     ).order_by(*_order(ranked.c, order_by, ascending))
-    rows = (await session.execute(query.limit(limit))).all()
+    rows = (await session.execute(query.offset(offset).limit(limit))).all()
+    total = int(rows[0].total) if rows else 0
     items = [
         LeaderboardItem(
             rank=rank,
@@ -291,8 +304,9 @@ async def get_leaderboard(
             engagement_rate_by_views=_rate(row),
             views_gained=int(row.gained),
         )
-        for rank, row in enumerate(rows, start=1)
+        for rank, row in enumerate(rows, start=offset + 1)
     ]
+    reached = offset + len(rows)
     return Leaderboard(
         project_id=project.id,
         kind=kind,
@@ -301,8 +315,9 @@ async def get_leaderboard(
         range_from=first,
         range_to=last,
         timezone=org.timezone,
-        total=int(rows[0].total) if rows else 0,
+        total=total,
         items=items,
+        next_cursor=encode_cursor("leaderboard", ranking, [reached]) if reached < total else None,
         videos_without_baseline=int(rows[0].without_baseline or 0) if rows else 0,
         notes=[_NOTES[kind], _GAINED],
     )

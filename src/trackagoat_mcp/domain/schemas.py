@@ -328,6 +328,8 @@ class CampaignStats(_Out):
     target_views: int | None
     target_progress_pct: float | None = Field(description="lifetime.views / target_views × 100, one decimal.")
     target_at: datetime | None
-    children: list[ChildStats] = Field(description="Direct items, most viewed first (first 50).")
+    children: list[ChildStats] = Field(
+        description="Direct items, most viewed first (first 30; get_leaderboard kind=campaigns ranks them all)."
+    )
     children_total: int
     pending_review_videos: int = Field(description="Inbox videos of the tree's creators that do not count yet.")

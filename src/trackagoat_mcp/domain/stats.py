@@ -45,7 +45,8 @@ __all__ = ["DEFAULT_RANGE_DAYS", "StatsRange", "campaign_stats", "gain_columns",
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 3660
-CHILDREN_SHOWN = 50
+CHILDREN_SHOWN = 30
+"""Direct items shown: 30 with 200-character names keep the result within 20,000 characters."""
 STATS_WORK_MEM = "64MB"
 
 

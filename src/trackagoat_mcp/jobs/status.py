@@ -36,9 +36,12 @@ from trackagoat_mcp.jobs.scheduler import schedules
 
 __all__ = ["MAX_STALE", "JobOut", "JobStatus", "RunFailure", "RunOut", "StaleCreator", "job_status"]
 
-MAX_STALE = 50
+MAX_STALE = 20
 """Stale creators listed (oldest first); `stale_creator_count` counts them all."""
-MAX_FAILURES_PER_RUN = 20
+MAX_FAILURES_SHOWN = 5
+"""Failures listed for the newest run of each job (older runs give their count only): an outage fails every fetch
+of every run, and listing them all would not fit a tool result."""
+MESSAGE_CHARS = 200
 
 
 class RunFailure(BaseModel):
@@ -57,8 +60,9 @@ class RunOut(BaseModel):
     finished_at: datetime | None = Field(description="null while it runs (or if its process died mid-run).")
     status: str = Field(description="running, ok or failed (failed: the run itself broke off).")
     worker: str | None = Field(description="host:pid of the process that ran it (admin keys only; null otherwise).")
+    failure_count: int = Field(description="Failed fetches about your organization's creators and videos.")
     failures: list[RunFailure] = Field(
-        description=f"Failed fetches about your organization's creators and videos (at most {MAX_FAILURES_PER_RUN})."
+        description=f"The first {MAX_FAILURES_SHOWN} of them, for the newest run of each job only."
     )
 
 
@@ -132,7 +136,7 @@ async def job_status(
                 job=name,
                 schedule=timing.text,
                 next_run_at=timing.next_run(now),
-                runs=[show.run(row) for row in shared[name]],
+                runs=[show.run(row, newest=i == 0) for i, row in enumerate(shared[name])],
             )
             for name, timing in timings.items()
         ],
@@ -140,7 +144,7 @@ async def job_status(
             daily_cap=settings.scrape_now_daily_cap,
             used_today=used,
             remaining_today=max(0, settings.scrape_now_daily_cap - used),
-            runs=[show.run(row) for row in own],
+            runs=[show.run(row, newest=i == 0) for i, row in enumerate(own)],
         ),
         stale_after_hours=int(STALE_AFTER.total_seconds() // 3600),
         stale_creators=stale,
@@ -183,7 +187,7 @@ class _RunView:
     mine: set[uuid.UUID]
     show_worker: bool
 
-    def run(self, row: JobRun) -> RunOut:
+    def run(self, row: JobRun, *, newest: bool) -> RunOut:
         failures = []
         for failure in _failures(row):
             creator_id, video_id = _uuid(failure.get("creator_id")), _uuid(failure.get("video_id"))
@@ -192,8 +196,8 @@ class _RunView:
                 continue
             failures.append(
                 RunFailure(
-                    kind=str(failure.get("kind", "unknown")),
-                    message=str(failure.get("message", "")),
+                    kind=str(failure.get("kind", "unknown"))[:MESSAGE_CHARS],
+                    message=str(failure.get("message", ""))[:MESSAGE_CHARS],
                     creator_id=creator_id,
                     video_id=video_id,
                 )
@@ -203,7 +207,8 @@ class _RunView:
             finished_at=row.finished_at,
             status=row.status,
             worker=row.claimed_by if self.show_worker else None,
-            failures=failures[:MAX_FAILURES_PER_RUN],
+            failure_count=len(failures),
+            failures=failures[:MAX_FAILURES_SHOWN] if newest else [],
         )
 
 

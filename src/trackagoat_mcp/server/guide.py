@@ -59,7 +59,8 @@ signed `payout_adjustments` (overpayment credit, credit spent, write-offs, ad-ho
 record by id.
 
 ## Working habits
-* Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null.
+* Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null. Every result's text
+  stays within 20,000 characters: a page of long rows holds fewer than `limit` (its `next_cursor` goes on).
 * Ids are UUIDs; an id from another organization behaves exactly like a missing one.
 * Errors read "[code] sentence"; the sentence names the bad value and what to do.
 * Arguments are checked strictly: an unknown name is refused (nothing is done), dates and times lie between

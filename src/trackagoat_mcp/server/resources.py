@@ -73,7 +73,7 @@ _ENTITY_READERS: dict[str, tuple[str, str, Loader, bool]] = {
     "projects": ("project", "A project record.", _project, False),
     "creators": ("creator", "A creator record (fenced: contains TikTok users' text).", _creator, True),
     "videos": ("video", "A video record (fenced: contains TikTok users' text).", _video, True),
-    "campaigns": ("campaign", "A campaign record with its first 100 direct items.", _campaign, False),
+    "campaigns": ("campaign", "A campaign record with its first 50 direct items.", _campaign, False),
     "payout-structures": (
         "payout_structure",
         "A payout structure: current rule, version history, current assignments.",

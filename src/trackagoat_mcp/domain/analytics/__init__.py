@@ -11,11 +11,12 @@ from trackagoat_mcp.domain.analytics.metrics import (
     Metric,
     Mode,
 )
-from trackagoat_mcp.domain.analytics.schemas import AnalyticsPoint, AnalyticsSeries
+from trackagoat_mcp.domain.analytics.schemas import AnalyticsBuckets, AnalyticsPoint, AnalyticsSeries
 from trackagoat_mcp.domain.analytics.series import MAX_BUCKETS, get_analytics
 
 __all__ = [
     "MAX_BUCKETS",
+    "AnalyticsBuckets",
     "AnalyticsPoint",
     "AnalyticsSeries",
     "BaseMetric",

@@ -9,6 +9,11 @@ progress, for a project, a structure or a creator. Each item says how firm it is
 * `scheduled`: its evaluation time is still ahead (the 48 h settling window, or a period ending before a
   future `until`); the amount is projected from the figures as of now;
 * `open`: the period in progress, projected as of now (views and posts still to come are not in it).
+
+Pages of at most `MAX_PREVIEW_LIMIT` items (about 25 of the longest items fit a tool result's 20,000 characters),
+oldest period first, continued with `next_cursor`: a cursor holds the last item's sort key (period start, structure
+name, handle, structure id, creator id), so the next page starts after it even when periods were evaluated
+meanwhile. Only the page's periods are evaluated, so a deep page costs what the first one does.
 """
 
 from __future__ import annotations
@@ -21,16 +26,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.db.models import Creator
+from trackagoat_mcp.domain.pagination import cursor_text, cursor_time, decode_cursor, encode_cursor
 from trackagoat_mcp.domain.payouts.accruals import Scope, evaluate_unit, load_units
-from trackagoat_mcp.domain.payouts.planning import UnitState
+from trackagoat_mcp.domain.payouts.planning import Unit, UnitState
 from trackagoat_mcp.domain.payouts.structures import get_structure_row
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.scope import Caller, get_in_org
 from trackagoat_mcp.errors import InvalidInput
 
-__all__ = ["MAX_PREVIEW_ITEMS", "PreviewItem", "PreviewOut", "preview_accruals"]
+__all__ = ["DEFAULT_PREVIEW_LIMIT", "MAX_PREVIEW_LIMIT", "PreviewItem", "PreviewOut", "preview_accruals"]
 
-MAX_PREVIEW_ITEMS = 200
+DEFAULT_PREVIEW_LIMIT = 25
+MAX_PREVIEW_LIMIT = 25
+_CURSOR = ("preview_accruals", "period")
 MAX_HORIZON = timedelta(days=92)
 
 
@@ -62,9 +70,10 @@ class PreviewOut(BaseModel):
 
     as_of: datetime
     until: datetime
-    items: list[PreviewItem] = Field(description=f"Oldest period first, at most {MAX_PREVIEW_ITEMS}.")
-    truncated: bool = Field(description="More periods exist than were listed; narrow by structure or creator.")
-    total_cents: dict[str, int] = Field(description="Σ amount_cents of the listed items per state.")
+    items: list[PreviewItem] = Field(description="Oldest period first, one page.")
+    total_periods: int = Field(description="Periods to preview on all pages.")
+    total_cents: dict[str, int] = Field(description="Σ amount_cents of this page's items per state.")
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null = last page.")
 
 
 async def preview_accruals(
@@ -76,8 +85,13 @@ async def preview_accruals(
     structure_id: Any | None = None,
     creator_id: Any | None = None,
     until: datetime | None = None,
+    limit: int = DEFAULT_PREVIEW_LIMIT,
+    cursor: str | None = None,
 ) -> PreviewOut:
-    """Preview the accruals of a project, structure or creator (at least one; several narrow each other)."""
+    """Preview the accruals of a project, structure or creator (at least one; several narrow each other), one page
+    of at most `limit` (1 to `MAX_PREVIEW_LIMIT`) periods after `cursor`."""
+    if not 1 <= limit <= MAX_PREVIEW_LIMIT:
+        raise InvalidInput(f"limit {limit!r} is out of range; use 1 to {MAX_PREVIEW_LIMIT}.")
     if project_id is None and structure_id is None and creator_id is None:
         raise InvalidInput("Give project_id, structure_id or creator_id to say whose accruals to preview.")
     horizon = until or now
@@ -95,9 +109,14 @@ async def preview_accruals(
         else (await get_in_org(session, caller, Creator, creator_id, "creator")).id,
     )
     units = await load_units(session, scope, now=now, horizon=horizon)
-    units.sort(key=lambda u: (u.period.start_at, u.structure.name, u.creator.tiktok_handle, str(u.structure.id)))
+    units.sort(key=_sort_key)
+    after = units
+    if cursor:
+        last = tuple(decode_cursor(*_CURSOR, cursor, cursor_time, cursor_text, cursor_text, cursor_text, cursor_text))
+        after = [u for u in units if _sort_key(u) > last]
+    page = after[:limit]
     items: list[PreviewItem] = []
-    for unit in units[:MAX_PREVIEW_ITEMS]:
+    for unit in page:
         outcome = await evaluate_unit(session, unit)
         items.append(
             PreviewItem(
@@ -121,6 +140,18 @@ async def preview_accruals(
     totals: dict[str, int] = {}
     for item in items:
         totals[item.state] = totals.get(item.state, 0) + item.amount_cents
+    next_cursor = encode_cursor(*_CURSOR, list(_sort_key(page[-1]))) if len(after) > limit else None
     return PreviewOut(
-        as_of=now, until=horizon, items=items, truncated=len(units) > MAX_PREVIEW_ITEMS, total_cents=totals
+        as_of=now, until=horizon, items=items, total_periods=len(units), total_cents=totals, next_cursor=next_cursor
+    )
+
+
+def _sort_key(unit: Unit) -> tuple[datetime, str, str, str, str]:
+    """Oldest period first, then structure name and handle; the ids make the key unique."""
+    return (
+        unit.period.start_at,
+        unit.structure.name,
+        unit.creator.tiktok_handle,
+        str(unit.structure.id),
+        str(unit.creator.id),
     )

@@ -11,6 +11,9 @@
   structure's rule cannot change and it takes no new assignments; archiving twice changes nothing.
 * `assignment_count` counts assignments that have not ended (no `ends_on`, or `ends_on` today or later in the
   organization's timezone).
+* **A structure read is bounded.** `get_structure` shows the newest `VERSIONS_SHOWN` versions and the first
+  `ASSIGNMENTS_SHOWN` current assignments, each list with its own cursor for the rest (`versions_next_cursor`,
+  `assignments_next_cursor`), so a structure changed every day for years still reads in one small result.
 """
 
 from __future__ import annotations
@@ -28,7 +31,17 @@ from sqlmodel import select as model_select
 from trackagoat_mcp.clock import local_today
 from trackagoat_mcp.db.models import Creator, Goal, PayoutAssignment, PayoutStructure, PayoutStructureVersion
 from trackagoat_mcp.domain.notes import check_metadata, check_readme, register_entity_type
-from trackagoat_mcp.domain.pagination import Page, cursor_time, cursor_uuid, fetch_page
+from trackagoat_mcp.domain.pagination import (
+    Page,
+    cursor_int,
+    cursor_text,
+    cursor_time,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+    fetch_page,
+    keyset_after,
+)
 from trackagoat_mcp.domain.payouts.accruals import rule_of
 from trackagoat_mcp.domain.payouts.criteria import CriteriaType, ProrationMode, Rule, check_rule
 from trackagoat_mcp.domain.periods import PeriodKind
@@ -53,7 +66,9 @@ __all__ = [
 ]
 
 NAME_MAX = 200
-ASSIGNMENTS_SHOWN = 100
+ASSIGNMENTS_SHOWN = 40
+VERSIONS_SHOWN = 10
+_ASSIGNMENTS_CURSOR = ("structure_assignments", "starts_on")
 _UNSET: Any = object()
 
 register_entity_type("payout_structure", PayoutStructure)
@@ -133,10 +148,14 @@ class StructureOut(BaseModel):
     is_active: bool = Field(description="false once archived (no new accruals).")
     archived_at: datetime | None = Field(description="Periods ending after this instant are never evaluated.")
     current_version: VersionOut
-    versions: list[VersionOut] = Field(description="Every version, oldest first.")
+    versions: list[VersionOut] = Field(description=f"Newest first, at most {VERSIONS_SHOWN}.")
+    versions_next_cursor: str | None = Field(description="Pass as versions_cursor for older versions; null = none.")
     assignment_count: int = Field(description="Assignments that have not ended.")
     assignments: list[AssignmentOut] = Field(
         description=f"Assignments that have not ended, earliest start first (at most {ASSIGNMENTS_SHOWN})."
+    )
+    assignments_next_cursor: str | None = Field(
+        description="Pass as assignments_cursor for the next assignments; null = none."
     )
     readme: str | None = Field(description="Agent-written markdown notes (write_readme, entity_type payout_structure).")
     metadata: dict[str, Any] = Field(description="Agent-written JSON object (write_metadata).")
@@ -198,20 +217,77 @@ async def _versions(session: AsyncSession, structure_id: uuid.UUID) -> list[Payo
     return list((await session.scalars(query)).all())
 
 
-async def get_structure(session: AsyncSession, caller: Caller, structure_id: Any, *, now: datetime) -> StructureOut:
-    """The whole structure: current rule, every version, and up to 100 current assignments."""
+async def _assignments_page(
+    session: AsyncSession, structure_id: uuid.UUID, today: date, cursor: str | None
+) -> tuple[list[AssignmentOut], str | None]:
+    """Current assignments, earliest start first (then handle, then id), `ASSIGNMENTS_SHOWN` after `cursor`."""
+    order = [col(PayoutAssignment.starts_on), col(Creator.tiktok_handle), col(PayoutAssignment.id)]
+    query: Any = (
+        select(PayoutAssignment, col(Creator.tiktok_handle).label("handle"))
+        .join(Creator, col(Creator.id) == col(PayoutAssignment.creator_id))
+        .where(col(PayoutAssignment.structure_id) == structure_id, _not_ended(today))
+    )
+    if cursor:
+        starts_on, handle, last_id = decode_cursor(*_ASSIGNMENTS_CURSOR, cursor, cursor_text, cursor_text, cursor_uuid)
+        try:
+            first_day = date.fromisoformat(starts_on)
+        except ValueError:
+            raise InvalidInput(
+                f"assignments_cursor {cursor[:60]!r} is damaged; pass assignments_next_cursor unchanged, or omit it."
+            ) from None
+        query = query.where(keyset_after(order, [first_day, handle, last_id], descending=False))
+    rows = (await session.execute(query.order_by(*order).limit(ASSIGNMENTS_SHOWN + 1))).all()
+    shown = [
+        AssignmentOut(
+            id=row.PayoutAssignment.id,
+            structure_id=row.PayoutAssignment.structure_id,
+            creator_id=row.PayoutAssignment.creator_id,
+            tiktok_handle=row.handle,
+            starts_on=row.PayoutAssignment.starts_on,
+            ends_on=row.PayoutAssignment.ends_on,
+        )
+        for row in rows[:ASSIGNMENTS_SHOWN]
+    ]
+    next_cursor = None
+    if len(rows) > ASSIGNMENTS_SHOWN:
+        last = shown[-1]
+        next_cursor = encode_cursor(*_ASSIGNMENTS_CURSOR, [last.starts_on.isoformat(), last.tiktok_handle, last.id])
+    return shown, next_cursor
+
+
+async def get_structure(
+    session: AsyncSession,
+    caller: Caller,
+    structure_id: Any,
+    *,
+    now: datetime,
+    versions_cursor: str | None = None,
+    assignments_cursor: str | None = None,
+) -> StructureOut:
+    """The structure with its current rule, a page of its versions (newest first) and of its current assignments."""
     structure = await get_structure_row(session, caller, structure_id)
     today, _ = await org_today(session, caller, now)
-    versions = [VersionOut.of(v) for v in await _versions(session, structure.id)]
-    rows = (
-        await session.execute(
-            select(PayoutAssignment, col(Creator.tiktok_handle))
-            .join(Creator, col(Creator.id) == col(PayoutAssignment.creator_id))
-            .where(col(PayoutAssignment.structure_id) == structure.id, _not_ended(today))
-            .order_by(col(PayoutAssignment.starts_on), col(Creator.tiktok_handle), col(PayoutAssignment.id))
-            .limit(ASSIGNMENTS_SHOWN)
+    version_rows, versions_next = await fetch_page(
+        session,
+        model_select(PayoutStructureVersion).where(col(PayoutStructureVersion.structure_id) == structure.id),
+        kind="structure_versions",
+        order="newest",
+        columns=[col(PayoutStructureVersion.version)],
+        parsers=[cursor_int],
+        key=lambda v: [v.version],
+        cursor=versions_cursor,
+        limit=VERSIONS_SHOWN,
+        descending=True,
+    )
+    current = (
+        await session.scalars(
+            model_select(PayoutStructureVersion).where(
+                col(PayoutStructureVersion.structure_id) == structure.id,
+                col(PayoutStructureVersion.version) == structure.current_version,
+            )
         )
-    ).all()
+    ).one()
+    assignments, assignments_next = await _assignments_page(session, structure.id, today, assignments_cursor)
     count = (await assignment_counts(session, [structure.id], today)).get(structure.id, 0)
     return StructureOut(
         id=structure.id,
@@ -219,20 +295,12 @@ async def get_structure(session: AsyncSession, caller: Caller, structure_id: Any
         name=structure.name,
         is_active=structure.is_active,
         archived_at=structure.archived_at,
-        current_version=next(v for v in versions if v.version == structure.current_version),
-        versions=versions,
+        current_version=VersionOut.of(current),
+        versions=[VersionOut.of(v) for v in version_rows],
+        versions_next_cursor=versions_next,
         assignment_count=count,
-        assignments=[
-            AssignmentOut(
-                id=a.id,
-                structure_id=a.structure_id,
-                creator_id=a.creator_id,
-                tiktok_handle=handle,
-                starts_on=a.starts_on,
-                ends_on=a.ends_on,
-            )
-            for a, handle in rows
-        ],
+        assignments=assignments,
+        assignments_next_cursor=assignments_next,
         readme=structure.readme,
         metadata=structure.meta,
         created_at=structure.created_at,

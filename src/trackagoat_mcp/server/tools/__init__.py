@@ -21,7 +21,5 @@ CreatorId = Annotated[str, id_arg("creator")]
 VideoId = Annotated[str, id_arg("video")]
 CampaignId = Annotated[str, id_arg("campaign")]
 Limit = Annotated[int, Field(ge=1, le=100)]
-Cursor = Annotated[
-    str | None,
-    Field(max_length=2000, description="next_cursor of the previous page."),
-]
+Cursor = Annotated[str | None, Field(max_length=2000)]
+"""A list's `cursor`: the server instructions say once that it takes the previous page's next_cursor."""

@@ -19,6 +19,7 @@ from trackagoat_mcp.server.auth import request_caller
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
+from trackagoat_mcp.server.tools import Cursor
 
 group = ToolGroup("admin")
 
@@ -48,7 +49,8 @@ class KeysResult(BaseModel):
     """Outcome of manage_api_keys."""
 
     action: str
-    keys: list[KeyInfo]
+    keys: list[KeyInfo] = Field(description=f"list: {keys.KEYS_PER_PAGE} per page, oldest first.")
+    next_cursor: str | None = Field(default=None, description="list: pass as cursor for the next keys.")
 
 
 class AccrualRunResult(BaseModel):
@@ -88,11 +90,13 @@ async def manage_api_keys(
         list[Literal["read", "write", "admin"]] | None, Field(description="create; default read,write")
     ] = None,
     key_id: Annotated[str | None, Field(max_length=64, description="Key to revoke (revoke).")] = None,
+    cursor: Cursor = None,
 ) -> Annotated[CallToolResult, KeysResult]:
     """List, create or revoke the organization's API keys. A created key is shown once in the result."""
     async with unit(ctx, write=action != "list") as u:
         u.caller.require("admin")
         created: str | None = None
+        next_cursor: str | None = None
         if action == "create":
             if not name:
                 raise InvalidInput("name is required to create a key.")
@@ -105,7 +109,7 @@ async def manage_api_keys(
                 raise InvalidInput("key_id is required to revoke a key; find it with action='list'.")
             rows = [await keys.revoke_key(u.session, ref=key_id, now=u.now, org_id=u.caller.org_id)]
         else:
-            rows = await keys.list_keys(u.session, org_id=u.caller.org_id)
+            rows, next_cursor = await keys.list_key_page(u.session, org_id=u.caller.org_id, cursor=cursor)
         infos = [
             KeyInfo(
                 id=r.id,
@@ -119,7 +123,7 @@ async def manage_api_keys(
             )
             for r in rows
         ]
-    return respond(KeysResult(action=action, keys=infos))
+    return respond(KeysResult(action=action, keys=infos, next_cursor=next_cursor))
 
 
 @group.tool(title="Run accruals now (admin)", scope="admin", idempotent=True)

@@ -13,10 +13,11 @@ from trackagoat_mcp.domain.analytics import AnalyticsSeries, BaseMetric, EntityT
 from trackagoat_mcp.domain.analytics import get_analytics as series_of
 from trackagoat_mcp.domain.leaderboard import Leaderboard, LeaderboardKind, LeaderboardOrder
 from trackagoat_mcp.domain.leaderboard import get_leaderboard as leaderboard_of
+from trackagoat_mcp.server.budget import fit_page
 from trackagoat_mcp.server.context import unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
-from trackagoat_mcp.server.tools import ProjectId
+from trackagoat_mcp.server.tools import Cursor, ProjectId
 
 group = ToolGroup("analytics")
 
@@ -46,8 +47,8 @@ async def get_analytics(
     within the bucket (a video's first snapshot is a baseline, adds 0); cumulative = value at the bucket's end.
     Rates in percent: engagement_rate_by_views|followers = (likes+comments+shares+saves) / views|followers;
     growth_rate_pop = change vs the previous bucket of base_metric. avg_views_per_post = views / videos posted so
-    far. followers and post metrics are not for videos. value null = no data (not 0); partial = incomplete bucket
-    (why: see reasons)."""
+    far. followers and post metrics are not for videos. buckets are columns (entry i of start/value/partial/why =
+    bucket i); value null = no data (not 0); partial = incomplete bucket (why: see reasons)."""
     async with unit(ctx) as u:
         result = await series_of(
             u.session,
@@ -66,6 +67,7 @@ async def get_analytics(
 
 
 @group.tool(title="Leaderboard")
+@fit_page
 async def get_leaderboard(
     ctx: Context[Any],
     project_id: ProjectId,
@@ -73,13 +75,14 @@ async def get_leaderboard(
     order_by: LeaderboardOrder = "views",
     from_: From = None,
     to: To = None,
-    limit: Annotated[int, Field(ge=1, le=100, description="How many to return, 1-100.")] = 10,
+    limit: Annotated[int, Field(ge=1, le=100)] = 10,
     ascending: Annotated[bool, Field(description="true ranks the lowest first (who is behind).")] = False,
+    cursor: Cursor = None,
 ) -> Annotated[CallToolResult, Leaderboard]:
     """Rank a project's videos, creators (active) or campaigns (whole tree, each video once) over [from, to] (local
     days, default the last 30). posts, views..saves and engagement_rate_by_views (%) are the current counters of
     counted videos posted in the range; views_gained = views gained in the range by all counted videos, from
-    snapshots (as get_campaign_stats)."""
+    snapshots (as get_campaign_stats). Pages: next_cursor."""
     async with unit(ctx) as u:
         result = await leaderboard_of(
             u.session,
@@ -91,6 +94,7 @@ async def get_leaderboard(
             range_to=to,
             limit=limit,
             ascending=ascending,
+            cursor=cursor,
             now=u.now,
         )
     return respond(result)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from trackagoat_mcp.domain import campaigns, stats
 from trackagoat_mcp.domain.pagination import Page
 from trackagoat_mcp.domain.schemas import CampaignOut, CampaignStats, CampaignSummary
+from trackagoat_mcp.server.budget import fit_page
 from trackagoat_mcp.server.context import unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -36,6 +37,7 @@ class DeletedCampaign(BaseModel):
 
 
 @group.tool(title="List campaigns")
+@fit_page
 async def list_campaigns(
     ctx: Context[Any],
     project_id: Annotated[str | None, Field(max_length=64, description="Only this project's campaigns.")] = None,
@@ -57,7 +59,7 @@ async def get_campaign(
     ] = None,
 ) -> Annotated[CallToolResult, CampaignOut]:
     """Get a campaign: description (instructions: read first), readme, metadata, target, parent campaigns, and its
-    direct items 100 at a time (creators as @handle, videos as URL, sub-campaigns by name)."""
+    direct items 50 at a time (creators as @handle, videos as URL, sub-campaigns by name)."""
     async with unit(ctx) as u:
         result = await campaigns.get_campaign(u.session, u.caller, campaign_id, items_cursor=items_cursor)
     return respond(result)
@@ -152,7 +154,7 @@ async def get_campaign_stats(
 
     Returns lifetime totals of counted videos, totals of videos posted in [from, to] (days in the organization's
     timezone, default the last 30 days), views gained in the range from snapshots, progress to target_views, and the
-    top 50 direct items by views. Only auto_tracked, included and direct_add videos count.
+    top 30 direct items by views. Only auto_tracked, included and direct_add videos count.
     """
     async with unit(ctx) as u:
         result = await stats.campaign_stats(u.session, u.caller, campaign_id, now=u.now, range_from=from_, range_to=to)

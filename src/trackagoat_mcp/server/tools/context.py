@@ -12,6 +12,7 @@ from trackagoat_mcp.domain import projects
 from trackagoat_mcp.domain.context import AgentContext, agent_context
 from trackagoat_mcp.domain.pagination import Page
 from trackagoat_mcp.domain.schemas import ProjectOut, ProjectSummary
+from trackagoat_mcp.server.budget import fit_page
 from trackagoat_mcp.server.context import unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.guide import SchemaDocument, schema_document
@@ -29,6 +30,7 @@ async def get_schema() -> Annotated[CallToolResult, SchemaDocument]:
 
 
 @group.tool(title="List projects")
+@fit_page
 async def list_projects(
     ctx: Context[Any], limit: Limit = 50, cursor: Cursor = None
 ) -> Annotated[CallToolResult, Page[ProjectSummary]]:

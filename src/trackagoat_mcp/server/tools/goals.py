@@ -13,6 +13,7 @@ from trackagoat_mcp.domain import compliance, goals
 from trackagoat_mcp.domain.compliance import GoalCompliance
 from trackagoat_mcp.domain.goals import GoalOut
 from trackagoat_mcp.domain.pagination import Page
+from trackagoat_mcp.server.budget import fit_page, fit_page_of
 from trackagoat_mcp.server.context import unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -33,6 +34,7 @@ Period = Literal["daily", "weekly", "monthly"]
 
 
 @group.tool(title="List goals")
+@fit_page
 async def list_goals(
     ctx: Context[Any],
     project_id: Annotated[str | None, Field(max_length=64, description="Only this project's goals.")] = None,
@@ -133,6 +135,7 @@ async def delete_goal(ctx: Context[Any], goal_id: GoalId) -> Annotated[CallToolR
 
 
 @group.tool(title="Goal compliance")
+@fit_page_of("creators")
 async def get_goal_compliance(
     ctx: Context[Any],
     project_id: ProjectId,

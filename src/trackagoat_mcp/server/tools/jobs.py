@@ -69,7 +69,7 @@ async def get_job_status(
     project_id: Annotated[
         str | None, Field(max_length=64, description="List only this project's stale creators (default: all).")
     ] = None,
-    runs: Annotated[int, Field(ge=1, le=20, description="Recent runs to show per job, 1-20.")] = 3,
+    runs: Annotated[int, Field(ge=1, le=10, description="Recent runs to show per job, 1-10.")] = 3,
 ) -> Annotated[CallToolResult, JobStatus]:
     """Background jobs: schedule, next run, recent runs with status and the failures about
     your creators and videos; scrape_now calls left today; stale creators (last scrape failed, missing or over

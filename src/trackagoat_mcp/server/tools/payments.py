@@ -15,6 +15,7 @@ from trackagoat_mcp.domain.payouts.balance import PayoutBalance
 from trackagoat_mcp.domain.payouts.payment_records import PaymentOut, PaymentSummary
 from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES
 from trackagoat_mcp.server.auth import request_caller
+from trackagoat_mcp.server.budget import fit_page, fit_page_of
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -81,6 +82,7 @@ async def create_payout_payment(
 
 
 @group.tool(title="List payout payments")
+@fit_page
 async def list_payout_payments(
     ctx: Context[Any],
     project_id: OptionalId = None,
@@ -132,6 +134,7 @@ async def void_payout_payment(
 
 
 @group.tool(title="Payout balance")
+@fit_page_of("creators")
 async def get_payout_balance(
     ctx: Context[Any],
     creator_id: OptionalId = None,

@@ -16,8 +16,9 @@ from trackagoat_mcp.domain.payouts.accrual_records import AccrualOut
 from trackagoat_mcp.domain.payouts.assignments import AssignResult, UnassignResult
 from trackagoat_mcp.domain.payouts.criteria import MAX_AMOUNT_CENTS
 from trackagoat_mcp.domain.payouts.methods import PayoutMethodOut
-from trackagoat_mcp.domain.payouts.preview import PreviewOut
+from trackagoat_mcp.domain.payouts.preview import DEFAULT_PREVIEW_LIMIT, MAX_PREVIEW_LIMIT, PreviewOut
 from trackagoat_mcp.domain.payouts.structures import StructureOut, StructureSummary, StructureUpdate
+from trackagoat_mcp.server.budget import fit_page
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -56,6 +57,7 @@ class DeletedMethod(BaseModel):
 
 
 @group.tool(title="List payout methods")
+@fit_page
 async def list_payout_methods(
     ctx: Context[Any],
     include_inactive: Annotated[bool, Field(description="Also list disabled methods.")] = False,
@@ -119,6 +121,7 @@ async def delete_payout_method(ctx: Context[Any], method_id: MethodId) -> Annota
 
 
 @group.tool(title="List payout structures")
+@fit_page
 async def list_payout_structures(
     ctx: Context[Any],
     project_id: Annotated[str | None, Field(max_length=64)] = None,
@@ -141,11 +144,23 @@ async def list_payout_structures(
 
 
 @group.tool(title="Get a payout structure")
-async def get_payout_structure(ctx: Context[Any], structure_id: StructureId) -> Annotated[CallToolResult, StructureOut]:
-    """Get a payout structure: current rule, every version (a period is paid by the version in force at its end),
-    archive state, notes and up to 100 current assignments."""
+async def get_payout_structure(
+    ctx: Context[Any],
+    structure_id: StructureId,
+    versions_cursor: Cursor = None,
+    assignments_cursor: Cursor = None,
+) -> Annotated[CallToolResult, StructureOut]:
+    """Get a payout structure: current rule, versions newest first (a period is paid by the version in force at its
+    end), archive state, notes and current assignments; each list pages with its own *_next_cursor."""
     async with unit(ctx) as u:
-        result = await structures.get_structure(u.session, u.caller, structure_id, now=u.now)
+        result = await structures.get_structure(
+            u.session,
+            u.caller,
+            structure_id,
+            now=u.now,
+            versions_cursor=versions_cursor,
+            assignments_cursor=assignments_cursor,
+        )
     return respond(result)
 
 
@@ -269,6 +284,7 @@ async def unassign_payout_structure(
 
 
 @group.tool(title="List payout accruals")
+@fit_page
 async def list_payout_accruals(
     ctx: Context[Any],
     project_id: OptionalId = None,
@@ -327,6 +343,7 @@ async def update_payout_accrual(
 
 
 @group.tool(title="Preview accruals")
+@fit_page
 async def preview_accruals(
     ctx: Context[Any],
     project_id: OptionalId = None,
@@ -336,10 +353,12 @@ async def preview_accruals(
         datetime | None,
         Field(description="Periods ending by then (≤ 92 days ahead); default now."),
     ] = None,
+    limit: Annotated[int, Field(ge=1, le=MAX_PREVIEW_LIMIT)] = DEFAULT_PREVIEW_LIMIT,
+    cursor: Cursor = None,
 ) -> Annotated[CallToolResult, PreviewOut]:
     """What the next accrual runs would record for a project, structure or creator (at least one), by the job's own
     code, writing nothing: unevaluated periods ending by until, plus the open one. state: due, waiting_for_stats,
-    scheduled (projected as of now), open (projected as of now). At most 200."""
+    scheduled (projected as of now), open (projected as of now). Pages of up to 25; next_cursor continues."""
     async with unit(ctx) as u:
         result = await preview.preview_accruals(
             u.session,
@@ -349,5 +368,7 @@ async def preview_accruals(
             structure_id=structure_id,
             creator_id=creator_id,
             until=until,
+            limit=limit,
+            cursor=cursor,
         )
     return respond(result)

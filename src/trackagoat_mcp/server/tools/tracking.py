@@ -23,6 +23,7 @@ from trackagoat_mcp.domain.schemas import (
 )
 from trackagoat_mcp.domain.video_tracking import VideoTrackingResult
 from trackagoat_mcp.errors import InvalidInput
+from trackagoat_mcp.server.budget import fit_page
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -46,6 +47,7 @@ Urls = Annotated[
 
 
 @group.tool(title="List creators")
+@fit_page
 async def list_creators(
     ctx: Context[Any],
     project_id: Annotated[str | None, Field(max_length=64, description="Only this project's creators.")] = None,
@@ -163,6 +165,7 @@ async def remove_creator(ctx: Context[Any], creator_id: CreatorId) -> Annotated[
 
 
 @group.tool(title="List videos")
+@fit_page
 async def list_videos(
     ctx: Context[Any],
     project_id: Annotated[str | None, Field(max_length=64, description="Only this project's videos.")] = None,
