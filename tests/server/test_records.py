@@ -216,7 +216,7 @@ async def test_every_full_record_carries_the_data_model_pages_fields_in_tools_te
     ]
     assert gaps == []
     for where, structure in records["payout_structure"]:
-        assert [v["version"] for v in structure["versions"]] == [1, 2], where
+        assert [v["version"] for v in structure["versions"]] == [2, 1], where  # newest first
         for version in [structure["current_version"], *structure["versions"]]:
             assert SPEC_VERSION <= set(version), where
         assert structure["current_version"]["amount_cents"] == 1500 and structure["assignment_count"] == 1, where
@@ -277,7 +277,7 @@ async def test_an_accrual_read_by_id_has_its_inputs_and_keeps_the_version_it_was
         (listed,) = ok(await client.call_tool("list_payout_accruals", {}))["items"]
         structure = ok(await client.call_tool("get_payout_structure", {"structure_id": str(world.of("structure"))}))
 
-    first, second = structure["versions"]
+    second, first = structure["versions"]  # newest first
     assert (accrual["structure_version_id"], accrual["structure_version"]) == (first["id"], 1)
     assert structure["current_version"]["id"] == second["id"] != accrual["structure_version_id"]
     assert accrual["inputs_snapshot"]["amount_cents"] == accrual["amount_cents"] == 1000

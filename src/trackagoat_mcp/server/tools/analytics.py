@@ -22,9 +22,9 @@ from trackagoat_mcp.server.tools import Cursor, ProjectId
 group = ToolGroup("analytics")
 
 From = Annotated[
-    date | None, Field(alias="from", description="First local day (YYYY-MM-DD). Default: 29 days before `to`.")
+    date | None, Field(alias="from", description="First local day. Default: 29 days before to.")
 ]
-To = Annotated[date | None, Field(description="Last local day (YYYY-MM-DD), inclusive. Default: today.")]
+To = Annotated[date | None, Field(description="Last local day, inclusive. Default: today.")]
 
 
 @group.tool(title="Time series of a metric")
@@ -41,14 +41,12 @@ async def get_analytics(
         BaseMetric | None, Field(description="Required by growth_rate_pop, unused otherwise.")
     ] = None,
 ) -> Annotated[CallToolResult, AnalyticsSeries]:
-    """Time series of one metric for a video, creator, campaign (whole tree, each video once) or project, from
-    stats snapshots; counted videos only (a tracking-disabled one up to when it was disabled). Buckets: calendar
-    day/week (Mon)/month in the org timezone, at most 400, range widened to whole buckets. mode new = net change
-    within the bucket (a video's first snapshot is a baseline, adds 0); cumulative = value at the bucket's end.
-    Rates in percent: engagement_rate_by_views|followers = (likes+comments+shares+saves) / views|followers;
-    growth_rate_pop = change vs the previous bucket of base_metric. avg_views_per_post = views / videos posted so
-    far. followers and post metrics are not for videos. buckets are columns (entry i of start/value/partial/why =
-    bucket i); value null = no data (not 0); partial = incomplete bucket (why: see reasons)."""
+    """Time series of one metric of a video, creator, campaign (tree, each video once) or project from snapshots
+    of counted videos. Buckets: day/week (Mon)/month in the org timezone, at most 400, widened to whole buckets. new =
+    change within the bucket (a video's first snapshot adds 0); cumulative = value at its end. Rates in %:
+    engagement_rate_by_* = (likes+comments+shares+saves) / views|followers; growth_rate_pop = change vs the previous
+    bucket of base_metric. followers and post metrics are not for videos. buckets are columns (entry i of
+    start/value/partial/why); value null = no data; partial = incomplete bucket."""
     async with unit(ctx) as u:
         result = await series_of(
             u.session,
@@ -79,10 +77,9 @@ async def get_leaderboard(
     ascending: Annotated[bool, Field(description="true ranks the lowest first (who is behind).")] = False,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, Leaderboard]:
-    """Rank a project's videos, creators (active) or campaigns (whole tree, each video once) over [from, to] (local
-    days, default the last 30). posts, views..saves and engagement_rate_by_views (%) are the current counters of
-    counted videos posted in the range; views_gained = views gained in the range by all counted videos, from
-    snapshots (as get_campaign_stats). Pages: next_cursor."""
+    """Rank a project's videos, active creators or campaigns (tree, each video once) over [from, to] (local days,
+    default the last 30): posts, views..saves, engagement_rate_by_views (%) of counted videos posted in the range
+    (current counters); views_gained = gained in the range by all counted videos (snapshots)."""
     async with unit(ctx) as u:
         result = await leaderboard_of(
             u.session,

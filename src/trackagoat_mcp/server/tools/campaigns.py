@@ -146,16 +146,13 @@ async def get_campaign_stats(
     ctx: Context[Any],
     campaign_id: CampaignId,
     from_: Annotated[
-        date | None, Field(alias="from", description="First local day (YYYY-MM-DD). Default: 29 days before `to`.")
+        date | None, Field(alias="from", description="First local day. Default: 29 days before to.")
     ] = None,
-    to: Annotated[date | None, Field(description="Last local day (YYYY-MM-DD), inclusive. Default: today.")] = None,
+    to: Annotated[date | None, Field(description="Last local day, inclusive. Default: today.")] = None,
 ) -> Annotated[CallToolResult, CampaignStats]:
-    """Recursive statistics of a campaign's whole tree; a video reached through several paths counts once.
-
-    Returns lifetime totals of counted videos, totals of videos posted in [from, to] (days in the organization's
-    timezone, default the last 30 days), views gained in the range from snapshots, progress to target_views, and the
-    top 30 direct items by views. Only auto_tracked, included and direct_add videos count.
-    """
+    """Statistics of a campaign's whole tree, each counted video once: lifetime totals, totals of videos posted in
+    [from, to] (local days, default the last 30), views gained in the range (snapshots), progress to target_views,
+    and the top 30 direct items by views."""
     async with unit(ctx) as u:
         result = await stats.campaign_stats(u.session, u.caller, campaign_id, now=u.now, range_from=from_, range_to=to)
     return respond(result)

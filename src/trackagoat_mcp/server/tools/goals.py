@@ -147,11 +147,10 @@ async def get_goal_compliance(
     limit: Annotated[int, Field(ge=1, le=100, description="Creators per page, 1-100 (default 10).")] = 10,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, GoalCompliance]:
-    """How each creator with active goals is doing: per goal the target, actual so far, projection, percentage and
-    status. In-progress periods: on_track (projected >= target), behind_pace (>= 70 %), at_risk; ended periods:
-    completed or missed. Figures are measured now, also for a past reference_date. Read each advisory: it flags
-    periods running or ended < 48 h ago (numbers may change), just begun (pace means little; report `previous`),
-    stale scrapes (undercounts), goals not started. Paginated by creator."""
+    """Each creator's active goals: target, actual, projection, percentage, status (running: on_track, behind_pace
+    ≥ 70 %, at_risk; ended: completed, missed), measured now, also for a past reference_date. Advisories flag
+    unsettled periods (< 48 h), a just-begun period (report `previous`), stale scrapes, goals not started. Paged by
+    creator."""
     async with unit(ctx) as u:
         result = await compliance.goal_compliance(
             u.session,

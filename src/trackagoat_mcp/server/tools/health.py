@@ -19,11 +19,9 @@ group = ToolGroup("analytics")
 
 @group.tool(title="Program health")
 async def get_program_health(ctx: Context[Any], project_id: ProjectId) -> Annotated[CallToolResult, ProgramHealth]:
-    """What in a project needs attention now, with the ids for the next call: creators whose scrapes fail, are
-    stale (> 48 h) or were disabled; the tracking-inbox backlog; goals at risk this period or missed last period;
-    over-posting incidents of the last 30 days (7+ posts in a day with 2+ under 100 views after 2 h; recent = <= 7
-    days); unpaid earned payouts per creator (cents); and when the scrape and accruals jobs last finished. Lists show
-    at most 20 items plus counts; summary names the next tool per problem."""
+    """What in a project needs attention now, with ids: failing, stale (> 48 h) or disabled creators; the inbox
+    backlog; goals at risk or missed last period; over-posting incidents (30 days); unpaid earned payouts per
+    creator; when the jobs last finished. Lists show 20 items plus counts; summary names the next tool."""
     async with unit(ctx) as u:
         result = await health.program_health(u.session, u.caller, project_id, now=u.now)
     return respond(result)

@@ -36,12 +36,9 @@ async def scrape_now(
         Field(max_length=MAX_VIDEOS, description=f"Up to {MAX_VIDEOS} video ids: refresh their counters."),
     ] = None,
 ) -> Annotated[CallToolResult, ScrapeNowResult]:
-    """Scrape creators and/or videos from TikTok now, ignoring the refresh floors, with progress notifications.
-
-    Returns each counter as {old, new} (null: never scraped), videos discovered, and failures by kind (last good
-    numbers are kept). Capped per organization per UTC day (see get_job_status); the background scraper
-    refreshes everyone anyway. Removed creators are refused.
-    """
+    """Scrape creators and/or videos now, ignoring the refresh floors, with progress notifications. Returns each
+    counter as {old, new} (null: never scraped), videos discovered, failures by kind (last good numbers kept).
+    Capped per organization per UTC day (get_job_status). Removed creators are refused."""
     app = app_context(ctx)
     caller = request_caller(app)
 

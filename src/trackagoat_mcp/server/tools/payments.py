@@ -56,13 +56,11 @@ async def create_payout_payment(
     metadata: dict[str, Any] | None = None,
     readme: Annotated[str | None, Field(max_length=20_000)] = None,
 ) -> Annotated[CallToolResult, PaymentOut]:
-    """Record money sent (USD cents), settling a creator's earned accruals. Retry-safe: the same idempotency_key and
-    arguments return the first payment (replayed=true); other arguments fail (idempotency_key_reused); a duplicate
-    while the first runs fails (idempotency_key_in_use). Pay all that is owed with auto_apply_outstanding=true
-    (oldest period first; total defaults to the outstanding sum), or give lines. Earlier overpayment credit is spent
-    first; paying more than is applied books overpayment credit; settle_in_full writes a shortfall off as an
-    underpayment. Neither lines nor auto-apply: an advance held as credit. creator_id null: an ad-hoc payment (total
-    required)."""
+    """Record money sent (USD cents) settling a creator's earned accruals. Retry with the same idempotency_key and
+    arguments returns the first payment (replayed=true); other arguments: idempotency_key_reused; while the first
+    runs: idempotency_key_in_use. auto_apply_outstanding=true pays all owed, oldest first (total defaults to it), or
+    give lines. Credit is spent first; paying more books credit; settle_in_full writes a shortfall off. No lines:
+    an advance held as credit. creator_id null: ad-hoc (total required)."""
     app = app_context(ctx)
     request = payments.PaymentRequest(
         project_id=project_id,

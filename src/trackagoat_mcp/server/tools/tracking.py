@@ -99,13 +99,9 @@ async def add_creators(
         date | None, Field(description="YYYY-MM-DD; videos posted before it are ignored. Default: today.")
     ] = None,
 ) -> Annotated[CallToolResult, AddCreatorsResult]:
-    """Add up to 50 TikTok accounts to a project in one all-or-nothing call.
-
-    Each result says created, reactivated (a removed creator came back with its history) or already_tracked;
-    retrying the same call is safe. One invalid handle rejects the whole call and names every bad entry.
-    New creators' first scrape starts in the background at once; their numbers fill in within minutes.
-    Up to 10 short links (vm.tiktok.com/…) are opened on TikTok first.
-    """
+    """Add up to 50 TikTok accounts to a project, all-or-nothing (one invalid handle rejects the call, naming every
+    bad entry). Each result: created, reactivated (back with its history) or already_tracked; retrying is safe. The
+    first scrape starts at once in the background. Up to 10 short links (vm.tiktok.com/…) are opened first."""
 
     async def check() -> None:
         async with unit(ctx) as u:
@@ -168,8 +164,8 @@ async def remove_creator(ctx: Context[Any], creator_id: CreatorId) -> Annotated[
 @fit_page
 async def list_videos(
     ctx: Context[Any],
-    project_id: Annotated[str | None, Field(max_length=64, description="Only this project's videos.")] = None,
-    creator_id: Annotated[str | None, Field(max_length=64, description="Only this creator's videos.")] = None,
+    project_id: Annotated[str | None, Field(max_length=64)] = None,
+    creator_id: Annotated[str | None, Field(max_length=64)] = None,
     campaign_id: Annotated[
         str | None, Field(max_length=64, description="Only videos this campaign's whole tree reaches.")
     ] = None,
@@ -177,8 +173,8 @@ async def list_videos(
         Literal["auto_tracked", "included", "pending_review", "direct_add"] | None,
         Field(description="pending_review lists the tracking inbox."),
     ] = None,
-    posted_from: Annotated[date | None, Field(description="First local day (YYYY-MM-DD), inclusive.")] = None,
-    posted_to: Annotated[date | None, Field(description="Last local day (YYYY-MM-DD), inclusive.")] = None,
+    posted_from: Annotated[date | None, Field(description="First local day.")] = None,
+    posted_to: Annotated[date | None, Field(description="Last local day, inclusive.")] = None,
     caption_contains: Annotated[
         str | None, Field(max_length=100, description="Part of the caption to match, any case.")
     ] = None,
