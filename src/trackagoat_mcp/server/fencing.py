@@ -10,12 +10,15 @@ fence early. The structured content stays the plain model.
 
 from __future__ import annotations
 
+import copy as copy_module
 import json
 import secrets
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
+
+from trackagoat_mcp.server.budget import TEXT_BUDGET
 
 __all__ = ["UNTRUSTED_KEYS", "compact_json", "fenced_json", "respond"]
 
@@ -60,7 +63,52 @@ def fenced_json(data: Any) -> str:
     )
 
 
+NOTE_KEYS = ("metadata", "readme", "description")
+"""Free-text fields that can hold up to tens of thousands of characters, in the order they are shortened: the
+agent's own notes before the people's descriptions."""
+NOTE_KEEP = 400
+"""Characters of a shortened note that stay in the text."""
+
+
 def respond(model: BaseModel) -> CallToolResult:
-    """A tool result with `structuredContent` and its compact JSON text, third-party values fenced."""
+    """A tool result with `structuredContent` and its compact JSON text, third-party values fenced.
+
+    A text over `TEXT_BUDGET` (records whose notes are at their caps: a 10,000-character description, a
+    20,000-character readme and 16 KiB of metadata each) has its longest notes shortened, metadata and readmes
+    first, each saying so where it stops; the structured content keeps every value whole.
+    """
     data = model.model_dump(mode="json")
-    return CallToolResult(content=[TextContent(type="text", text=fenced_json(data))], structured_content=data)
+    text = fenced_json(data)
+    if len(text) > TEXT_BUDGET:
+        text = _with_notes_shortened(data)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def _with_notes_shortened(data: Any) -> str:
+    """The fenced text of a copy of `data` whose longest notes are shortened until it fits `TEXT_BUDGET`."""
+    copy = copy_module.deepcopy(data)
+    notes: list[tuple[int, int, dict[str, Any], str]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key in NOTE_KEYS and isinstance(item, str | dict) and item:
+                    notes.append((NOTE_KEYS.index(key), -len(compact_json(item)), value, key))
+                else:
+                    walk(item)
+
+    walk(copy)
+    text = fenced_json(copy)
+    for _, _, parent, key in sorted(notes, key=lambda note: note[:2]):
+        if len(text) <= TEXT_BUDGET:
+            break
+        whole = parent[key] if isinstance(parent[key], str) else compact_json(parent[key])
+        parent[key] = (
+            f"{whole[:NOTE_KEEP]}… [shortened here: {len(whole):,} characters in all; the whole {key} is in this "
+            "result's structuredContent and in the record's trackagoat:// resource]"
+        )
+        text = fenced_json(copy)
+    return text

@@ -21,9 +21,7 @@ from trackagoat_mcp.server.tools import Cursor, ProjectId
 
 group = ToolGroup("analytics")
 
-From = Annotated[
-    date | None, Field(alias="from", description="First local day. Default: 29 days before to.")
-]
+From = Annotated[date | None, Field(alias="from", description="First local day. Default: 29 days before to.")]
 To = Annotated[date | None, Field(description="Last local day, inclusive. Default: today.")]
 
 
