@@ -101,11 +101,24 @@ class Program:
         return out.id
 
     async def assign(
-        self, structure: uuid.UUID, creators: list[uuid.UUID], starts_on: date, ends_on: date | None = None
+        self,
+        structure: uuid.UUID,
+        creators: list[uuid.UUID],
+        starts_on: date,
+        ends_on: date | None = None,
+        *,
+        backdate_days: int = assignments.DEFAULT_BACKDATE_DAYS,
     ) -> None:
         async with self.db.write() as session:
             await assignments.assign_creators(
-                session, self.caller, structure, creators, now=self.clock.now(), starts_on=starts_on, ends_on=ends_on
+                session,
+                self.caller,
+                structure,
+                creators,
+                now=self.clock.now(),
+                starts_on=starts_on,
+                ends_on=ends_on,
+                backdate_days=backdate_days,
             )
 
     async def video(

@@ -294,7 +294,8 @@ async def test_daily_proration_divides_by_the_days_of_each_month(db: Database, c
     creators = {}
     for days, (first, last) in months.items():
         creators[days] = await program.creator(f"month{days}")
-        await program.assign(monthly, [creators[days]], first, last)
+        # An operator who raised TRACKAGOAT_ASSIGNMENT_BACKDATE_DAYS can date assignments back over two years.
+        await program.assign(monthly, [creators[days]], first, last, backdate_days=1000)
 
     await program.run()
 

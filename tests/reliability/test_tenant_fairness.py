@@ -3,7 +3,7 @@
 Organization A assigns 200 creators to a daily structure four months back (24,000 periods not yet evaluated) and
 previews its accruals, then the accrual job starts working through them, while organization B, on another server
 sharing the process (as two tenants of one HTTP server do), keeps calling a read tool. B's calls must stay quick:
-planning yields to other tasks between creators and evaluation is one short transaction per unit. Before, the
+planning and ordering the history run in a worker thread and evaluation is one short transaction per unit. Before, the
 preview held the event loop for the whole walk of the history (10-12 s at this size's 20-fold).
 
 What is checked is relative, so it holds on a loaded machine (the suite runs four workers on two CPUs): B's calls

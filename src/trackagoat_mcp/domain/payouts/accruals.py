@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -54,7 +54,7 @@ from trackagoat_mcp.domain.payouts.planning import (
     units_of,
     walk_of,
 )
-from trackagoat_mcp.domain.periods import parse_period_kind
+from trackagoat_mcp.domain.periods import parse_period_kind, period_containing
 from trackagoat_mcp.domain.tree import is_counted
 
 __all__ = [
@@ -225,8 +225,11 @@ async def plan_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
     ]
     if not walks:
         return Planned()
-    # Periods containing the earliest day to visit start at most a month before it (in any timezone).
-    since = datetime.combine(min(walk[0] for *_, walk in walks), time.min, tzinfo=UTC) - timedelta(days=33)
+    # Evaluations before the first period any walk visits cannot matter: read the keys from there on.
+    since = min(
+        period_containing(plan.versions[-1].rule.period, first, plan.timezone).start_at
+        for plan, _, _, (first, _last) in walks
+    )
     evaluated: dict[tuple[uuid.UUID, uuid.UUID], set[datetime]] = defaultdict(set)
     eval_creator = true() if scope.creator_id is None else col(PayoutEvaluation.creator_id) == scope.creator_id
     for row in (
