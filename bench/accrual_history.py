@@ -22,7 +22,7 @@ CPU time of this process (`process_time`: the planner's Python and, on SQLite, t
 PostgreSQL server's) and the longest event-loop stall (a ticker task sleeping 5 ms, its worst lateness):
 
 * after: an idle `run_accruals` with the marks set (what every idle hour costs now);
-* `preview_accruals` of the structure with the marks set (it plans with the same code; lists at most 200 units);
+* `preview_accruals` of the structure with the marks set (it plans with the same code; one page of 25 units);
 * before: the same preview and the same idle run after `UPDATE payout_assignments SET settled_before = NULL`, i.e.
   the walk from `starts_on` that every idle run made before the marks (the run sets the marks again).
 
@@ -64,7 +64,7 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import orgs, projects
 from trackagoat_mcp.domain.payouts import structures
 from trackagoat_mcp.domain.payouts.accruals import accrual_id, evaluation_id
-from trackagoat_mcp.domain.payouts.preview import MAX_PREVIEW_ITEMS, preview_accruals
+from trackagoat_mcp.domain.payouts.preview import DEFAULT_PREVIEW_LIMIT, preview_accruals
 from trackagoat_mcp.domain.periods import local_midnight
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
 from trackagoat_mcp.jobs.accruals import AccrualReport, floor_hour, run_accruals
@@ -350,7 +350,7 @@ async def one_round(db: Database, program: Program, shape: Shape, number: int, f
     async def preview(at: datetime) -> int:
         async with db.read() as session:
             out = await preview_accruals(session, program.caller, now=at, structure_id=program.structure_id)
-        if len(out.items) != min(shape.creators, MAX_PREVIEW_ITEMS) or any(i.state != "open" for i in out.items):
+        if len(out.items) != min(shape.creators, DEFAULT_PREVIEW_LIMIT) or any(i.state != "open" for i in out.items):
             failures.append(f"preview at {at.isoformat()}: {len(out.items)} items, states {out.total_cents}")
         return len(out.items)
 
