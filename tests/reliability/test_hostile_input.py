@@ -162,8 +162,11 @@ def shown(args: dict[str, Any]) -> str:
     return str(short)[:500]
 
 
-async def call_and_check(arena: Arena, tool: str, args: dict[str, Any]) -> str | None:
-    """Make one call; returns what broke a promise (see the module docstring), or None."""
+async def call_and_check(
+    arena: Arena, tool: str, args: dict[str, Any], expect: Callable[[CallToolResult, str], str | None] | None = None
+) -> str | None:
+    """Make one call; returns what broke a promise (see the module docstring), or what `expect` says of the result
+    and its text, or None."""
     await arena.watch.before_call()
     try:
         with anyio.fail_after(CALL_SECONDS):
@@ -177,6 +180,8 @@ async def call_and_check(arena: Arena, tool: str, args: dict[str, Any]) -> str |
     answer = " ".join(getattr(c, "text", "") for c in result.content)
     if TRACEBACK.search(answer):
         return f"{tool}({shown(args)}): a traceback in the result: {answer[:300]}"
+    if expect is not None and (unmet := expect(result, answer)) is not None:
+        return f"{tool}({shown(args)}): {unmet}"
     if not result.is_error:
         return None
     if not acceptable_error(tool, answer):
@@ -234,16 +239,15 @@ def test_every_catalog_value_in_every_argument_gets_a_result_or_a_readable_error
     assert not problems, "\n".join(problems)
 
 
-async def refused_by_name(arena: Arena, tool: str, args: dict[str, Any], name: str) -> str | None:
-    """Call `tool` with `args` holding the undeclared argument `name`: it must be refused naming it."""
-    problem = await call_and_check(arena, tool, args)
-    if problem:
-        return problem
-    result = await arena.client.call_tool(tool, args)
-    answer = " ".join(getattr(c, "text", "") for c in result.content)
-    if not result.is_error or "[invalid_input]" not in answer or repr(name[:80]) not in answer:
-        return f"{tool}: undeclared argument {name[:40]!r} was not refused by name: {answer[:200]!r}"
-    return None
+def refused_naming(name: str) -> Callable[[CallToolResult, str], str | None]:
+    """An `expect` for a call holding the undeclared argument `name`: refused, naming it."""
+
+    def check(result: CallToolResult, answer: str) -> str | None:
+        if not result.is_error or "[invalid_input]" not in answer or repr(name[:80]) not in answer:
+            return f"undeclared argument {name[:40]!r} was not refused by name: {answer[:200]!r}"
+        return None
+
+    return check
 
 
 @pytest.mark.parametrize("tool", DECLARED_TOOLS)
@@ -254,7 +258,7 @@ def test_undeclared_and_misspelled_argument_names_are_refused_by_name(
     schema = state.tools[tool].input_schema
     base = canonical_arguments(schema, state.ids)
     names = [*near_misses(list(schema.get("properties", {}))), *(key for key in UNKNOWN_KEYS if key)]
-    problems = [portal.call(refused_by_name, state, tool, {**base, name: 1}, name) for name in names]
+    problems = [portal.call(call_and_check, state, tool, {**base, name: 1}, refused_naming(name)) for name in names]
     assert not [p for p in problems if p], "\n".join(p for p in problems if p)
 
 

@@ -311,6 +311,15 @@ async def dump_store(db: Database, *, skip_ids: frozenset[uuid.UUID] = frozenset
     return out
 
 
+async def call_and_keep_store(db: Database, client: Any, tool: str, args: dict[str, Any], code: str = "") -> str:
+    """Call `tool`, require a tool error (with `[code]` when given) and the store unchanged; return the error text."""
+    before = await dump_store(db)
+    text = error_text(await client.call_tool(tool, args))
+    assert await dump_store(db) == before, f"{tool} changed the store although it failed"
+    assert text.startswith(f"Error executing tool {tool}: " + (f"[{code}] " if code else "")), text
+    return text
+
+
 def text_of(result: CallToolResult) -> str:
     assert result.content, "the result has no content"
     return result.content[0].text  # type: ignore[union-attr]

@@ -11,18 +11,9 @@ import pytest
 from mcp import Client
 
 from tests.conftest import make_server
-from tests.server.conftest import add_campaign, add_item, dump_store, error_text, ok, seed_world
+from tests.server.conftest import add_campaign, add_item, call_and_keep_store, ok, seed_world
 
 VALID_URL = "https://www.tiktok.com/@alice/video/7300000000000000000"
-
-
-async def call_and_keep_store(db: Any, client: Client, tool: str, args: dict[str, Any]) -> str:
-    """Call `tool`, require a tool error, require the store unchanged; return the error text."""
-    before = await dump_store(db)
-    text = error_text(await client.call_tool(tool, args))
-    assert await dump_store(db) == before, f"{tool} changed the store although it failed"
-    assert text.startswith(f"Error executing tool {tool}: "), text
-    return text
 
 
 async def test_an_invalid_handle_rejects_the_whole_batch_and_names_the_bad_entry(db, clock, acme):

@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 
 from tests.conftest import make_org, make_server
-from tests.server.conftest import ADMIN_TOOLSETS, dump_store, error_text, ok, seed_world
+from tests.server.conftest import ADMIN_TOOLSETS, call_and_keep_store, dump_store, error_text, ok, seed_world
 
 EXTREMES = ["0001-01-01", "9999-12-31"]
 EXTREME_TIMES = [
@@ -26,12 +26,7 @@ EXTREME_TIMES = [
 
 
 async def refused(db: Any, client: Client, tool: str, args: dict[str, Any]) -> str:
-    """Call `tool`; require an `[invalid_input]` tool error and the store unchanged; return the error text."""
-    before = await dump_store(db)
-    text = error_text(await client.call_tool(tool, args))
-    assert await dump_store(db) == before, f"{tool} changed the store although it failed"
-    assert text.startswith(f"Error executing tool {tool}: [invalid_input] "), text
-    return text
+    return await call_and_keep_store(db, client, tool, args, "invalid_input")
 
 
 async def test_an_unknown_argument_is_refused_with_the_nearest_valid_name_instead_of_being_ignored(db, clock, acme):
