@@ -6,6 +6,7 @@ Routes:
   stateful sessions (`Mcp-Session-Id`, bound to the key that opened them); 2026-07-28 clients are
   served statelessly, the SDK routing each request by its `MCP-Protocol-Version` header.
 * `/sse` + `/messages/`: the legacy HTTP+SSE transport, for clients that still need it.
+* `/api/v1/…`: the REST API (`http/rest/`), over the same domain functions and records as the tools.
 * `/healthz`: unauthenticated; 200 `{"status": "ok"}` when a trivial query answers within 5 s, else 503.
 
 Every other path goes through `Guard` (Host/Origin checks, bearer key, rate limit). Request bodies
@@ -30,7 +31,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from trackagoat_mcp.clock import Clock, SystemClock
 from trackagoat_mcp.config import Settings
@@ -38,6 +39,8 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.http.guard import Guard, allowed_host_patterns, allowed_origins
 from trackagoat_mcp.http.keys import KeyVerifier
 from trackagoat_mcp.http.limits import RateLimiter
+from trackagoat_mcp.http.rest.app import build_rest_app
+from trackagoat_mcp.http.rest.deps import RestState
 from trackagoat_mcp.jobs.scheduler import Scheduler
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.server.app import build_server, ensure_migrated
@@ -70,7 +73,9 @@ def build_app(
     """
     the_clock = clock or SystemClock()
     database = db or Database.for_settings(settings)
-    server = build_server(settings, db=database, clock=the_clock, stdio=False, tiktok=tiktok, scheduler=scheduler)
+    access = tiktok or TikTokAccess(settings)  # one TikTok client for both doors (built only if something scrapes)
+    server = build_server(settings, db=database, clock=the_clock, stdio=False, tiktok=access, scheduler=scheduler)
+    rest = build_rest_app(RestState(settings, database, the_clock, access, scheduler), max_body_bytes=MAX_BODY_BYTES)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=allowed_host_patterns(settings.allowed_hosts),
@@ -104,10 +109,17 @@ def build_app(
             async with session_manager.run():
                 yield
         finally:
+            if tiktok is None:
+                await access.aclose()
             if db is None:
                 await database.dispose()
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *streamable.routes, *sse.routes]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        *streamable.routes,
+        *sse.routes,
+        Mount("/api/v1", app=rest),
+    ]
     guard = Middleware(
         Guard,
         verifier=KeyVerifier(database, the_clock, cache_seconds=settings.key_cache_seconds),

@@ -1,0 +1,91 @@
+"""`build_rest_app(state)`: the REST API, mounted at `/api/v1` of the HTTP app (SPEC §7).
+
+A FastAPI app: its routes are thin adapters over the domain functions and record models the MCP tools use, and
+`/api/v1/openapi.json` (OpenAPI 3.1) is generated from those same pydantic models. It sits behind `Guard` (Host and
+Origin checks, bearer key, the per-key rate limit shared with `/mcp`); here it adds the scope a method needs
+(`read` for GET, `write` otherwise), the body limit (413) and the error envelopes (`http/rest/errors.py`).
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from trackagoat_mcp import __version__
+from trackagoat_mcp.http.rest import creators, projects, retired, schema
+from trackagoat_mcp.http.rest.common import ERRORS
+from trackagoat_mcp.http.rest.deps import RestState, require_method_scope
+from trackagoat_mcp.http.rest.envelope import failure
+from trackagoat_mcp.http.rest.errors import install_error_handlers
+
+__all__ = ["BodyLimit", "build_rest_app"]
+
+DESCRIPTION = """\
+The trackagoat REST API of a self-hosted trackagoat-mcp server: the same data, rules and records as its MCP tools.
+Authenticate with `Authorization: Bearer tga_…`. Every answer is `{"data", "error", "meta"}`; lists page with
+`?limit=` (1-100, default 50) and `?cursor=` (the previous page's `meta.nextCursor`). Creating POSTs accept an
+`Idempotency-Key` header."""
+
+
+class BodyLimit:
+    """Refuse request bodies above `max_bytes` with 413 `payload_too_large`, by header or as they stream in."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = failure(
+            413,
+            "payload_too_large",
+            f"The request body is larger than {self.max_bytes:,} bytes; send less per request (for example fewer "
+            "entries per bulk call).",
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    """The body outgrew the limit while streaming in."""
+
+
+def build_rest_app(state: RestState, *, max_body_bytes: int) -> ASGIApp:
+    """The `/api/v1` app over `state` (mount it at `/api/v1`, behind `Guard`)."""
+    app = FastAPI(
+        title="trackagoat REST API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        responses=dict(ERRORS),
+        dependencies=[Depends(require_method_scope)],
+    )
+    app.state.rest = state
+    install_error_handlers(app)
+    for module in (projects, creators, schema, retired):
+        app.include_router(module.router)
+    return BodyLimit(app, max_bytes=max_body_bytes)
