@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain.scope import Caller
-
 from tests.conftest import make_org
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
+from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain.scope import Caller
 
 Org = tuple[Caller, uuid.UUID]
 

@@ -8,14 +8,13 @@ import uuid
 
 import anyio
 
-from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain.scope import Caller
-
 from tests.conftest import make_org
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
 from tests.server.conftest import seed_world
+from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain.scope import Caller
 
 Org = tuple[Caller, uuid.UUID]
 

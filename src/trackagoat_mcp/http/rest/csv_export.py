@@ -1,8 +1,8 @@
 """`?format=csv` of a list route: every page's rows as one CSV, columns in the record model's field order.
 
 Values are written as the JSON envelope carries them (ISO 8601 times, integer cents); nested objects and lists are
-their compact JSON text. The export reads page after page of the same domain list (the route asks for 100 rows each) up to
-`CSV_MAX_ROWS`, and refuses (400) a filter matching more, so one request stays bounded.
+their compact JSON text. The export reads page after page of the same domain list (the route asks for 100 rows
+each) up to `CSV_MAX_ROWS`, and refuses (400) a filter matching more, so one request stays bounded.
 """
 
 from __future__ import annotations

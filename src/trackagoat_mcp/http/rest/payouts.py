@@ -226,7 +226,9 @@ async def create_payment(
 async def void_payment(state: StateDep, caller: CallerDep, payment_id: Id, body: VoidIn) -> Response:
     """Void a payment: the accruals it paid are owed again (409 credit_consumed, already_voided)."""
     async with state.db.write() as session:
-        result = await payments.void_payout_payment(session, caller, payment_id, reason=body.reason, now=state.clock.now())
+        result = await payments.void_payout_payment(
+            session, caller, payment_id, reason=body.reason, now=state.clock.now()
+        )
     return success(result)
 
 
