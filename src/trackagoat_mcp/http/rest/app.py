@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackagoat_mcp import __version__
-from trackagoat_mcp.http.rest import creators, payouts, projects, retired, schema
+from trackagoat_mcp.http.rest import campaigns, creators, payouts, projects, retired, schema, videos
 from trackagoat_mcp.http.rest.common import ERRORS
 from trackagoat_mcp.http.rest.deps import RestState, require_method_scope
 from trackagoat_mcp.http.rest.envelope import failure
@@ -86,6 +86,6 @@ def build_rest_app(state: RestState, *, max_body_bytes: int) -> ASGIApp:
     )
     app.state.rest = state
     install_error_handlers(app)
-    for module in (projects, creators, payouts, schema, retired):
+    for module in (projects, creators, videos, campaigns, payouts, schema, retired):
         app.include_router(module.router)
     return BodyLimit(app, max_bytes=max_body_bytes)
