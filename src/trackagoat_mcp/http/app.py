@@ -39,7 +39,7 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.http.guard import Guard, allowed_host_patterns, allowed_origins
 from trackagoat_mcp.http.keys import KeyVerifier
 from trackagoat_mcp.http.limits import RateLimiter
-from trackagoat_mcp.http.rest.app import build_rest_app
+from trackagoat_mcp.http.rest.app import build_rest_app, rest_aware_not_found
 from trackagoat_mcp.http.rest.deps import RestState
 from trackagoat_mcp.jobs.scheduler import Scheduler
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
@@ -127,4 +127,6 @@ def build_app(
         allowed_hosts=settings.allowed_hosts,
         exempt_paths=("/healthz",),
     )
-    return Starlette(routes=routes, middleware=[guard], lifespan=lifespan)
+    return Starlette(
+        routes=routes, middleware=[guard], lifespan=lifespan, exception_handlers={404: rest_aware_not_found}
+    )

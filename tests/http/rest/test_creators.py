@@ -168,3 +168,16 @@ async def test_retired_stats_routes_answer_410(db: Database, clock: FrozenClock,
         campaign = await client.get(f"/campaigns/{uuid.uuid4()}/stats")
     assert creator.status_code == campaign.status_code == 410
     assert "/api/v1/analytics" in creator.json()["error"]
+
+
+async def test_text_no_store_can_hold_is_400_not_a_server_error(db: Database, clock: FrozenClock, acme: Org) -> None:
+    """Found by the Schemathesis run: a NUL inside metadata reached PostgreSQL's JSONB and failed there."""
+    caller, project_id = acme
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        created = await client.post(f"/projects/{project_id}/campaigns", json={"name": "Spring"})
+        campaign = created.json()["data"]["id"]
+        nul = await client.patch(f"/campaigns/{campaign}", json={"metadata": {"a\u0000": 1}})
+        nul_query = await client.get("/creators", params={"search": "a\u0000"})
+    assert (nul.status_code, nul.json()["meta"]["code"]) == (400, "invalid_body")
+    assert "NUL" in nul.json()["error"]
+    assert (nul_query.status_code, nul_query.json()["meta"]["code"]) == (400, "invalid_query")

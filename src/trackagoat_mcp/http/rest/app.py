@@ -9,6 +9,8 @@ Origin checks, bearer key, the per-key rate limit shared with `/mcp`); here it a
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackagoat_mcp import __version__
@@ -18,7 +20,9 @@ from trackagoat_mcp.http.rest.deps import RestState, require_method_scope
 from trackagoat_mcp.http.rest.envelope import failure
 from trackagoat_mcp.http.rest.errors import install_error_handlers
 
-__all__ = ["BodyLimit", "build_rest_app"]
+__all__ = ["PREFIX", "BodyLimit", "build_rest_app", "rest_aware_not_found"]
+
+PREFIX = "/api/v1"
 
 DESCRIPTION = """\
 The trackagoat REST API of a self-hosted trackagoat-mcp server: the same data, rules and records as its MCP tools.
@@ -66,6 +70,14 @@ class BodyLimit:
             "entries per bulk call).",
         )
         await response(scope, receive, send)
+
+
+async def rest_aware_not_found(request: Request, _exc: Exception) -> Response:
+    """The outer app's 404: the REST envelope under `/api/v1` (a path the mount cannot take, such as one holding a
+    newline), Starlette's plain text elsewhere."""
+    if request.url.path.startswith(PREFIX):
+        return failure(404, "not_found", f"There is no route {request.url.path!r}; see {PREFIX}/openapi.json.")
+    return PlainTextResponse("Not Found", status_code=404)
 
 
 class _TooLarge(Exception):

@@ -7,17 +7,17 @@ campaign contain itself is 409 `campaign_cycle`. Statistics moved to `/analytics
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.requests import Request
 from starlette.responses import Response
 
 from trackagoat_mcp.domain import campaigns, notes
 from trackagoat_mcp.domain.schemas import CampaignOut, CampaignSummary
-from trackagoat_mcp.http.rest.common import Body, Id, ListQuery, at_least_one
+from trackagoat_mcp.http.rest.common import Body, Id, ListQuery, Moment, Patch, at_least_one
 from trackagoat_mcp.http.rest.common import Query as StrictQuery
 from trackagoat_mcp.http.rest.deps import CallerDep, StateDep
 from trackagoat_mcp.http.rest.envelope import Envelope, PageEnvelope, page_response, success
@@ -45,18 +45,20 @@ class CampaignIn(Body):
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     target_views: TargetViews = None
-    target_at: datetime | None = None
+    target_at: Moment | None = None
     readme: Annotated[str | None, Field(max_length=20_000)] = None
 
 
-class CampaignPatch(Body):
+class CampaignPatch(Patch):
     """Fields to change (at least one); null clears a target."""
 
-    name: Annotated[str | None, Field(min_length=1, max_length=200, description="Not null.")] = None
+    not_null = ("name",)
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
     readme: Annotated[str | None, Field(max_length=20_000)] = None
     metadata: Annotated[dict[str, Any] | None, Field(description="Merged (RFC 7396) into the metadata.")] = None
     target_views: TargetViews = None
-    target_at: datetime | None = None
+    target_at: Moment | None = None
 
 
 class ItemIn(Body):

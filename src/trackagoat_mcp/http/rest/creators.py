@@ -8,7 +8,6 @@ with other tracking settings are added by separate domain calls inside that same
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -20,7 +19,7 @@ from trackagoat_mcp.domain import creators, notes, projects
 from trackagoat_mcp.domain.schemas import AddCreatorResult, AddCreatorsResult, CreatorOut, CreatorSummary
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.errors import Conflict, InvalidInput, NotFound
-from trackagoat_mcp.http.rest.common import Body, Id, ListQuery, at_least_one
+from trackagoat_mcp.http.rest.common import Body, Day, Id, ListQuery, Patch, at_least_one
 from trackagoat_mcp.http.rest.deps import CallerDep, StateDep
 from trackagoat_mcp.http.rest.envelope import Envelope, PageEnvelope, page_response, success
 from trackagoat_mcp.http.rest.idempotency import IdempotencyKey, begin
@@ -47,7 +46,7 @@ class CreatorIn(Body):
 
     tiktok_handle: Handle
     tracking_mode: Mode | None = None
-    tracking_start_date: Annotated[date | None, Field(description="YYYY-MM-DD; default today.")] = None
+    tracking_start_date: Annotated[Day | None, Field(description="YYYY-MM-DD; default today.")] = None
 
 
 class CreatorsIn(Body):
@@ -56,12 +55,12 @@ class CreatorsIn(Body):
     creators: Annotated[list[CreatorIn], Field(min_length=1, max_length=creators.MAX_BULK)]
 
 
-class CreatorPatch(Body):
+class CreatorPatch(Patch):
     """Fields to change (at least one)."""
 
     tiktok_handle: Handle | None = None
     tracking_mode: Mode | None = None
-    tracking_start_date: date | None = None
+    tracking_start_date: Day | None = None
     is_active: Annotated[bool | None, Field(description="true re-enables a removed creator.")] = None
     readme: Annotated[str | None, Field(max_length=20_000, description="null clears it.")] = None
     metadata: Annotated[dict[str, Any] | None, Field(description="Merged (RFC 7396) into the metadata.")] = None
@@ -119,7 +118,7 @@ async def add_creators(
         expanded = await expand_short_links(
             state.tiktok, [e.tiktok_handle for e in entries], code="invalid_handle", check=check
         )
-        groups: dict[tuple[str | None, date | None], list[str]] = {}
+        groups: dict[tuple[str | None, Day | None], list[str]] = {}
         for entry, handle in zip(entries, expanded, strict=True):
             groups.setdefault((entry.tracking_mode, entry.tracking_start_date), []).append(handle)
         async with state.db.write() as session:

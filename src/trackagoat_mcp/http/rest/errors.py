@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from trackagoat_mcp.errors import (
     Conflict,
@@ -93,15 +94,30 @@ def validation_failure(_request: Request, exc: RequestValidationError) -> Respon
     for error in errors[:10]:
         loc = tuple(error.get("loc", ()))
         name = _field(loc) if loc else "the body"
-        if error.get("type") == "extra_forbidden":
+        if error.get("type") == "missing" and loc and loc[0] == "header":
+            parts.append(f"the header {name!r} is required")
+        elif error.get("type") == "extra_forbidden":
             parts.append(f"{loc[0] if loc else 'body'} field {name!r} is not accepted (remove it)")
         else:
             parts.append(f"{name!r}: {error.get('msg', 'invalid')}")
-    place = {"query": "query parameters are", "body": "request body is", "path": "path parameters are"}.get(
-        where, "request is"
-    )
+    place = {
+        "query": "query parameters are",
+        "body": "request body is",
+        "path": "path parameters are",
+        "header": "headers are",
+    }.get(where, "request is")
     message = f"The {place} not valid: " + "; ".join(parts) + ". Fix them as described and send the request again."
     return failure(400, _WHERE.get(where, "invalid_body"), message)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def http_failure(request: Request, exc: HTTPException) -> Response:
@@ -113,6 +129,7 @@ def http_failure(request: Request, exc: HTTPException) -> Response:
             405,
             "method_not_allowed",
             f"{request.method} is not allowed on {request.url.path!r}; see /api/v1/openapi.json for its methods.",
+            headers={"Allow": ", ".join(_allowed_methods(request))},
         )
     return failure(exc.status_code, "http_error", f"{exc.detail}.")
 

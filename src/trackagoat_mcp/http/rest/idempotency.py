@@ -29,7 +29,7 @@ from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.http.rest.deps import RestState
 from trackagoat_mcp.http.rest.envelope import body_of, json_response
 
-__all__ = ["HEADER", "REPLAYED_HEADER", "IdempotencyKey", "Slot", "begin"]
+__all__ = ["HEADER", "REPLAYED_HEADER", "IdempotencyKey", "RequiredIdempotencyKey", "Slot", "begin"]
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -43,6 +43,17 @@ IdempotencyKey = Annotated[
     ),
 ]
 """The header a creating route declares (so OpenAPI shows it); `begin()` reads it from the request."""
+
+RequiredIdempotencyKey = Annotated[
+    str,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=255,
+        description="Required: a new UUID per request, repeated only to retry it; it is also the record's own key.",
+    ),
+]
+"""The header of a route that must not run without one (payments)."""
 
 
 @dataclass

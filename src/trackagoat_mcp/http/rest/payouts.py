@@ -10,7 +10,6 @@ and written; at most `CSV_MAX_ROWS`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -25,12 +24,11 @@ from trackagoat_mcp.domain.payouts.balance import PayoutBalance
 from trackagoat_mcp.domain.payouts.methods import PayoutMethodOut
 from trackagoat_mcp.domain.payouts.payment_records import PaymentOut, PaymentSummary
 from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES
-from trackagoat_mcp.errors import InvalidInput
-from trackagoat_mcp.http.rest.common import Body, Id, ListQuery
+from trackagoat_mcp.http.rest.common import Body, Day, Id, ListQuery, Moment
 from trackagoat_mcp.http.rest.csv_export import CSV_RESPONSE, csv_response
 from trackagoat_mcp.http.rest.deps import CallerDep, StateDep
 from trackagoat_mcp.http.rest.envelope import Envelope, PageEnvelope, page_response, success
-from trackagoat_mcp.http.rest.idempotency import IdempotencyKey, begin
+from trackagoat_mcp.http.rest.idempotency import RequiredIdempotencyKey, begin
 
 router = APIRouter(tags=["payouts"])
 
@@ -50,8 +48,8 @@ class AccrualQuery(ListQuery):
     creator_id: OptionalId = None
     structure_id: OptionalId = None
     status: Literal["earned", "paid", "rejected", "voided"] | None = None
-    period_from: date | None = None
-    period_to: date | None = None
+    period_from: Day | None = None
+    period_to: Day | None = None
     newest_first: bool = False
     include_inputs: bool = False
     format: Literal["json", "csv"] = "json"
@@ -63,8 +61,8 @@ class PaymentQuery(ListQuery):
     project_id: OptionalId = None
     creator_id: OptionalId = None
     status: Literal["paid", "voided"] | None = None
-    from_: Annotated[date | None, Field(alias="from")] = None
-    to: date | None = None
+    from_: Annotated[Day | None, Field(alias="from")] = None
+    to: Day | None = None
     format: Literal["json", "csv"] = "json"
 
 
@@ -94,7 +92,7 @@ class PaymentIn(Body):
     lines: Annotated[list[LineIn], Field(max_length=MAX_LINES)] = []
     auto_apply_outstanding: bool = False
     settle_in_full: bool = False
-    paid_at: datetime | None = None
+    paid_at: Moment | None = None
     metadata: dict[str, Any] | None = None
     readme: Annotated[str | None, Field(max_length=20_000)] = None
 
@@ -192,14 +190,9 @@ async def get_payment(state: StateDep, caller: CallerDep, payment_id: Id) -> Res
 
 @router.post("/payout-payments", status_code=201, response_model=Envelope[PaymentOut])
 async def create_payment(
-    request: Request, state: StateDep, caller: CallerDep, body: PaymentIn, key: IdempotencyKey = None
+    request: Request, state: StateDep, caller: CallerDep, body: PaymentIn, key: RequiredIdempotencyKey
 ) -> Response:
     """Record a payment exactly once (Idempotency-Key required; see the module docstring)."""
-    if key is None:
-        raise InvalidInput(
-            "POST /payout-payments needs an Idempotency-Key header (a new UUID per payment, repeated only to retry).",
-            code="invalid_params",
-        )
     slot = await begin(request, state, caller)
     if slot.replay is not None:
         return slot.replay

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.requests import Request
 from starlette.responses import Response
 
 from trackagoat_mcp.domain import notes, projects
 from trackagoat_mcp.domain.schemas import ProjectOut, ProjectSummary
-from trackagoat_mcp.errors import InvalidInput
-from trackagoat_mcp.http.rest.common import Body, Id, ListQuery, at_least_one
+from trackagoat_mcp.http.rest.common import Body, Id, ListQuery, Patch, at_least_one
 from trackagoat_mcp.http.rest.deps import CallerDep, StateDep
 from trackagoat_mcp.http.rest.envelope import Envelope, PageEnvelope, page_response, success
 from trackagoat_mcp.http.rest.idempotency import IdempotencyKey, begin
@@ -27,10 +27,12 @@ class ProjectCreate(Body):
     readme: Annotated[str | None, Field(max_length=20_000, description="Your markdown notes.")] = None
 
 
-class ProjectPatch(Body):
+class ProjectPatch(Patch):
     """Fields to change (at least one)."""
 
-    name: Annotated[str | None, Field(min_length=1, max_length=200, description="Not null.")] = None
+    not_null = ("name",)
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
     readme: Annotated[str | None, Field(max_length=20_000, description="null clears it.")] = None
 
 
@@ -70,9 +72,7 @@ async def update_project(state: StateDep, caller: CallerDep, project_id: Id, bod
     sent = at_least_one(body, "project")
     now = state.clock.now()
     async with state.db.write() as session:
-        if "name" in sent:
-            if body.name is None:
-                raise InvalidInput("name cannot be null; send the project's new name, or leave name out.")
+        if body.name is not None:
             await projects.update_project(session, caller, project_id, name=body.name, now=now)
         if "readme" in sent:
             await notes.write_readme(session, caller, "project", project_id, body.readme, now=now)

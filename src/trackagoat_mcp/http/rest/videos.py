@@ -9,7 +9,6 @@ Adding by URL answers 201 when a video was added and 200 when all were re-includ
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -24,7 +23,7 @@ from trackagoat_mcp.domain.schemas import AddVideosResult, VideoOut, VideoSummar
 from trackagoat_mcp.domain.scope import Caller, get_in_org
 from trackagoat_mcp.domain.video_tracking import VideoTrackingResult
 from trackagoat_mcp.errors import NotFound
-from trackagoat_mcp.http.rest.common import Body, Id, ListQuery, at_least_one
+from trackagoat_mcp.http.rest.common import Body, Day, Id, ListQuery, Patch, at_least_one
 from trackagoat_mcp.http.rest.deps import CallerDep, StateDep
 from trackagoat_mcp.http.rest.envelope import Envelope, PageEnvelope, page_response, success
 from trackagoat_mcp.http.rest.idempotency import IdempotencyKey, begin
@@ -44,8 +43,8 @@ class VideoQuery(ListQuery):
     creator_id: OptionalId = None
     campaign_id: Annotated[str | None, Field(max_length=64, description="Its whole tree.")] = None
     tracking_status: Literal["auto_tracked", "included", "pending_review", "direct_add"] | None = None
-    posted_from: date | None = None
-    posted_to: date | None = None
+    posted_from: Day | None = None
+    posted_to: Day | None = None
     caption_contains: Annotated[str | None, Field(max_length=100)] = None
     order: Literal["posted_desc", "posted_asc", "views_desc", "added_desc"] = "posted_desc"
 
@@ -62,7 +61,7 @@ class VideosIn(Body):
     urls: Annotated[list[Url], Field(min_length=1, max_length=50)]
 
 
-class VideoPatch(Body):
+class VideoPatch(Patch):
     """Fields to change (at least one)."""
 
     readme: Annotated[str | None, Field(max_length=20_000, description="null clears it.")] = None
