@@ -14,7 +14,17 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackagoat_mcp import __version__
-from trackagoat_mcp.http.rest import campaigns, creators, payouts, projects, retired, schema, videos
+from trackagoat_mcp.http.rest import (
+    analytics,
+    campaigns,
+    creators,
+    goals,
+    payouts,
+    projects,
+    retired,
+    schema,
+    videos,
+)
 from trackagoat_mcp.http.rest.common import ERRORS
 from trackagoat_mcp.http.rest.deps import RestState, require_method_scope
 from trackagoat_mcp.http.rest.envelope import failure
@@ -98,6 +108,6 @@ def build_rest_app(state: RestState, *, max_body_bytes: int) -> ASGIApp:
     )
     app.state.rest = state
     install_error_handlers(app)
-    for module in (projects, creators, videos, campaigns, payouts, schema, retired):
+    for module in (projects, creators, videos, campaigns, goals, analytics, payouts, schema, retired):
         app.include_router(module.router)
     return BodyLimit(app, max_bytes=max_body_bytes)

@@ -1,0 +1,63 @@
+"""The REST API's goals, goal compliance and analytics routes (JSON and CSV), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import datetime, timedelta
+
+from tests.http.rest.support import all_pages, rest_client
+from tests.http.support import make_key
+from tests.server.conftest import add_snapshot, seed_world
+from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain.scope import Caller
+
+Org = tuple[Caller, uuid.UUID]
+
+
+async def test_goals_are_created_listed_patched_deleted_and_judged(db: Database, clock: FrozenClock, acme: Org) -> None:
+    world = await seed_world(db, clock, acme, "acme")
+    async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
+        body = {"creator_id": str(world.creator), "metric": "views", "period": "monthly", "target_value": 10000}
+        created = await client.post("/goals", json=body)
+        duplicate = await client.post("/goals", json=body)
+        goal_id = created.json()["data"]["id"]
+        patched = await client.patch(f"/goals/{goal_id}", json={"target_value": 20000})
+        null_target = await client.patch(f"/goals/{goal_id}", json={"target_value": None})
+        listed = await all_pages(client, "/goals", limit=1, creator_id=str(world.creator))
+        compliance = await client.get(f"/projects/{world.project}/goal-compliance")
+        deleted = await client.delete(f"/goals/{goal_id}")
+        inactive = await all_pages(client, "/goals", is_active="false")
+    assert created.status_code == 201 and created.json()["data"]["metric"] == "views"
+    assert (duplicate.status_code, duplicate.json()["meta"]["code"]) == (409, "duplicate_goal")
+    assert patched.json()["data"]["target_value"] == 20000
+    assert (null_target.status_code, null_target.json()["meta"]["code"]) == (400, "invalid_body")
+    assert {g["id"] for g in listed} == {goal_id, str(world.ids["goal"])}
+    judged = compliance.json()["data"]
+    assert compliance.status_code == 200 and str(world.creator) in compliance.text and judged
+    assert deleted.json()["data"]["is_active"] is False
+    assert [g["id"] for g in inactive] == [goal_id]
+
+
+async def test_analytics_series_as_json_and_csv_agree_bucket_for_bucket(
+    db: Database, clock: FrozenClock, acme: Org
+) -> None:
+    world = await seed_world(db, clock, acme, "acme")
+    start = clock.now() - timedelta(days=3)
+    for day, views in enumerate([100, 250, 400]):
+        await add_snapshot(db, world.counted_video, start + timedelta(days=day), views)
+    params = {"entity": "creator", "entity_id": str(world.creator), "metric": "views", "from": "2026-03-05"}
+    async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
+        as_json = await client.get("/analytics", params=params)
+        as_csv = await client.get("/analytics", params={**params, "format": "csv"})
+        wrong = await client.get("/analytics", params={**params, "entity": "planet"})
+    series = as_json.json()["data"]
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert [r["start"] for r in rows] == [p["start"] for p in series["points"]]
+    assert [float(r["value"]) if r["value"] else None for r in rows] == [p["value"] for p in series["points"]]
+    assert sum(p["value"] or 0 for p in series["points"]) == 300  # 250 - 100 + 400 - 250
+    assert (wrong.status_code, wrong.json()["meta"]["code"]) == (400, "invalid_query")
+    assert datetime.fromisoformat(rows[0]["start"]).date().isoformat() == "2026-03-05"
