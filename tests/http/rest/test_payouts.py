@@ -134,3 +134,30 @@ async def test_another_organizations_payment_is_not_found(db: Database, clock: F
         void = await client.post(f"/payout-payments/{world.ids['payment']}/void", json={"reason": "x"})
         accrual = await client.get(f"/payout-accruals/{world.ids['accrual']}")
     assert theirs.status_code == void.status_code == accrual.status_code == 404
+
+
+async def test_payout_methods_are_created_renamed_disabled_and_defaults_are_protected(
+    db: Database, clock: FrozenClock, acme: Org
+) -> None:
+    caller, _ = acme
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        created = await client.post("/payout-methods", json={"name": "Payoneer", "readme": "EU creators"})
+        taken = await client.post("/payout-methods", json={"name": "payoneer"})
+        method_id = created.json()["data"]["id"]
+        methods = await all_pages(client, "/payout-methods", limit=2)
+        default = next(m for m in methods if m["is_default"])
+        renamed = await client.patch(f"/payout-methods/{method_id}", json={"name": "Payoneer EU"})
+        keep_name = await client.patch(f"/payout-methods/{default['id']}", json={"name": "Other"})
+        disabled = await client.patch(f"/payout-methods/{default['id']}", json={"is_active": False})
+        active = await all_pages(client, "/payout-methods")
+        everything = await all_pages(client, "/payout-methods", include_disabled="true")
+        refused = await client.delete(f"/payout-methods/{default['id']}")
+        deleted = await client.delete(f"/payout-methods/{method_id}")
+    assert created.status_code == 201 and created.json()["data"]["readme"] == "EU creators"
+    assert taken.status_code == 409
+    assert renamed.json()["data"]["name"] == "Payoneer EU"
+    assert (keep_name.status_code, keep_name.json()["meta"]["code"]) == (409, "default_method")
+    assert disabled.json()["data"]["is_active"] is False
+    assert default["id"] not in {m["id"] for m in active} and default["id"] in {m["id"] for m in everything}
+    assert (refused.status_code, refused.json()["meta"]["code"]) == (409, "default_method")
+    assert deleted.json()["data"] == {"deleted_method_id": method_id, "name": "Payoneer EU"}

@@ -19,6 +19,7 @@ from trackagoat_mcp.http.rest import (
     campaigns,
     creators,
     goals,
+    payout_methods,
     payouts,
     projects,
     retired,
@@ -108,6 +109,6 @@ def build_rest_app(state: RestState, *, max_body_bytes: int) -> ASGIApp:
     )
     app.state.rest = state
     install_error_handlers(app)
-    for module in (projects, creators, videos, campaigns, goals, analytics, payouts, schema, retired):
+    for module in (projects, creators, videos, campaigns, goals, analytics, payout_methods, payouts, schema, retired):
         app.include_router(module.router)
     return BodyLimit(app, max_bytes=max_body_bytes)

@@ -1,4 +1,4 @@
-"""`/payout-methods`, `/payout-accruals`, `/payout-payments`, `/payout-balances`: the payouts tools' domain calls.
+"""`/payout-accruals`, `/payout-payments`, `/payout-balances`: the payouts tools' domain calls.
 
 `POST /payout-payments` requires an `Idempotency-Key`: the header is both the REST request's key (the stored
 response is replayed byte for byte) and the payment's own idempotency key in the domain, so a REST retry and an MCP
@@ -18,10 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from trackagoat_mcp.domain.pagination import MAX_LIMIT, Page
-from trackagoat_mcp.domain.payouts import accrual_records, balance, methods, payment_records, payments
+from trackagoat_mcp.domain.payouts import accrual_records, balance, payment_records, payments
 from trackagoat_mcp.domain.payouts.accrual_records import AccrualOut
 from trackagoat_mcp.domain.payouts.balance import PayoutBalance
-from trackagoat_mcp.domain.payouts.methods import PayoutMethodOut
 from trackagoat_mcp.domain.payouts.payment_records import PaymentOut, PaymentSummary
 from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES
 from trackagoat_mcp.http.rest.common import Body, Day, Id, ListQuery, Moment
@@ -33,12 +32,6 @@ from trackagoat_mcp.http.rest.idempotency import RequiredIdempotencyKey, begin
 router = APIRouter(tags=["payouts"])
 
 OptionalId = Annotated[str | None, Field(min_length=1, max_length=64)]
-
-
-class MethodQuery(ListQuery):
-    """Filters of the payout method list."""
-
-    include_disabled: bool = False
 
 
 class AccrualQuery(ListQuery):
@@ -101,23 +94,6 @@ class VoidIn(Body):
     """Why the payment is voided."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-@router.get("/payout-methods", response_model=PageEnvelope[PayoutMethodOut])
-async def list_methods(state: StateDep, caller: CallerDep, q: Annotated[MethodQuery, Query()]) -> Response:
-    """The organization's payout methods by name."""
-    async with state.db.read() as session:
-        page = await methods.list_methods(
-            session, caller, include_inactive=q.include_disabled, limit=q.limit, cursor=q.cursor
-        )
-    return page_response(page)
-
-
-@router.get("/payout-methods/{method_id}", response_model=Envelope[PayoutMethodOut])
-async def get_method(state: StateDep, caller: CallerDep, method_id: Id) -> Response:
-    """One payout method."""
-    async with state.db.read() as session:
-        return success(PayoutMethodOut.of(await methods.get_method_row(session, caller, method_id)))
 
 
 async def _accrual_page(state: StateDep, caller: CallerDep, q: AccrualQuery, cursor: str | None) -> Page[AccrualOut]:
