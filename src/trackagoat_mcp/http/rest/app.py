@@ -20,6 +20,7 @@ from trackagoat_mcp.http.rest import (
     creators,
     goals,
     payout_methods,
+    payout_structures,
     payouts,
     projects,
     retired,
@@ -109,6 +110,18 @@ def build_rest_app(state: RestState, *, max_body_bytes: int) -> ASGIApp:
     )
     app.state.rest = state
     install_error_handlers(app)
-    for module in (projects, creators, videos, campaigns, goals, analytics, payout_methods, payouts, schema, retired):
+    for module in (
+        projects,
+        creators,
+        videos,
+        campaigns,
+        goals,
+        analytics,
+        payout_methods,
+        payout_structures,
+        payouts,
+        schema,
+        retired,
+    ):
         app.include_router(module.router)
     return BodyLimit(app, max_bytes=max_body_bytes)

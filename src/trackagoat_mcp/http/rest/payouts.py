@@ -48,6 +48,13 @@ class AccrualQuery(ListQuery):
     format: Literal["json", "csv"] = "json"
 
 
+class AccrualPatch(Body):
+    """Reject (never earned), void (not owed) or restore an accrual."""
+
+    action: Literal["reject", "void", "restore"]
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
 class PaymentQuery(ListQuery):
     """Filters of the payment list (`from`/`to`: local days of `paid_at`)."""
 
@@ -128,6 +135,16 @@ async def get_accrual(state: StateDep, caller: CallerDep, accrual_id: Id) -> Res
     """One accrual with its inputs snapshot."""
     async with state.db.read() as session:
         return success(await accrual_records.get_accrual(session, caller, accrual_id))
+
+
+@router.patch("/payout-accruals/{accrual_id}", response_model=Envelope[AccrualOut])
+async def update_accrual(state: StateDep, caller: CallerDep, accrual_id: Id, body: AccrualPatch) -> Response:
+    """Reject, void or restore an unpaid accrual (409 accrual_paid, no_change)."""
+    async with state.db.write() as session:
+        result = await accrual_records.update_accrual(
+            session, caller, accrual_id, action=body.action, reason=body.reason, now=state.clock.now()
+        )
+    return success(result)
 
 
 def _payment_pages(state: StateDep, caller: CallerDep, q: PaymentQuery) -> Callable[[str | None], Awaitable[Any]]:
