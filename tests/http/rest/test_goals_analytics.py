@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
-from tests.server.conftest import add_snapshot, seed_world
+from tests.server.conftest import add_creator, add_snapshot, add_video, seed_world
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
@@ -61,3 +61,25 @@ async def test_analytics_series_as_json_and_csv_agree_bucket_for_bucket(
     assert sum(p["value"] or 0 for p in series["points"]) == 300  # 250 - 100 + 400 - 250
     assert (wrong.status_code, wrong.json()["meta"]["code"]) == (400, "invalid_query")
     assert datetime.fromisoformat(rows[0]["start"]).date().isoformat() == "2026-03-05"
+
+
+async def test_aggregate_leaderboards_rank_as_get_leaderboard_does(db: Database, clock: FrozenClock, acme: Org) -> None:
+    world = await seed_world(db, clock, acme, "acme")
+    other = await add_creator(db, clock, world.caller, world.project, "zed")
+    await add_video(db, clock, world.caller, world.project, other, views=900, posted_at=clock.now() - timedelta(days=1))
+    project = str(world.project)
+    async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
+        creators = await client.get("/analytics/aggregate/creator-leaderboard", params={"project_id": project})
+        behind = await client.get(
+            "/analytics/aggregate/creator-leaderboard", params={"project_id": project, "ascending": "true"}
+        )
+        videos = await client.get(
+            "/analytics/aggregate/video-leaderboard", params={"project_id": project, "order": "views", "limit": 1}
+        )
+        campaigns = await client.get("/analytics/aggregate/campaign-leaderboard", params={"project_id": project})
+        bad = await client.get("/analytics/aggregate/video-leaderboard", params={"project_id": project, "order": "x"})
+    ranked = [item["id"] for item in creators.json()["data"]["items"]]
+    assert ranked[0] == str(other) and ranked == list(reversed([i["id"] for i in behind.json()["data"]["items"]]))
+    assert videos.json()["data"]["items"][0]["views"] == 900 and len(videos.json()["data"]["items"]) == 1
+    assert [c["id"] for c in campaigns.json()["data"]["items"]] == [str(world.campaign)]
+    assert (bad.status_code, bad.json()["meta"]["code"]) == (400, "invalid_query")

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackagoat_mcp import __version__
 from trackagoat_mcp.http.rest import (
+    aggregate,
     analytics,
     campaigns,
     creators,
@@ -117,6 +118,7 @@ def build_rest_app(state: RestState, *, max_body_bytes: int) -> ASGIApp:
         campaigns,
         goals,
         analytics,
+        aggregate,
         payout_methods,
         payout_structures,
         payouts,
