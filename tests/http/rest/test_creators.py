@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import anyio
+
 from tests.conftest import make_org
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
@@ -181,3 +183,21 @@ async def test_text_no_store_can_hold_is_400_not_a_server_error(db: Database, cl
     assert (nul.status_code, nul.json()["meta"]["code"]) == (400, "invalid_body")
     assert "NUL" in nul.json()["error"]
     assert (nul_query.status_code, nul_query.json()["meta"]["code"]) == (400, "invalid_query")
+
+
+async def test_concurrent_creates_with_one_key_make_one_project(db: Database, clock: FrozenClock, acme: Org) -> None:
+    caller, _ = acme
+    statuses: list[int] = []
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        key = {"Idempotency-Key": "spring-once"}
+
+        async def create() -> None:
+            response = await client.post("/projects", json={"name": "Spring"}, headers=key)
+            statuses.append(response.status_code)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(10):
+                tg.start_soon(create)
+        projects = await all_pages(client, "/projects")
+    assert [p["name"] for p in projects].count("Spring") == 1
+    assert set(statuses) <= {201, 409} and 201 in statuses
