@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
@@ -83,3 +83,27 @@ async def test_aggregate_leaderboards_rank_as_get_leaderboard_does(db: Database,
     assert videos.json()["data"]["items"][0]["views"] == 900 and len(videos.json()["data"]["items"]) == 1
     assert [c["id"] for c in campaigns.json()["data"]["items"]] == [str(world.campaign)]
     assert (bad.status_code, bad.json()["meta"]["code"]) == (400, "invalid_query")
+
+
+async def test_posting_heatmap_and_view_distribution_of_a_projects_counted_videos(
+    db: Database, clock: FrozenClock, acme: Org
+) -> None:
+    caller, project = acme
+    creator = await add_creator(db, clock, caller, project, "alice")
+    sunday = datetime(2026, 3, 8, 10, 30, tzinfo=UTC)  # a Sunday, 10:30 UTC
+    for i, views in enumerate([0, 5, 50, 500, 5000]):
+        await add_video(db, clock, caller, project, creator, views=views, posted_at=sunday + timedelta(minutes=i))
+    await add_video(db, clock, caller, project, creator, status="pending_review", views=9, posted_at=sunday)
+    params = {"project_id": str(project), "from": "2026-03-01", "to": "2026-03-10"}
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        utc = await client.get("/analytics/aggregate/posting-heatmap", params=params)
+        tokyo = await client.get("/analytics/aggregate/posting-heatmap", params={**params, "tz": "Asia/Tokyo"})
+        bad_tz = await client.get("/analytics/aggregate/posting-heatmap", params={**params, "tz": "Mars/Olympus"})
+        spread = await client.get("/analytics/aggregate/view-distribution", params=params)
+    assert utc.json()["data"]["items"] == [{"dow": 0, "hour": 10, "post_count": 5, "avg_views": 1111.0}]
+    assert [(c["dow"], c["hour"]) for c in tokyo.json()["data"]["items"]] == [(0, 19)]
+    assert (bad_tz.status_code, bad_tz.json()["meta"]["code"]) == (400, "invalid_query")
+    data = spread.json()["data"]
+    assert [b["video_count"] for b in data["buckets"]] == [1, 1, 1, 1, 1]
+    assert [b["max_views"] for b in data["buckets"]] == [0, 9, 99, 999, 9999]
+    assert data["percentiles"]["p50"] == 50 and data["max_views"] == 5000 and data["video_count"] == 5

@@ -1,10 +1,10 @@
 """`/analytics/aggregate/{video,creator,campaign}-leaderboard`: a project's rankings, over `get_leaderboard`.
 
-The answer is the same `Leaderboard` record the MCP tool returns (field names are the data model's, not the
-recovered fragments of trackagoat's aggregate page). `order` ranks by one figure (default `views`), `ascending=true`
-lists who is behind first, `from`/`to` are local days (default the last 30), `limit` 1-100 (default 10). The other
-aggregate routes (posting-heatmap, view-distribution, outliers, posting-consistency, creator-scatter,
-goal-compliance counts, member-overlap) need domain functions that do not exist yet.
+The leaderboards answer the same `Leaderboard` record the MCP tool returns (field names are the data model's, not
+the recovered fragments of trackagoat's aggregate page). `order` ranks by one figure (default `views`),
+`ascending=true` lists who is behind first, `from`/`to` are local days (default the last 30), `limit` 1-100
+(default 10). `posting-heatmap` and `view-distribution` are `domain/aggregates.py`. The other aggregate routes
+(outliers, posting-consistency, creator-scatter, goal-compliance counts, member-overlap) are not served yet.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from starlette.responses import Response
 
+from trackagoat_mcp.domain import aggregates
+from trackagoat_mcp.domain.aggregates import PostingHeatmap, ViewDistribution
 from trackagoat_mcp.domain.leaderboard import Leaderboard, LeaderboardKind, LeaderboardOrder, get_leaderboard
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.http.rest.common import Day
@@ -69,3 +71,37 @@ async def creator_leaderboard(state: StateDep, caller: CallerDep, q: Annotated[L
 async def campaign_leaderboard(state: StateDep, caller: CallerDep, q: Annotated[LeaderboardQuery, Query()]) -> Response:
     """The project's campaigns (each whole tree, each video once) ranked by one figure."""
     return await _ranked(state, caller, "campaigns", q)
+
+
+class RangeQuery(StrictQuery):
+    """Which project and local days (default the last 30)."""
+
+    project_id: Annotated[str, Field(min_length=1, max_length=64)]
+    from_: Annotated[Day | None, Field(alias="from", description="First local day (YYYY-MM-DD).")] = None
+    to: Annotated[Day | None, Field(description="Last local day, inclusive.")] = None
+
+
+class HeatmapQuery(RangeQuery):
+    """Which project, days and timezone."""
+
+    tz: Annotated[str | None, Field(max_length=64, description="IANA timezone; default the organization's.")] = None
+
+
+@router.get("/analytics/aggregate/posting-heatmap", response_model=Envelope[PostingHeatmap])
+async def posting_heatmap(state: StateDep, caller: CallerDep, q: Annotated[HeatmapQuery, Query()]) -> Response:
+    """Counted videos posted in the range by local day of week (0 = Sunday) and hour; non-empty cells only."""
+    async with state.db.read() as session:
+        result = await aggregates.posting_heatmap(
+            session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to, tz=q.tz
+        )
+    return success(result)
+
+
+@router.get("/analytics/aggregate/view-distribution", response_model=Envelope[ViewDistribution])
+async def view_distribution(state: StateDep, caller: CallerDep, q: Annotated[RangeQuery, Query()]) -> Response:
+    """Decade histogram and percentiles of the current view counts of counted videos posted in the range."""
+    async with state.db.read() as session:
+        result = await aggregates.view_distribution(
+            session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to
+        )
+    return success(result)

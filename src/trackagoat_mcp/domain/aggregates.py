@@ -1,0 +1,172 @@
+"""Project-wide aggregates of counted videos posted in a range: when they are posted, how their views spread.
+
+* `posting_heatmap`: counted videos by local day of week (`dow` 0 = Sunday … 6 = Saturday, trackagoat's numbering)
+  and hour, in the organization's timezone or a given IANA `tz`; only non-empty cells are returned (a missing cell
+  is 0 posts), each with `post_count` and `avg_views` (the mean of the videos' current view counters).
+* `view_distribution`: a histogram of the current view counters of the same videos in decade buckets
+  (0, 1-9, 10-99, 100-999, …), with percentile markers (nearest rank) and the maximum.
+
+Counted videos only (`auto_tracked`, `included`, `direct_add`, tracking not disabled), posted within the local days
+`[from, to]` (default the last 30). A video without a post time is left out.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import defaultdict
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from trackagoat_mcp.clock import day_range_utc, parse_timezone
+from trackagoat_mcp.db.models import Video
+from trackagoat_mcp.domain.projects import get_project
+from trackagoat_mcp.domain.scope import Caller, get_org
+from trackagoat_mcp.domain.stats import resolve_range
+from trackagoat_mcp.domain.tree import is_counted
+
+__all__ = ["HeatmapCell", "PostingHeatmap", "ViewBucket", "ViewDistribution", "posting_heatmap", "view_distribution"]
+
+PERCENTILES = (25, 50, 75, 90, 99)
+
+
+class HeatmapCell(BaseModel):
+    """Counted videos posted in one local hour of one day of the week."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dow: int = Field(ge=0, le=6, description="0 = Sunday … 6 = Saturday.")
+    hour: int = Field(ge=0, le=23)
+    post_count: int
+    avg_views: float = Field(description="Mean current view count of those videos.")
+
+
+class PostingHeatmap(BaseModel):
+    """When a project's counted videos were posted (only non-empty cells)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project_id: uuid.UUID
+    timezone: str
+    range_from: date
+    range_to: date
+    video_count: int
+    items: list[HeatmapCell] = Field(description="By dow, then hour; a missing cell had no posts.")
+
+
+class ViewBucket(BaseModel):
+    """Videos whose current view count lies in [min_views, max_views]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_views: int
+    max_views: int
+    video_count: int
+
+
+class ViewDistribution(BaseModel):
+    """How the current view counts of a project's counted videos spread."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project_id: uuid.UUID
+    range_from: date
+    range_to: date
+    video_count: int
+    buckets: list[ViewBucket] = Field(description="Decades: 0, 1-9, 10-99, …, up to the largest; empty ones kept.")
+    percentiles: dict[str, int | None] = Field(
+        description="p25, p50, p75, p90, p99 (nearest rank); null without videos."
+    )
+    max_views: int | None
+
+
+async def _posted(
+    session: AsyncSession,
+    caller: Caller,
+    project_id: object,
+    now: datetime,
+    range_from: date | None,
+    range_to: date | None,
+    tz: str,
+) -> tuple[uuid.UUID, date, date, list[tuple[datetime, int]]]:
+    project = await get_project(session, caller, project_id)
+    first, last = resolve_range(now, tz, range_from, range_to)
+    start, end = day_range_utc(first, last, tz)
+    rows = await session.execute(
+        select(col(Video.posted_at), col(Video.view_count)).where(
+            col(Video.project_id) == project.id,
+            is_counted(Video),
+            col(Video.posted_at) >= start,
+            col(Video.posted_at) < end,
+        )
+    )
+    return project.id, first, last, [(row.posted_at, int(row.view_count or 0)) for row in rows]
+
+
+async def posting_heatmap(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    project_id: object,
+    now: datetime,
+    range_from: date | None = None,
+    range_to: date | None = None,
+    tz: str | None = None,
+) -> PostingHeatmap:
+    """Counted videos of a project posted in the range, by local day of week and hour (module docstring)."""
+    caller.require("read")
+    zone_name = tz or (await get_org(session, caller)).timezone
+    zone = parse_timezone(zone_name)
+    pid, first, last, videos = await _posted(session, caller, project_id, now, range_from, range_to, zone_name)
+    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for posted_at, views in videos:
+        local = posted_at.astimezone(zone)
+        cells[(local.isoweekday() % 7, local.hour)].append(views)
+    items = [
+        HeatmapCell(dow=dow, hour=hour, post_count=len(views), avg_views=round(sum(views) / len(views), 2))
+        for (dow, hour), views in sorted(cells.items())
+    ]
+    return PostingHeatmap(
+        project_id=pid, timezone=zone_name, range_from=first, range_to=last, video_count=len(videos), items=items
+    )
+
+
+def _nearest_rank(ordered: list[int], pct: int) -> int:
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+async def view_distribution(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    project_id: object,
+    now: datetime,
+    range_from: date | None = None,
+    range_to: date | None = None,
+) -> ViewDistribution:
+    """The decade histogram and percentiles of the current view counts of a project's counted videos."""
+    caller.require("read")
+    zone_name = (await get_org(session, caller)).timezone
+    pid, first, last, videos = await _posted(session, caller, project_id, now, range_from, range_to, zone_name)
+    ordered = sorted(views for _, views in videos)
+    top = ordered[-1] if ordered else 0
+    buckets = [ViewBucket(min_views=0, max_views=0, video_count=sum(1 for v in ordered if v == 0))]
+    low = 1
+    while low <= top:
+        high = low * 10 - 1
+        buckets.append(
+            ViewBucket(min_views=low, max_views=high, video_count=sum(1 for v in ordered if low <= v <= high))
+        )
+        low *= 10
+    return ViewDistribution(
+        project_id=pid,
+        range_from=first,
+        range_to=last,
+        video_count=len(ordered),
+        buckets=buckets,
+        percentiles={f"p{p}": _nearest_rank(ordered, p) if ordered else None for p in PERCENTILES},
+        max_views=ordered[-1] if ordered else None,
+    )
