@@ -3,6 +3,9 @@
 * `posting_heatmap`: counted videos by local day of week (`dow` 0 = Sunday … 6 = Saturday, trackagoat's numbering)
   and hour, in the organization's timezone or a given IANA `tz`; only non-empty cells are returned (a missing cell
   is 0 posts), each with `post_count` and `avg_views` (the mean of the videos' current view counters).
+* `goal_compliance_counts`: the counts-only roll-up of `compliance.goal_compliance` over every creator of the
+  project (the dashboard's figures): goals by status (`no_data` when nothing could be measured), creators by their
+  worst status, and how many results carry an advisory.
 * `view_distribution`: a histogram of the current view counters of the same videos in decade buckets
   (0, 1-9, 10-99, 100-999, …), with percentile markers (nearest rank) and the maximum.
 
@@ -16,6 +19,7 @@ import math
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
+from typing import get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,12 +27,23 @@ from sqlmodel import col, select
 
 from trackagoat_mcp.clock import day_range_utc, parse_timezone
 from trackagoat_mcp.db.models import Video
+from trackagoat_mcp.domain.compliance import ComplianceStatus, goal_compliance
+from trackagoat_mcp.domain.pagination import MAX_LIMIT
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.scope import Caller, get_org
 from trackagoat_mcp.domain.stats import resolve_range
 from trackagoat_mcp.domain.tree import is_counted
 
-__all__ = ["HeatmapCell", "PostingHeatmap", "ViewBucket", "ViewDistribution", "posting_heatmap", "view_distribution"]
+__all__ = [
+    "ComplianceCounts",
+    "HeatmapCell",
+    "PostingHeatmap",
+    "ViewBucket",
+    "ViewDistribution",
+    "goal_compliance_counts",
+    "posting_heatmap",
+    "view_distribution",
+]
 
 PERCENTILES = (25, 50, 75, 90, 99)
 
@@ -170,3 +185,64 @@ async def view_distribution(
         percentiles={f"p{p}": _nearest_rank(ordered, p) if ordered else None for p in PERCENTILES},
         max_views=ordered[-1] if ordered else None,
     )
+
+
+WORST_FIRST: tuple[str, ...] = ("missed", "at_risk", "behind_pace", "no_data", "on_track", "completed")
+"""A creator's overall status is its worst goal's, in this order."""
+
+
+class ComplianceCounts(BaseModel):
+    """How a project's creators are doing against their goals, as counts only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project_id: uuid.UUID
+    reference_date: date
+    goals: int = Field(description="Goal results judged (one per active goal of a creator with goals).")
+    goals_by_status: dict[str, int] = Field(description="on_track, behind_pace, at_risk, completed, missed, no_data.")
+    creators: int = Field(description="Active creators with at least one matching goal.")
+    creators_by_status: dict[str, int] = Field(description="Each creator counted once, under its worst goal status.")
+    creators_without_goals: int
+    results_with_advisory: int = Field(description="Results whose figures may still change or undercount.")
+
+
+async def goal_compliance_counts(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    project_id: object,
+    now: datetime,
+    period: str | None = None,
+    reference_date: date | None = None,
+) -> ComplianceCounts:
+    """Count every page of `goal_compliance` for the project (module docstring)."""
+    statuses = [*get_args(ComplianceStatus), "no_data"]
+    goals = dict.fromkeys(statuses, 0)
+    creators = dict.fromkeys(statuses, 0)
+    cursor: str | None = None
+    judged = advisories = 0
+    while True:
+        page = await goal_compliance(
+            session, caller, project_id, now=now, period=period, reference_date=reference_date, limit=MAX_LIMIT,
+            cursor=cursor,
+        )  # fmt: skip
+        for creator in page.creators:
+            seen = [result.status or "no_data" for result in creator.compliance]
+            for status in seen:
+                goals[status] += 1
+            judged += len(seen)
+            advisories += sum(result.advisory.has_advisory for result in creator.compliance)
+            if seen:
+                creators[min(seen, key=WORST_FIRST.index)] += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            return ComplianceCounts(
+                project_id=page.project_id,
+                reference_date=page.reference_date,
+                goals=judged,
+                goals_by_status=goals,
+                creators=sum(creators.values()),
+                creators_by_status=creators,
+                creators_without_goals=page.creators_without_goals,
+                results_with_advisory=advisories,
+            )

@@ -107,3 +107,24 @@ async def test_posting_heatmap_and_view_distribution_of_a_projects_counted_video
     assert [b["video_count"] for b in data["buckets"]] == [1, 1, 1, 1, 1]
     assert [b["max_views"] for b in data["buckets"]] == [0, 9, 99, 999, 9999]
     assert data["percentiles"]["p50"] == 50 and data["max_views"] == 5000 and data["video_count"] == 5
+
+
+async def test_aggregate_goal_compliance_counts_what_the_per_goal_route_lists(
+    db: Database, clock: FrozenClock, acme: Org
+) -> None:
+    world = await seed_world(db, clock, acme, "acme")
+    project = str(world.project)
+    async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
+        await client.post(
+            "/goals",
+            json={"creator_id": str(world.creator), "metric": "views", "period": "monthly", "target_value": 10**6},
+        )
+        detail = await client.get(f"/projects/{project}/goal-compliance", params={"limit": 100})
+        counts = await client.get("/analytics/aggregate/goal-compliance", params={"project_id": project})
+    results = [r for c in detail.json()["data"]["creators"] for r in c["compliance"]]
+    data = counts.json()["data"]
+    assert data["goals"] == len(results) == 2
+    for status in ("on_track", "behind_pace", "at_risk", "completed", "missed"):
+        assert data["goals_by_status"][status] == sum(r["status"] == status for r in results)
+    assert data["creators"] == 1 and sum(data["creators_by_status"].values()) == 1
+    assert data["results_with_advisory"] == sum(r["advisory"]["has_advisory"] for r in results)

@@ -3,20 +3,20 @@
 The leaderboards answer the same `Leaderboard` record the MCP tool returns (field names are the data model's, not
 the recovered fragments of trackagoat's aggregate page). `order` ranks by one figure (default `views`),
 `ascending=true` lists who is behind first, `from`/`to` are local days (default the last 30), `limit` 1-100
-(default 10). `posting-heatmap` and `view-distribution` are `domain/aggregates.py`. The other aggregate routes
-(outliers, posting-consistency, creator-scatter, goal-compliance counts, member-overlap) are not served yet.
+(default 10). `posting-heatmap`, `view-distribution` and `goal-compliance` (counts) are `domain/aggregates.py`.
+The other aggregate routes (outliers, posting-consistency, creator-scatter, member-overlap) are not served yet.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import Field
 from starlette.responses import Response
 
 from trackagoat_mcp.domain import aggregates
-from trackagoat_mcp.domain.aggregates import PostingHeatmap, ViewDistribution
+from trackagoat_mcp.domain.aggregates import ComplianceCounts, PostingHeatmap, ViewDistribution
 from trackagoat_mcp.domain.leaderboard import Leaderboard, LeaderboardKind, LeaderboardOrder, get_leaderboard
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.http.rest.common import Day
@@ -103,5 +103,30 @@ async def view_distribution(state: StateDep, caller: CallerDep, q: Annotated[Ran
     async with state.db.read() as session:
         result = await aggregates.view_distribution(
             session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to
+        )
+    return success(result)
+
+
+class ComplianceCountsQuery(StrictQuery):
+    """Which project, period type and reference day."""
+
+    project_id: Annotated[str, Field(min_length=1, max_length=64)]
+    period: Literal["daily", "weekly", "monthly"] | None = None
+    reference_date: Day | None = None
+
+
+@router.get("/analytics/aggregate/goal-compliance", response_model=Envelope[ComplianceCounts])
+async def goal_compliance_counts(
+    state: StateDep, caller: CallerDep, q: Annotated[ComplianceCountsQuery, Query()]
+) -> Response:
+    """Goal compliance of the whole project as counts (per-goal detail: /projects/{id}/goal-compliance)."""
+    async with state.db.read() as session:
+        result = await aggregates.goal_compliance_counts(
+            session,
+            caller,
+            project_id=q.project_id,
+            now=state.clock.now(),
+            period=q.period,
+            reference_date=q.reference_date,
         )
     return success(result)
