@@ -6,6 +6,9 @@
 * `goal_compliance_counts`: the counts-only roll-up of `compliance.goal_compliance` over every creator of the
   project (the dashboard's figures): goals by status (`no_data` when nothing could be measured), creators by their
   worst status, and how many results carry an advisory.
+* `creator_scatter`: one point per active creator of the project: counted videos posted in the range (`posts`), the
+  sum of their current view counters (`views`), views per post, and the follower count (a scatter of effort against
+  reach); creators with no post in the range are points at zero.
 * `view_distribution`: a histogram of the current view counters of the same videos in decade buckets
   (0, 1-9, 10-99, 100-999, …), with percentile markers (nearest rank) and the maximum.
 
@@ -19,14 +22,15 @@ import math
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
-from typing import get_args
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from trackagoat_mcp.clock import day_range_utc, parse_timezone
-from trackagoat_mcp.db.models import Video
+from trackagoat_mcp.db.models import Creator, Video
 from trackagoat_mcp.domain.compliance import ComplianceStatus, goal_compliance
 from trackagoat_mcp.domain.pagination import MAX_LIMIT
 from trackagoat_mcp.domain.projects import get_project
@@ -36,10 +40,13 @@ from trackagoat_mcp.domain.tree import is_counted
 
 __all__ = [
     "ComplianceCounts",
+    "CreatorPoint",
+    "CreatorScatter",
     "HeatmapCell",
     "PostingHeatmap",
     "ViewBucket",
     "ViewDistribution",
+    "creator_scatter",
     "goal_compliance_counts",
     "posting_heatmap",
     "view_distribution",
@@ -246,3 +253,80 @@ async def goal_compliance_counts(
                 creators_without_goals=page.creators_without_goals,
                 results_with_advisory=advisories,
             )
+
+
+class CreatorPoint(BaseModel):
+    """One active creator's output and reach in the range."""
+
+    model_config = ConfigDict(frozen=True)
+
+    creator_id: uuid.UUID
+    tiktok_handle: str
+    posts: int
+    views: int
+    avg_views_per_post: float | None = Field(description="views ÷ posts; null without posts.")
+    follower_count: int | None
+
+
+class CreatorScatter(BaseModel):
+    """Every active creator of a project as a point (posts, views), by handle."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project_id: uuid.UUID
+    range_from: date
+    range_to: date
+    items: list[CreatorPoint]
+
+
+async def creator_scatter(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    project_id: object,
+    now: datetime,
+    range_from: date | None = None,
+    range_to: date | None = None,
+) -> CreatorScatter:
+    """Posts and views in the range of every active creator of the project (module docstring)."""
+    caller.require("read")
+    project = await get_project(session, caller, project_id)
+    zone_name = (await get_org(session, caller)).timezone
+    first, last = resolve_range(now, zone_name, range_from, range_to)
+    start, end = day_range_utc(first, last, zone_name)
+    query: Any = (
+        select(
+            col(Video.creator_id).label("creator_id"),
+            func.count().label("posts"),
+            func.sum(col(Video.view_count)).label("views"),
+        )
+        .where(
+            col(Video.project_id) == project.id,
+            is_counted(Video),
+            col(Video.posted_at) >= start,
+            col(Video.posted_at) < end,
+            col(Video.creator_id).is_not(None),
+        )
+        .group_by(col(Video.creator_id))
+    )
+    rows = (await session.execute(query)).all()
+    totals = {row.creator_id: (int(row.posts), int(row.views or 0)) for row in rows}
+    creators = await session.scalars(
+        select(Creator)
+        .where(col(Creator.project_id) == project.id, col(Creator.is_active) == True)  # noqa: E712
+        .order_by(col(Creator.tiktok_handle))
+    )
+    items = []
+    for creator in creators:
+        posts, views = totals.get(creator.id, (0, 0))
+        items.append(
+            CreatorPoint(
+                creator_id=creator.id,
+                tiktok_handle=creator.tiktok_handle,
+                posts=posts,
+                views=views,
+                avg_views_per_post=round(views / posts, 2) if posts else None,
+                follower_count=creator.follower_count,
+            )
+        )
+    return CreatorScatter(project_id=project.id, range_from=first, range_to=last, items=items)

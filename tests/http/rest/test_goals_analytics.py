@@ -128,3 +128,17 @@ async def test_aggregate_goal_compliance_counts_what_the_per_goal_route_lists(
         assert data["goals_by_status"][status] == sum(r["status"] == status for r in results)
     assert data["creators"] == 1 and sum(data["creators_by_status"].values()) == 1
     assert data["results_with_advisory"] == sum(r["advisory"]["has_advisory"] for r in results)
+
+
+async def test_creator_scatter_has_a_point_per_active_creator(db: Database, clock: FrozenClock, acme: Org) -> None:
+    caller, project = acme
+    busy = await add_creator(db, clock, caller, project, "busy")
+    await add_creator(db, clock, caller, project, "idle")
+    for views in (100, 300):
+        await add_video(db, clock, caller, project, busy, views=views, posted_at=clock.now() - timedelta(days=2))
+    await add_video(db, clock, caller, project, busy, status="pending_review", views=5000, posted_at=clock.now())
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        scatter = await client.get("/analytics/aggregate/creator-scatter", params={"project_id": str(project)})
+    points = {p["tiktok_handle"]: p for p in scatter.json()["data"]["items"]}
+    assert (points["busy"]["posts"], points["busy"]["views"], points["busy"]["avg_views_per_post"]) == (2, 400, 200.0)
+    assert (points["idle"]["posts"], points["idle"]["views"], points["idle"]["avg_views_per_post"]) == (0, 0, None)

@@ -3,8 +3,9 @@
 The leaderboards answer the same `Leaderboard` record the MCP tool returns (field names are the data model's, not
 the recovered fragments of trackagoat's aggregate page). `order` ranks by one figure (default `views`),
 `ascending=true` lists who is behind first, `from`/`to` are local days (default the last 30), `limit` 1-100
-(default 10). `posting-heatmap`, `view-distribution` and `goal-compliance` (counts) are `domain/aggregates.py`.
-The other aggregate routes (outliers, posting-consistency, creator-scatter, member-overlap) are not served yet.
+(default 10). `posting-heatmap`, `view-distribution`, `creator-scatter` and `goal-compliance` (counts) are
+`domain/aggregates.py`. The other aggregate routes (outliers, posting-consistency, member-overlap) are not served
+yet.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from trackagoat_mcp.domain import aggregates
-from trackagoat_mcp.domain.aggregates import ComplianceCounts, PostingHeatmap, ViewDistribution
+from trackagoat_mcp.domain.aggregates import ComplianceCounts, CreatorScatter, PostingHeatmap, ViewDistribution
 from trackagoat_mcp.domain.leaderboard import Leaderboard, LeaderboardKind, LeaderboardOrder, get_leaderboard
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.http.rest.common import Day
@@ -128,5 +129,15 @@ async def goal_compliance_counts(
             now=state.clock.now(),
             period=q.period,
             reference_date=q.reference_date,
+        )
+    return success(result)
+
+
+@router.get("/analytics/aggregate/creator-scatter", response_model=Envelope[CreatorScatter])
+async def creator_scatter(state: StateDep, caller: CallerDep, q: Annotated[RangeQuery, Query()]) -> Response:
+    """Every active creator as a point: counted posts in the range, their views, views per post, followers."""
+    async with state.db.read() as session:
+        result = await aggregates.creator_scatter(
+            session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to
         )
     return success(result)
