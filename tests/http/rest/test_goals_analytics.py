@@ -142,3 +142,22 @@ async def test_creator_scatter_has_a_point_per_active_creator(db: Database, cloc
     points = {p["tiktok_handle"]: p for p in scatter.json()["data"]["items"]}
     assert (points["busy"]["posts"], points["busy"]["views"], points["busy"]["avg_views_per_post"]) == (2, 400, 200.0)
     assert (points["idle"]["posts"], points["idle"]["views"], points["idle"]["avg_views_per_post"]) == (0, 0, None)
+
+
+async def test_outliers_are_the_videos_outside_tukeys_fences(db: Database, clock: FrozenClock, acme: Org) -> None:
+    caller, project = acme
+    creator = await add_creator(db, clock, caller, project, "alice")
+    ids = {}
+    for views in (100, 110, 120, 130, 140, 150, 5000, 1):
+        posted = clock.now() - timedelta(days=1)
+        ids[views] = await add_video(db, clock, caller, project, creator, views=views, posted_at=posted)
+    params = {"project_id": str(project)}
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        found = await client.get("/analytics/aggregate/outliers", params=params)
+        far = await client.get("/analytics/aggregate/outliers", params={**params, "k": 10})
+        bad = await client.get("/analytics/aggregate/outliers", params={**params, "k": 0})
+    data = found.json()["data"]
+    assert [(i["video_id"], i["direction"]) for i in data["items"]] == [(str(ids[5000]), "high"), (str(ids[1]), "low")]
+    assert data["video_count"] == 8 and data["median_views"] == 125
+    assert [i["views"] for i in far.json()["data"]["items"]] == [5000]
+    assert (bad.status_code, bad.json()["meta"]["code"]) == (400, "invalid_query")

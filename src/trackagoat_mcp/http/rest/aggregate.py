@@ -4,7 +4,7 @@ The leaderboards answer the same `Leaderboard` record the MCP tool returns (fiel
 the recovered fragments of trackagoat's aggregate page). `order` ranks by one figure (default `views`),
 `ascending=true` lists who is behind first, `from`/`to` are local days (default the last 30), `limit` 1-100
 (default 10). `posting-heatmap`, `view-distribution`, `creator-scatter` and `goal-compliance` (counts) are
-`domain/aggregates.py`. The other aggregate routes (outliers, posting-consistency, member-overlap) are not served
+`domain/aggregates.py`, `outliers` is `domain/outliers.py`. posting-consistency and member-overlap are not served
 yet.
 """
 
@@ -16,9 +16,10 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from starlette.responses import Response
 
-from trackagoat_mcp.domain import aggregates
+from trackagoat_mcp.domain import aggregates, outliers
 from trackagoat_mcp.domain.aggregates import ComplianceCounts, CreatorScatter, PostingHeatmap, ViewDistribution
 from trackagoat_mcp.domain.leaderboard import Leaderboard, LeaderboardKind, LeaderboardOrder, get_leaderboard
+from trackagoat_mcp.domain.outliers import Outliers
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.http.rest.common import Day
 from trackagoat_mcp.http.rest.common import Query as StrictQuery
@@ -139,5 +140,21 @@ async def creator_scatter(state: StateDep, caller: CallerDep, q: Annotated[Range
     async with state.db.read() as session:
         result = await aggregates.creator_scatter(
             session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to
+        )
+    return success(result)
+
+
+class OutlierQuery(RangeQuery):
+    """Which project and days, and how far out (`k`, Tukey's fence factor)."""
+
+    k: Annotated[float, Field(gt=0, le=10, description="1.5 (default) for outliers, 3 for far-out ones.")] = 1.5
+
+
+@router.get("/analytics/aggregate/outliers", response_model=Envelope[Outliers])
+async def outlier_videos(state: StateDep, caller: CallerDep, q: Annotated[OutlierQuery, Query()]) -> Response:
+    """Counted videos posted in the range whose views lie outside Tukey's fences (breakouts and flops)."""
+    async with state.db.read() as session:
+        result = await outliers.outliers(
+            session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to, k=q.k
         )
     return success(result)
