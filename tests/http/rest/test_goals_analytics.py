@@ -161,3 +161,25 @@ async def test_outliers_are_the_videos_outside_tukeys_fences(db: Database, clock
     assert data["video_count"] == 8 and data["median_views"] == 125
     assert [i["views"] for i in far.json()["data"]["items"]] == [5000]
     assert (bad.status_code, bad.json()["meta"]["code"]) == (400, "invalid_query")
+
+
+async def test_posting_consistency_counts_active_weeks_and_the_longest_gap(
+    db: Database, clock: FrozenClock, acme: Org
+) -> None:
+    caller, project = acme
+    steady = await add_creator(db, clock, caller, project, "steady")
+    await add_creator(db, clock, caller, project, "silent")
+    for day in (1, 2, 15):  # the windows are Mar 1-7, 8-14 and 15-21
+        posted = datetime(2026, 3, day, 12, tzinfo=UTC)
+        await add_video(db, clock, caller, project, steady, posted_at=posted)
+    params = {"project_id": str(project), "from": "2026-03-01", "to": "2026-03-21"}
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        response = await client.get("/analytics/aggregate/posting-consistency", params=params)
+    rows = {r["tiktok_handle"]: r for r in response.json()["data"]["items"]}
+    assert (rows["steady"]["posts"], rows["steady"]["weeks"], rows["steady"]["active_weeks"]) == (3, 3, 2)
+    assert rows["steady"]["consistency_pct"] == 66.7 and rows["steady"]["longest_gap_days"] == 12  # Mar 3-14
+    assert (rows["silent"]["posts"], rows["silent"]["consistency_pct"], rows["silent"]["longest_gap_days"]) == (
+        0,
+        0,
+        21,
+    )

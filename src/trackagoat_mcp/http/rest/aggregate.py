@@ -4,8 +4,8 @@ The leaderboards answer the same `Leaderboard` record the MCP tool returns (fiel
 the recovered fragments of trackagoat's aggregate page). `order` ranks by one figure (default `views`),
 `ascending=true` lists who is behind first, `from`/`to` are local days (default the last 30), `limit` 1-100
 (default 10). `posting-heatmap`, `view-distribution`, `creator-scatter` and `goal-compliance` (counts) are
-`domain/aggregates.py`, `outliers` is `domain/outliers.py`. posting-consistency and member-overlap are not served
-yet.
+`domain/aggregates.py`, `outliers` is `domain/outliers.py`, `posting-consistency` is `domain/consistency.py`.
+member-overlap is not served yet.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from starlette.responses import Response
 
-from trackagoat_mcp.domain import aggregates, outliers
+from trackagoat_mcp.domain import aggregates, consistency, outliers
 from trackagoat_mcp.domain.aggregates import ComplianceCounts, CreatorScatter, PostingHeatmap, ViewDistribution
+from trackagoat_mcp.domain.consistency import PostingConsistency
 from trackagoat_mcp.domain.leaderboard import Leaderboard, LeaderboardKind, LeaderboardOrder, get_leaderboard
 from trackagoat_mcp.domain.outliers import Outliers
 from trackagoat_mcp.domain.scope import Caller
@@ -156,5 +157,15 @@ async def outlier_videos(state: StateDep, caller: CallerDep, q: Annotated[Outlie
     async with state.db.read() as session:
         result = await outliers.outliers(
             session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to, k=q.k
+        )
+    return success(result)
+
+
+@router.get("/analytics/aggregate/posting-consistency", response_model=Envelope[PostingConsistency])
+async def posting_consistency(state: StateDep, caller: CallerDep, q: Annotated[RangeQuery, Query()]) -> Response:
+    """Each active creator's posting rhythm: active 7-day windows, posts per window, longest gap."""
+    async with state.db.read() as session:
+        result = await consistency.posting_consistency(
+            session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to
         )
     return success(result)
