@@ -115,3 +115,32 @@ async def test_another_organizations_video_and_campaign_are_404(db: Database, cl
     assert video.status_code == excluded.status_code == campaign.status_code == unknown.status_code == 404
     assert campaign.json()["meta"] == unknown.json()["meta"]
     assert videos == []
+
+
+async def test_member_overlap_names_campaign_pairs_sharing_creators_and_videos(
+    db: Database, clock: FrozenClock, acme: Org
+) -> None:
+    caller, project = acme
+    alice = await add_creator(db, clock, caller, project, "alice")
+    bob = await add_creator(db, clock, caller, project, "bob")
+    for creator in (alice, alice, bob):
+        await add_video(db, clock, caller, project, creator)
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+
+        async def campaign(name: str, *creators: uuid.UUID) -> str:
+            made = await client.post(f"/projects/{project}/campaigns", json={"name": name})
+            campaign_id = made.json()["data"]["id"]
+            items = [{"item_type": "creator", "item_id": str(c)} for c in creators]
+            if items:
+                await client.post(f"/campaigns/{campaign_id}/items", json={"items": items})
+            return campaign_id
+
+        spring = await campaign("Spring", alice, bob)
+        summer = await campaign("Summer", alice)
+        await campaign("Autumn")
+        overlap = await client.get("/analytics/aggregate/member-overlap", params={"project_id": str(project)})
+    data = overlap.json()["data"]
+    assert data["campaigns_compared"] == data["campaigns_total"] == 3
+    assert [{p["campaign_a_id"], p["campaign_b_id"]} for p in data["items"]] == [{spring, summer}]
+    pair = data["items"][0]
+    assert (pair["shared_creators"], pair["shared_videos"], pair["video_jaccard"]) == (1, 2, round(2 / 3, 4))

@@ -4,8 +4,8 @@ The leaderboards answer the same `Leaderboard` record the MCP tool returns (fiel
 the recovered fragments of trackagoat's aggregate page). `order` ranks by one figure (default `views`),
 `ascending=true` lists who is behind first, `from`/`to` are local days (default the last 30), `limit` 1-100
 (default 10). `posting-heatmap`, `view-distribution`, `creator-scatter` and `goal-compliance` (counts) are
-`domain/aggregates.py`, `outliers` is `domain/outliers.py`, `posting-consistency` is `domain/consistency.py`.
-member-overlap is not served yet.
+`domain/aggregates.py`, `outliers` is `domain/outliers.py`, `posting-consistency` is `domain/consistency.py` and
+`member-overlap` is `domain/overlap.py`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from starlette.responses import Response
 
-from trackagoat_mcp.domain import aggregates, consistency, outliers
+from trackagoat_mcp.domain import aggregates, consistency, outliers, overlap
 from trackagoat_mcp.domain.aggregates import ComplianceCounts, CreatorScatter, PostingHeatmap, ViewDistribution
 from trackagoat_mcp.domain.consistency import PostingConsistency
 from trackagoat_mcp.domain.leaderboard import Leaderboard, LeaderboardKind, LeaderboardOrder, get_leaderboard
 from trackagoat_mcp.domain.outliers import Outliers
+from trackagoat_mcp.domain.overlap import MemberOverlap
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.http.rest.common import Day
 from trackagoat_mcp.http.rest.common import Query as StrictQuery
@@ -169,3 +170,16 @@ async def posting_consistency(state: StateDep, caller: CallerDep, q: Annotated[R
             session, caller, project_id=q.project_id, now=state.clock.now(), range_from=q.from_, range_to=q.to
         )
     return success(result)
+
+
+class ProjectQuery(StrictQuery):
+    """Which project."""
+
+    project_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+@router.get("/analytics/aggregate/member-overlap", response_model=Envelope[MemberOverlap])
+async def member_overlap(state: StateDep, caller: CallerDep, q: Annotated[ProjectQuery, Query()]) -> Response:
+    """Pairs of the project's campaigns (whole trees) sharing creators or counted videos."""
+    async with state.db.read() as session:
+        return success(await overlap.member_overlap(session, caller, project_id=q.project_id))
