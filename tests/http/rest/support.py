@@ -13,6 +13,7 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.http.app import build_app
+from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 
 BASE = "http://127.0.0.1/api/v1"
 TEST_SECONDS = 60.0
@@ -20,10 +21,10 @@ TEST_SECONDS = 60.0
 
 @asynccontextmanager
 async def rest_client(
-    db: Database, clock: FrozenClock, key: str | None, **settings: Any
+    db: Database, clock: FrozenClock, key: str | None, *, tiktok: TikTokAccess | None = None, **settings: Any
 ) -> AsyncIterator[httpx2.AsyncClient]:
     """A client of `build_app(...)` at `/api/v1` (lifespan run), sending `key` as a bearer token when given."""
-    app = build_app(Settings(database_url="sqlite://", **settings), db=db, clock=clock)
+    app = build_app(Settings(database_url="sqlite://", **settings), db=db, clock=clock, tiktok=tiktok)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     with anyio.fail_after(TEST_SECONDS):
         async with app.router.lifespan_context(app):

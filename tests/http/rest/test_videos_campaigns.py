@@ -144,3 +144,19 @@ async def test_member_overlap_names_campaign_pairs_sharing_creators_and_videos(
     assert [{p["campaign_a_id"], p["campaign_b_id"]} for p in data["items"]] == [{spring, summer}]
     pair = data["items"][0]
     assert (pair["shared_creators"], pair["shared_videos"], pair["video_jaccard"]) == (1, 2, round(2 / 3, 4))
+
+
+async def test_bulk_tracking_disable_stops_the_projects_videos_all_or_nothing(
+    db: Database, clock: FrozenClock, acme: Org
+) -> None:
+    caller, project = acme
+    creator = await add_creator(db, clock, caller, project, "alice")
+    ours = [str(await add_video(db, clock, caller, project, creator)) for _ in range(2)]
+    other_project = (await make_org(db, clock, "Globex"))[1]
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        refused = await client.post(f"/projects/{other_project}/videos/bulk-tracking-disable", json={"video_ids": ours})
+        stopped = await client.post(f"/projects/{project}/videos/bulk-tracking-disable", json={"video_ids": ours})
+        schema = await client.get("/schema")
+    assert refused.status_code == 404
+    assert [v["counted"] for v in stopped.json()["data"]["videos"]] == [False, False]
+    assert {"creator", "video", "campaign"} <= set(schema.json()["data"]["entities"])
