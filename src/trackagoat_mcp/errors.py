@@ -69,9 +69,16 @@ class Conflict(TrackagoatError):
 
 
 class Forbidden(TrackagoatError):
-    """Raised when the caller's key lacks the scope an action needs."""
+    """Raised when the caller's key lacks the scope an action needs; `required` and `granted` name the scopes."""
 
     default_code = "insufficient_scope"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, required: str | None = None, granted: list[str] | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.required = required
+        self.granted = granted
 
 
 class ConfigError(TrackagoatError):

@@ -37,6 +37,7 @@ __all__ = [
     "PayoutStructure",
     "PayoutStructureVersion",
     "Project",
+    "RestIdempotencyKey",
     "Video",
     "VideoSnapshot",
     "utcnow",
@@ -499,6 +500,26 @@ class IdempotencyKey(SQLModel, table=True):
     state: str = Field(default="in_progress", sa_type=String(16))
     resource_id: uuid.UUID | None = None
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RestIdempotencyKey(SQLModel, table=True):
+    """An `Idempotency-Key` of a creating REST request: claimed before the work (`in_progress`, with a lease), then
+    `done` with the exact response (status and body bytes) that every replay of the same request returns."""
+
+    __tablename__ = "rest_idempotency_keys"
+    __table_args__ = (UniqueConstraint("org_id", "key", name="uq_rest_idempotency_keys_key"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id")
+    key: str = Field(sa_type=String(255))
+    route: str = Field(sa_type=Text)
+    fingerprint: str = Field(sa_type=String(64))
+    state: str = Field(default="in_progress", sa_type=String(16))
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status_code: int | None = None
+    response_body: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

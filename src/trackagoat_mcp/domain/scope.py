@@ -51,7 +51,9 @@ class Caller:
             granted = sorted(self.scopes)
             raise Forbidden(
                 f"This action requires the {scope!r} scope; this key grants {granted!r}. "
-                "Use a key created with that scope (trackagoat-mcp keys create --scopes ...)."
+                "Use a key created with that scope (trackagoat-mcp keys create --scopes ...).",
+                required=scope,
+                granted=granted,
             )
 
 

@@ -6,6 +6,7 @@ Routes:
   stateful sessions (`Mcp-Session-Id`, bound to the key that opened them); 2026-07-28 clients are
   served statelessly, the SDK routing each request by its `MCP-Protocol-Version` header.
 * `/sse` + `/messages/`: the legacy HTTP+SSE transport, for clients that still need it.
+* `/api/v1/…`: the REST API (`http/rest/`), over the same domain functions and records as the tools.
 * `/healthz`: unauthenticated; 200 `{"status": "ok"}` when a trivial query answers within 5 s, else 503.
 
 Every path goes through `Guard` (Host/Origin checks on all, the failed-authentication throttle, bearer key
@@ -32,7 +33,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from trackagoat_mcp.clock import Clock, SystemClock
 from trackagoat_mcp.config import Settings
@@ -42,6 +43,8 @@ from trackagoat_mcp.http.deadlines import BodyDeadline
 from trackagoat_mcp.http.guard import Guard, allowed_host_patterns, allowed_origins
 from trackagoat_mcp.http.keys import KeyVerifier
 from trackagoat_mcp.http.limits import RateLimiter
+from trackagoat_mcp.http.rest.app import build_rest_app, rest_aware_not_found
+from trackagoat_mcp.http.rest.deps import RestState
 from trackagoat_mcp.http.sessions import SessionCaps
 from trackagoat_mcp.http.streams import StreamCaps
 from trackagoat_mcp.jobs.scheduler import Scheduler
@@ -76,7 +79,9 @@ def build_app(
     """
     the_clock = clock or SystemClock()
     database = db or Database.for_settings(settings)
-    server = build_server(settings, db=database, clock=the_clock, stdio=False, tiktok=tiktok, scheduler=scheduler)
+    access = tiktok or TikTokAccess(settings)  # one TikTok client for both doors (built only if something scrapes)
+    server = build_server(settings, db=database, clock=the_clock, stdio=False, tiktok=access, scheduler=scheduler)
+    rest = build_rest_app(RestState(settings, database, the_clock, access, scheduler), max_body_bytes=MAX_BODY_BYTES)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=allowed_host_patterns(settings.allowed_hosts),
@@ -112,10 +117,17 @@ def build_app(
             async with session_manager.run():
                 yield
         finally:
+            if tiktok is None:
+                await access.aclose()
             if db is None:
                 await database.dispose()
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *streamable.routes, *sse.routes]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        *streamable.routes,
+        *sse.routes,
+        Mount("/api/v1", app=rest),
+    ]
     budget = SessionBudget(
         per_key=settings.sessions_per_key,
         per_org=settings.sessions_per_org,
@@ -135,4 +147,6 @@ def build_app(
         Middleware(SessionCaps, budget=budget, idle_seconds=settings.session_idle_seconds),
         Middleware(StreamCaps, budget=budget),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return Starlette(
+        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: rest_aware_not_found}
+    )

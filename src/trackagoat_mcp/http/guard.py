@@ -16,11 +16,13 @@ Then the request carries the key the way the SDK's own bearer middleware would l
 as an `AuthenticatedUser`, `scope["auth"]`, and the `get_access_token()` context variable), so session
 ownership and `server.auth.request_caller` work unchanged. The SDK transports re-check Host/Origin and
 cap the body size (413) themselves. Error bodies are small JSON objects `{"error", "error_description"}`
-that never echo the presented key; nothing here logs headers.
+that never echo the presented key; nothing here logs headers. Under `/api/v1` the same refusals use the REST
+envelope and codes instead (`invalid_api_key`, `rate_limit_exceeded` with `meta.retryAfter`, …).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection
 
@@ -29,15 +31,23 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import TokenVerifier
 from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trackagoat_mcp.http.limits import RateLimiter
+from trackagoat_mcp.http.rest.envelope import failure
 
-__all__ = ["LOOPBACK_HOSTS", "REALM", "Guard", "allowed_origins", "host_allowed"]
+__all__ = ["LOOPBACK_HOSTS", "REALM", "REST_PREFIX", "Guard", "allowed_origins", "host_allowed"]
 
 REALM = "trackagoat-mcp"
 LOOPBACK_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
+REST_PREFIX = "/api/v1"
+_REST_CODES = {
+    "unauthorized": "invalid_api_key",
+    "invalid_token": "invalid_api_key",
+    "rate_limited": "rate_limit_exceeded",
+    "auth_throttled": "rate_limit_exceeded",
+}
 
 
 def _patterns(host: str) -> list[str]:
@@ -124,7 +134,9 @@ class Guard:
             client = scope.get("client")
             refusal, user = await self._authenticate(headers, client[0] if client else "unknown")
         if refusal is not None:
-            await refusal(scope, receive, send)
+            path = scope["path"]
+            rest = path == REST_PREFIX or path.startswith(REST_PREFIX + "/")
+            await (_rest_refusal(refusal) if rest else refusal)(scope, receive, send)
             return
         assert user is not None
         scope["user"] = user
@@ -201,6 +213,15 @@ class Guard:
 
 def _too_many(error: str, description: str, retry_after: int) -> JSONResponse:
     return _error(429, error, description, headers={"Retry-After": str(retry_after)})
+
+
+def _rest_refusal(refusal: JSONResponse) -> Response:
+    """The same refusal in the REST envelope: `meta.code` in trackagoat's names, `meta.retryAfter` on 429."""
+    plain = json.loads(bytes(refusal.body))
+    code = _REST_CODES.get(plain["error"], plain["error"])
+    headers = {k: v for k, v in refusal.headers.items() if k.lower() in ("retry-after", "www-authenticate")}
+    meta = {"retryAfter": int(headers["retry-after"])} if "retry-after" in headers else {}
+    return failure(refusal.status_code, code, plain["error_description"], headers=headers, **meta)
 
 
 def _unauthorized(error: str | None, description: str) -> JSONResponse:

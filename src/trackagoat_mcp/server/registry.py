@@ -45,7 +45,7 @@ from trackagoat_mcp.errors import TrackagoatError
 from trackagoat_mcp.server.context import org_timezone
 from trackagoat_mcp.server.tool_schemas import nullable_as_type_list, portable_input_schema
 
-__all__ = ["StrictTool", "ToolGroup", "ToolSpec", "build_tools"]
+__all__ = ["StrictTool", "ToolGroup", "ToolSpec", "build_tools", "unstorable_text"]
 
 logger = logging.getLogger(__name__)
 Scope = Literal["read", "write", "admin"]
@@ -122,7 +122,7 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
         # Arguments named after Python keywords (`from`) are declared as `from_` with an alias; the SDK passes
         # them by alias, so give them back their Python names.
         kwargs = {(f"{k}_" if keyword.iskeyword(k) else k): v for k, v in kwargs.items()}
-        if (bad := _unstorable_text(kwargs)) is not None:
+        if (bad := unstorable_text(kwargs)) is not None:
             raise ToolError(
                 f"[invalid_input] Argument {bad[0]!r} contains {bad[1]}, which cannot be stored; remove it and retry."
             )
@@ -228,7 +228,7 @@ def compact_description(docstring: str) -> str:
     return "\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs if p.strip())
 
 
-def _unstorable_text(value: Any, name: str = "") -> tuple[str, str] | None:
+def unstorable_text(value: Any, name: str = "") -> tuple[str, str] | None:
     """The argument holding text no backend can store — a NUL character (PostgreSQL refuses it) or a lone
     surrogate (not encodable as UTF-8) — and what it is; None when every string is fine."""
     if isinstance(value, str):
@@ -249,8 +249,8 @@ def _unstorable_text(value: Any, name: str = "") -> tuple[str, str] | None:
         return None
     for key, item in items:
         where = name if key == name else (f"{name}.{key}" if name else str(key))
-        found = _unstorable_text(key, where) if isinstance(key, str) else None
-        if (found := found or _unstorable_text(item, where)) is not None:
+        found = unstorable_text(key, where) if isinstance(key, str) else None
+        if (found := found or unstorable_text(item, where)) is not None:
             return found
     return None
 
