@@ -18,13 +18,15 @@ limited, since the deadlines end once the request has arrived.
 from __future__ import annotations
 
 import asyncio  # noqa: TID251 - uvicorn's protocol classes are asyncio protocols, timers included
-from typing import Any
 
 import anyio
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from trackagoat_mcp.http.guard import REST_PREFIX
+from trackagoat_mcp.http.rest.envelope import failure
 
 __all__ = ["BodyDeadline", "header_deadline_protocol"]
 
@@ -99,8 +101,9 @@ class BodyDeadline:
                 size += len(chunk)
                 if size > self.max_bytes:
                     await _closing(
+                        scope,
                         413,
-                        "body_too_large",
+                        "payload_too_large",
                         f"The request body is over {self.max_bytes} bytes, the limit; send a smaller request.",
                     )(scope, receive, send)
                     return
@@ -109,6 +112,7 @@ class BodyDeadline:
                     break
         if deadline.cancelled_caught:
             await _closing(
+                scope,
                 408,
                 "request_timeout",
                 f"The request body did not arrive within {self.seconds:g} s; send it at once, as one request.",
@@ -131,6 +135,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _closing(status: int, error: str, description: str) -> JSONResponse:
-    headers: dict[str, Any] = {"Connection": "close"}
+def _closing(scope: Scope, status: int, error: str, description: str) -> Response:
+    """The refusal, closing the connection: in the REST envelope under `/api/v1`, else as the MCP routes answer."""
+    headers: dict[str, str] = {"Connection": "close"}
+    path: str = scope["path"]
+    if path == REST_PREFIX or path.startswith(REST_PREFIX + "/"):
+        return failure(status, error, description, headers=headers)
     return JSONResponse({"error": error, "error_description": description}, status_code=status, headers=headers)
