@@ -206,3 +206,32 @@ def test_a_record_over_the_budget_shortens_the_agents_notes_before_the_peoples_d
     assert "d" * 9_000 in text  # the people's instructions stay whole while the notes make room
     assert "shortened here: 20,000 characters in all" in text and "structuredContent" in text
     assert result.structured_content == record.model_dump(mode="json")
+
+
+def test_a_result_whose_list_is_too_long_keeps_the_items_that_fit_and_says_how_many_are_left_out() -> None:
+    from pydantic import BaseModel
+
+    from trackagoat_mcp.server.fencing import respond
+
+    class Line(BaseModel):
+        accrual_id: str
+        applied_amount_cents: int
+        structure_name: str
+
+    class Payment(BaseModel):
+        id: str
+        payout_payment_lines: list[Line]
+
+    payment = Payment(
+        id="p",
+        payout_payment_lines=[
+            Line(accrual_id=f"a{i:04d}", applied_amount_cents=i, structure_name="s" * 150) for i in range(500)
+        ],
+    )
+    result = respond(payment)
+    text = result.content[0].text  # type: ignore[union-attr]
+
+    assert len(text) <= BUDGET
+    assert '"accrual_id":"a0000"' in text
+    assert "more of 500 items not shown in this text" in text
+    assert len(result.structured_content["payout_payment_lines"]) == 500  # type: ignore[index]

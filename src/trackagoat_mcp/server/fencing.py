@@ -75,18 +75,54 @@ def respond(model: BaseModel) -> CallToolResult:
 
     A text over `TEXT_BUDGET` (records whose notes are at their caps: a 10,000-character description, a
     20,000-character readme and 16 KiB of metadata each) has its longest notes shortened, metadata and readmes
-    first, each saying so where it stops; the structured content keeps every value whole.
+    first, each saying so where it stops. If that is not enough (a payment of hundreds of lines), its longest
+    list keeps the items that fit and says how many more there are. The structured content keeps everything.
     """
     data = model.model_dump(mode="json")
     text = fenced_json(data)
     if len(text) > TEXT_BUDGET:
-        text = _with_notes_shortened(data)
+        copy = copy_module.deepcopy(data)
+        text = _with_notes_shortened(copy)
+        if len(text) > TEXT_BUDGET:
+            text = _with_lists_shortened(copy)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
-def _with_notes_shortened(data: Any) -> str:
-    """The fenced text of a copy of `data` whose longest notes are shortened until it fits `TEXT_BUDGET`."""
-    copy = copy_module.deepcopy(data)
+def _with_lists_shortened(copy: Any) -> str:
+    """The fenced text of `copy` with its longest lists cut to the items that fit `TEXT_BUDGET`, each ending in a
+    sentence saying how many items were left out and where they are."""
+    lists: list[tuple[int, Any, Any]] = []
+
+    def walk(value: Any, parent: Any, key: Any) -> None:
+        if isinstance(value, list):
+            lists.append((len(compact_json(value)), parent, key))
+            for index, item in enumerate(value):
+                walk(item, value, index)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, value, name)
+
+    walk(copy, None, None)
+    text = fenced_json(copy)
+    for _, parent, key in sorted(lists, key=lambda entry: -entry[0]):
+        if len(text) <= TEXT_BUDGET or parent is None:
+            break
+        items = parent[key]
+        per_item = max(1, len(compact_json(items)) // max(1, len(items)))
+        keep = len(items)
+        while len(text) > TEXT_BUDGET and keep > 0:
+            keep = max(0, keep - (len(text) - TEXT_BUDGET + 300) // per_item - 1)
+            parent[key] = [
+                *items[:keep],
+                f"… {len(items) - keep:,} more of {len(items):,} items not shown in this text: every item is in this "
+                "result's structuredContent (lists page with their cursor).",
+            ]
+            text = fenced_json(copy)
+    return text
+
+
+def _with_notes_shortened(copy: Any) -> str:
+    """The fenced text of `copy` with its longest notes shortened until it fits `TEXT_BUDGET`."""
     notes: list[tuple[int, int, dict[str, Any], str]] = []
 
     def walk(value: Any) -> None:
