@@ -161,3 +161,26 @@ async def test_payout_methods_are_created_renamed_disabled_and_defaults_are_prot
     assert default["id"] not in {m["id"] for m in active} and default["id"] in {m["id"] for m in everything}
     assert (refused.status_code, refused.json()["meta"]["code"]) == (409, "default_method")
     assert deleted.json()["data"] == {"deleted_method_id": method_id, "name": "Payoneer EU"}
+
+
+async def test_times_follow_the_mcp_rules_at_the_ends_of_the_calendar_and_without_an_offset(
+    db: Database, clock: FrozenClock
+) -> None:
+    world = await seed_world(db, clock, await make_org(db, clock, "Zoned", timezone="America/New_York"), "zoned")
+    body = {"project_id": str(world.project), "method_id": str(world.ids["method"]), "total_amount_cents": 500}
+    async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
+        for far in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-23:59"):
+            refused = await client.post(
+                "/payout-payments", json={**body, "paid_at": far}, headers={"Idempotency-Key": far}
+            )
+            assert refused.status_code == 400, refused.text
+            assert "1970-01-01" in refused.json()["error"], refused.text
+        series = await client.get(
+            "/analytics", params={"entity_type": "project", "entity_id": str(world.project), "from": "0001-01-01"}
+        )
+        assert series.status_code == 400 and "2100-12-31" in series.json()["error"], series.text
+        paid = await client.post(
+            "/payout-payments", json={**body, "paid_at": "2026-03-09T09:30:00"}, headers={"Idempotency-Key": "local"}
+        )
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["data"]["paid_at"].startswith("2026-03-09T13:30:00")  # 09:30 in New York (EDT since Mar 8)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from trackagoat_mcp.domain import campaigns, notes
 from trackagoat_mcp.domain.schemas import CampaignOut, CampaignSummary
-from trackagoat_mcp.http.rest.common import Body, Id, ListQuery, Moment, Patch, at_least_one
+from trackagoat_mcp.http.rest.common import Body, Id, ListQuery, Moment, Patch, at_least_one, in_org_time
 from trackagoat_mcp.http.rest.common import Query as StrictQuery
 from trackagoat_mcp.http.rest.deps import CallerDep, StateDep
 from trackagoat_mcp.http.rest.envelope import Envelope, PageEnvelope, page_response, success
@@ -113,7 +113,7 @@ async def create_campaign(
             name=body.name,
             now=state.clock.now(),
             target_views=body.target_views,
-            target_at=body.target_at,
+            target_at=await in_org_time(state, caller, body.target_at, "target_at"),
             readme=body.readme,
         )
         return await slot.respond(session, result)
@@ -126,6 +126,8 @@ async def update_campaign(state: StateDep, caller: CallerDep, campaign_id: Id, b
     now = state.clock.now()
     async with state.db.write() as session:
         changes = {k: sent[k] for k in ("target_views", "target_at") if k in sent}
+        if changes.get("target_at") is not None:
+            changes["target_at"] = await in_org_time(state, caller, body.target_at, "target_at")
         if "name" in sent or changes:
             await campaigns.update_campaign(session, caller, campaign_id, now=now, name=body.name, **changes)
         if "readme" in sent:

@@ -12,14 +12,17 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Path
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from trackagoat_mcp.clock import EARLIEST_DAY, LATEST_DAY, check_instant
 from trackagoat_mcp.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from trackagoat_mcp.domain.scope import Caller, get_org
 from trackagoat_mcp.errors import InvalidInput
+from trackagoat_mcp.http.rest.deps import RestState
 from trackagoat_mcp.http.rest.envelope import ErrorEnvelope
 from trackagoat_mcp.server.registry import unstorable_text
 
-__all__ = ["ERRORS", "Body", "Day", "Id", "ListQuery", "Moment", "Patch", "Query", "at_least_one"]
+__all__ = ["ERRORS", "Body", "Day", "Id", "ListQuery", "Moment", "Patch", "Query", "at_least_one", "in_org_time"]
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -36,10 +39,29 @@ def _iso(pattern: re.Pattern[str], example: str) -> Any:
     return BeforeValidator(check)
 
 
-Day = Annotated[date, _iso(_DAY, "2026-03-01")]
-"""A calendar day written YYYY-MM-DD."""
-Moment = Annotated[datetime, _iso(_MOMENT, "2026-03-01T12:00:00Z")]
-"""A time written in ISO 8601 (without an offset it is read in the organization's timezone by the domain)."""
+def _in_calendar(value: date) -> date:
+    """The calendar every date and time lies in, as at the MCP boundary (`clock.EARLIEST_DAY`..`LATEST_DAY`)."""
+    if not EARLIEST_DAY <= (value.date() if isinstance(value, datetime) else value) <= LATEST_DAY:
+        raise ValueError(f"must lie between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}")
+    return value
+
+
+Day = Annotated[date, _iso(_DAY, "2026-03-01"), AfterValidator(_in_calendar)]
+"""A calendar day written YYYY-MM-DD, 1970-01-01 to 2100-12-31."""
+Moment = Annotated[datetime, _iso(_MOMENT, "2026-03-01T12:00:00Z"), AfterValidator(_in_calendar)]
+"""A time written in ISO 8601, 1970 to 2100; without an offset the route reads it in the organization's timezone
+(`in_org_time`), as the MCP tools do."""
+
+
+async def in_org_time(state: RestState, caller: Caller, value: datetime | None, name: str) -> datetime | None:
+    """`value` as an aware UTC instant, a time without an offset read in the caller's organization's timezone."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        return check_instant(name, value, "UTC")
+    async with state.db.read() as session:
+        return check_instant(name, value, (await get_org(session, caller)).timezone)
+
 
 Id = Annotated[str, Path(min_length=1, max_length=64, description="The record's id (a UUID).")]
 

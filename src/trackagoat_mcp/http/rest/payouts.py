@@ -23,7 +23,7 @@ from trackagoat_mcp.domain.payouts.accrual_records import AccrualOut
 from trackagoat_mcp.domain.payouts.balance import PayoutBalance
 from trackagoat_mcp.domain.payouts.payment_records import PaymentOut, PaymentSummary
 from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES
-from trackagoat_mcp.http.rest.common import Body, Day, Id, ListQuery, Moment
+from trackagoat_mcp.http.rest.common import Body, Day, Id, ListQuery, Moment, in_org_time
 from trackagoat_mcp.http.rest.csv_export import CSV_RESPONSE, csv_response
 from trackagoat_mcp.http.rest.deps import CallerDep, StateDep
 from trackagoat_mcp.http.rest.envelope import Envelope, PageEnvelope, page_response, success
@@ -198,7 +198,7 @@ async def create_payment(
         lines=tuple(payments.LineRequest(line.accrual_id, line.applied_amount_cents) for line in body.lines),
         auto_apply_outstanding=body.auto_apply_outstanding,
         settle_in_full=body.settle_in_full,
-        paid_at=body.paid_at,
+        paid_at=await in_org_time(state, caller, body.paid_at, "paid_at"),
         metadata=body.metadata,
         readme=body.readme,
     )
