@@ -12,17 +12,22 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from mcp.types import CallToolResult
 
-__all__ = ["TEXT_BUDGET", "fit_page", "fit_page_of", "text_size"]
+__all__ = ["PAGED", "TEXT_BUDGET", "fit_page", "fit_page_of", "text_size"]
 
 TEXT_BUDGET = 20_000
 _MARGIN = 0.9
 """Aim a little under the budget when shortening: rows differ in size, and each retry costs a query."""
 
 Adapter = Callable[..., Awaitable[CallToolResult]]
+
+PAGED: ContextVar[bool] = ContextVar("trackagoat_paged", default=False)
+"""True while a `fit_page` adapter runs: its page is shortened by rows (so `next_cursor` continues after the last
+row shown), not by cutting the list in the text (`fencing.respond`'s last resort for results that cannot page)."""
 
 
 def text_size(result: CallToolResult) -> int:
@@ -44,14 +49,18 @@ def fit_page_of(rows_key: str) -> Callable[[Adapter], Adapter]:
 
         @functools.wraps(adapter)
         async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
-            result = await adapter(*args, **kwargs)
-            while True:
-                rows = len((result.structured_content or {}).get(rows_key, []))
-                size = text_size(result)
-                if size <= TEXT_BUDGET or rows <= 1 or result.is_error:
-                    return result
-                kwargs["limit"] = max(1, min(rows - 1, int(rows * TEXT_BUDGET * _MARGIN / size)))
+            paged = PAGED.set(True)
+            try:
                 result = await adapter(*args, **kwargs)
+                while True:
+                    rows = len((result.structured_content or {}).get(rows_key, []))
+                    size = text_size(result)
+                    if size <= TEXT_BUDGET or rows <= 1 or result.is_error:
+                        return result
+                    kwargs["limit"] = max(1, min(rows - 1, int(rows * TEXT_BUDGET * _MARGIN / size)))
+                    result = await adapter(*args, **kwargs)
+            finally:
+                PAGED.reset(paged)
 
         return wrapper
 

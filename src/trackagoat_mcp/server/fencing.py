@@ -18,7 +18,7 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from trackagoat_mcp.server.budget import TEXT_BUDGET
+from trackagoat_mcp.server.budget import PAGED, TEXT_BUDGET
 
 __all__ = ["UNTRUSTED_KEYS", "compact_json", "fenced_json", "respond"]
 
@@ -75,15 +75,16 @@ def respond(model: BaseModel) -> CallToolResult:
 
     A text over `TEXT_BUDGET` (records whose notes are at their caps: a 10,000-character description, a
     20,000-character readme and 16 KiB of metadata each) has its longest notes shortened, metadata and readmes
-    first, each saying so where it stops. If that is not enough (a payment of hundreds of lines), its longest
-    list keeps the items that fit and says how many more there are. The structured content keeps everything.
+    first, each saying so where it stops. If that is not enough and the result cannot page (a payment of hundreds
+    of lines; pages shrink by rows instead, see `budget.fit_page`), its longest list keeps the items that fit and
+    says how many more there are. The structured content keeps everything.
     """
     data = model.model_dump(mode="json")
     text = fenced_json(data)
     if len(text) > TEXT_BUDGET:
         copy = copy_module.deepcopy(data)
         text = _with_notes_shortened(copy)
-        if len(text) > TEXT_BUDGET:
+        if len(text) > TEXT_BUDGET and not PAGED.get():
             text = _with_lists_shortened(copy)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
