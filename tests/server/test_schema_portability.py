@@ -6,8 +6,8 @@ converts that again into a function declaration in Gemini's OpenAPI-style dialec
 schema a converter cannot read fails the request before it is sent; a type it misreads makes the model send
 `"[1, 2]"` where the tool wants an array, and the call fails validation. These tests put the catalogue of every
 toolset, as a client receives it, through the real converters (the Gemini one as the request body it sends, caught
-on loopback) and compare each argument's JSON type, choices and required-ness before and after, down through array
-items and nested objects.
+on loopback) and compare what each argument takes before and after (JSON type, null where it means something, enum
+choices, required properties), down through array items and nested objects.
 """
 
 from __future__ import annotations
@@ -132,6 +132,19 @@ def json_types(node: dict[str, Any], root: dict[str, Any]) -> set[str]:
     return found - {"null"}
 
 
+def takes_null(node: dict[str, Any], root: dict[str, Any]) -> bool:
+    """Whether a schema node accepts null (JSON Schema's ways, and the OpenAPI `nullable` Gemini uses)."""
+    node = _resolve(node, root)
+    declared = node.get("type")
+    return (
+        declared == "null"
+        or (isinstance(declared, list) and "null" in declared)
+        or node.get("nullable") is True
+        or None in node.get("enum", [])
+        or any(takes_null(branch, root) for branch in node.get("anyOf", []))
+    )
+
+
 def _branch(node: dict[str, Any], kind: str, root: dict[str, Any]) -> dict[str, Any]:
     """The part of `node` that describes its values of JSON type `kind`."""
     node = _resolve(node, root)
@@ -152,7 +165,7 @@ def _choices(node: dict[str, Any], root: dict[str, Any]) -> set[Any] | None:
 def differences(
     published: dict[str, Any], converted: dict[str, Any], path: str, roots: tuple[dict[str, Any], dict[str, Any]]
 ) -> list[str]:
-    """Where `converted` says something else than `published` about the values it takes: the JSON type, the
+    """Where `converted` says something else than `published` about the values it takes: the JSON type, null, the
     choices of an enum, the required properties; recursively through array items and object properties."""
     kinds, after = json_types(published, roots[0]), json_types(converted, roots[1])
     if not kinds:
@@ -160,6 +173,8 @@ def differences(
     if kinds != after:
         return [f"{path} {sorted(kinds)} became {sorted(after)}"]
     found = []
+    if takes_null(published, roots[0]) and not takes_null(converted, roots[1]):
+        found.append(f"{path} no longer takes null")
     if _choices(published, roots[0]) != _choices(converted, roots[1]):
         found.append(f"{path} choices {_choices(published, roots[0])} became {_choices(converted, roots[1])}")
     if "array" in kinds:

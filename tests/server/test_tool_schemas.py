@@ -46,6 +46,15 @@ def test_null_stays_a_branch_of_its_own_where_it_means_more_than_leaving_the_arg
     assert schema["properties"]["active"]["default"] is True
 
 
+def test_a_choice_that_includes_null_never_puts_null_inside_enum():
+    schema = portable_input_schema(
+        arguments_schema(optional=(Literal["a", "b", None], None), needed=(Literal["a", None], ...))
+    )
+
+    assert schema["properties"]["optional"] == {"enum": ["a", "b"], "type": "string"}
+    assert schema["properties"]["needed"] == {"anyOf": [{"enum": ["a"], "type": "string"}, {"type": "null"}]}
+
+
 def test_a_union_of_several_types_loses_only_its_null_branch():
     schema = portable_input_schema(arguments_schema(value=(int | str | None, None)))
 

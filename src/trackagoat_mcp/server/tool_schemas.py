@@ -75,6 +75,7 @@ def _portable(node: Any, names: bool = False) -> Any:
         return node
     if names:
         return {name: _portable(value) for name, value in node.items()}
+    node = _null_enum_as_branch(node)
     required = set(node.get("required", [])) if isinstance(node.get("properties"), dict) else set()
     out: dict[str, Any] = {}
     for key, value in node.items():
@@ -82,12 +83,28 @@ def _portable(node: Any, names: bool = False) -> Any:
             continue
         if key == "properties" and isinstance(value, dict):
             out[key] = {
-                name: _portable(prop if name in required else _without_null_branch(prop))
+                name: _portable(prop if name in required else _without_null_branch(_null_enum_as_branch(prop)))
                 for name, prop in value.items()
             }
         else:
             out[key] = _portable(value, names=key in _NAME_MAPS)
     return out
+
+
+_ENUM_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def _null_enum_as_branch(node: Any) -> Any:
+    """`{"enum": [..., null]}` (pydantic's `Literal[..., None]`) as an `anyOf` of the other members and null, the
+    members' JSON type declared when they share one."""
+    if not isinstance(node, dict) or not isinstance(node.get("enum"), list) or None not in node["enum"]:
+        return node
+    members = [member for member in node["enum"] if member is not None]
+    choice: dict[str, Any] = {"enum": members}
+    if len(kinds := {_ENUM_TYPES.get(type(member)) for member in members}) == 1 and None not in kinds:
+        choice["type"] = kinds.pop()
+    rest = {key: value for key, value in node.items() if key not in {"enum", "type"}}
+    return {**rest, "anyOf": [choice, _NULL]}
 
 
 def _without_null_branch(prop: Any) -> Any:
