@@ -401,9 +401,7 @@ class _Variables(PydanticBaseEnvSettingsSource):
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         # The source reads only `model_fields` and `model_config` of the class it is given, which a plain model has.
-        super().__init__(
-            cast("type[BaseSettings]", Settings), case_sensitive=True, env_prefix=ENV_PREFIX, env_ignore_empty=True
-        )
+        super().__init__(cast("type[BaseSettings]", Settings), case_sensitive=True, env_prefix=ENV_PREFIX)
         self.environ = environ
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
