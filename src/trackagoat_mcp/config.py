@@ -1,7 +1,12 @@
 """Settings from `TRACKAGOAT_*` environment variables, built by `load_settings()` (nothing happens at import).
 
-Environment first, then explicit overrides (the CLI passes its flags as overrides). Tests build
-`Settings(...)` directly with explicit values and never read the real environment.
+Every setting is declared once, as a field of `Settings`: its type, default, bounds and one-line description
+(the README's configuration table is generated from them: `scripts/settings_table.py`). Its variable is
+`TRACKAGOAT_` + the field name in capitals. Environment first, then explicit overrides (the CLI passes its flags
+as overrides). `Settings(...)` built directly takes only the values it is given and never reads the environment,
+which is how tests build it.
+
+A bad value is a `ConfigError` whose sentence names the variable and the value and says what to accept.
 """
 
 from __future__ import annotations
@@ -9,23 +14,33 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, cast
+
+from annotated_types import Ge, Gt, Le
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode
+from pydantic_settings.sources import PydanticBaseEnvSettingsSource
 
 from trackagoat_mcp.errors import ConfigError
 
 __all__ = [
     "ALL_TOOLSETS",
     "DEFAULT_TOOLSETS",
+    "ENV_PREFIX",
     "Settings",
     "default_database_url",
+    "env_name",
     "load_settings",
     "parse_hosts",
+    "parse_toolsets",
     "user_data_dir",
 ]
 
+ENV_PREFIX = "TRACKAGOAT_"
 ALL_TOOLSETS: tuple[str, ...] = (
     "context",
     "tracking",
@@ -40,9 +55,9 @@ ALL_TOOLSETS: tuple[str, ...] = (
 DEFAULT_TOOLSETS: frozenset[str] = frozenset(ALL_TOOLSETS) - {"admin"}
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
 _HOST_RE = re.compile(r"^(?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(?:[0-9]{1,5}|\*))?$")
 """A `Host` header value: a DNS name, IPv4 address or bracketed IPv6 address, optionally `:port` or `:*`."""
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 def user_data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -68,154 +83,9 @@ def default_database_url(environ: Mapping[str, str] | None = None) -> str:
     return f"sqlite+aiosqlite:///{user_data_dir(environ) / 'trackagoat.db'}"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the running system is configured with. Immutable; derive variants with `with_overrides`."""
-
-    database_url: str
-    api_key: str | None = field(default=None, repr=False)
-    tiktok_base_url: str = "https://www.tiktok.com"
-    scrape_rate: float = 1 / 3
-    accrual_minute: int = 15
-    toolsets: frozenset[str] = DEFAULT_TOOLSETS
-    read_only: bool = False
-    rate_limit_per_minute: int = 60
-    """HTTP only: requests one key may make in any 60-second window (0 turns the limit off)."""
-    allowed_hosts: tuple[str, ...] = ()
-    """HTTP only: `Host` values accepted besides loopback (`host` or `host:port`), e.g. behind a proxy."""
-    key_cache_seconds: float = 5.0
-    """HTTP only: how long a process trusts a key it has verified (the revocation bound; 0 checks every request)."""
-    org_rate_limit_per_minute: int = 300
-    """HTTP only: requests all keys of one organization may make together in any 60 seconds (0: no limit)."""
-    sessions_per_key: int = 16
-    """HTTP only: open MCP sessions (Streamable HTTP sessions and SSE streams together) one key may hold."""
-    sessions_per_org: int = 64
-    """HTTP only: open MCP sessions all keys of one organization may hold together."""
-    max_sessions: int = 1000
-    """HTTP only: open Streamable HTTP sessions one server process holds for everyone."""
-    max_sse_streams: int = 200
-    """HTTP only: open legacy SSE streams (each one a connection) one server process holds for everyone."""
-    session_idle_seconds: float = 600.0
-    """HTTP only: a Streamable HTTP session with no request in flight for this long is closed."""
-    auth_failures_per_minute: int = 20
-    """HTTP only: failed authentications one client address may make in any 60 seconds before it gets 429."""
-    header_timeout_seconds: float = 10.0
-    """HTTP only: a request's headers must arrive within this long of the connection opening or the last response."""
-    body_timeout_seconds: float = 30.0
-    """HTTP only: a request's body must arrive within this long of its headers."""
-    sqlite_busy_timeout: float = 15.0
-    """SQLite only: seconds a write waits for another writer before failing as `store_unavailable`."""
-    request_state_keys: tuple[str, ...] = field(default=(), repr=False)
-    """HTTP only: secrets (32+ characters) sealing 2026-07-28 multi-round-trip state; the same on every replica."""
-    min_creator_profiles_hours: float = 6.0
-    """Scraper floor: a creator's profile is fetched at most once per this many hours."""
-    min_discover_videos_hours: float = 4.0
-    """Scraper floor: a creator's video list is read for new posts at most this often."""
-    min_video_stats_hours: float = 4.0
-    """Scraper floor: tracked videos' counters are refreshed at most this often."""
-    tracking_expiry_days: int = 30
-    """Videos posted longer ago than this are no longer refreshed (their numbers are taken as final)."""
-    scrape_interval_minutes: float = 5.0
-    """How often the scheduler wakes the scrape cycle (the floors decide what is actually due)."""
-    scrape_now_daily_cap: int = 20
-    """`scrape_now` calls one organization may make per UTC day (0 switches the tool off)."""
-    job_run_retention_days: int = 90
-    """Retention job: finished job runs older than this are deleted, the newest of each kind kept (0 keeps all)."""
-    snapshot_detail_days: int = 0
-    assignment_backdate_days: int = 366
-    """How far back a payout assignment may start: every day before today it reaches back is a period the next
-    accrual run evaluates at once, so this bounds the work one call can queue (and the history a program holds)."""
-    """Retention job: snapshots older than this are thinned to the last of each day (0, the default, keeps all)."""
-
-    def __post_init__(self) -> None:
-        if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
-            raise ConfigError(
-                f"TRACKAGOAT_DATABASE_URL {_redact_url(self.database_url)!r} is not supported; use "
-                "'sqlite+aiosqlite:///path/to/file.db' or 'postgresql+asyncpg://user@host/db'."
-            )
-        unknown = sorted(self.toolsets - set(ALL_TOOLSETS))
-        if unknown:
-            raise ConfigError(f"Unknown toolset(s) {unknown!r}; choose from {list(ALL_TOOLSETS)!r}.")
-        if not 0 <= self.accrual_minute <= 59:
-            raise ConfigError(f"TRACKAGOAT_ACCRUAL_MINUTE {self.accrual_minute!r} must be between 0 and 59.")
-        if self.scrape_rate <= 0:
-            raise ConfigError(f"TRACKAGOAT_SCRAPE_RATE {self.scrape_rate!r} must be a positive requests-per-second.")
-        if self.rate_limit_per_minute < 0:
-            raise ConfigError(
-                f"TRACKAGOAT_RATE_LIMIT_PER_MINUTE {self.rate_limit_per_minute!r} must be 0 (no limit) or more."
-            )
-        for env_name, (name, _kind, low) in _HTTP_NUMBERS.items():
-            if getattr(self, name) < low:
-                raise ConfigError(
-                    f"{env_name} {getattr(self, name)!r} must be at least {low}{_HTTP_ZERO.get(name, '')}."
-                )
-        if not 0 <= self.key_cache_seconds <= 300:
-            raise ConfigError(
-                f"TRACKAGOAT_KEY_CACHE_SECONDS {self.key_cache_seconds!r} must be between 0 (look keys up on every "
-                "request) and 300; it is how long a revoked key may keep working."
-            )
-        if not 0.1 <= self.sqlite_busy_timeout <= 600:
-            raise ConfigError(
-                f"TRACKAGOAT_SQLITE_BUSY_TIMEOUT {self.sqlite_busy_timeout!r} must be between 0.1 and 600 seconds "
-                "(how long a write waits for another writer before it fails)."
-            )
-        for position, secret in enumerate(self.request_state_keys, start=1):
-            if len(secret.encode()) < 32:
-                raise ConfigError(
-                    f"TRACKAGOAT_REQUEST_STATE_KEYS entry {position} is {len(secret.encode())} bytes long; each "
-                    "must be at least 32 (make one with: python -c 'import secrets; print(secrets.token_hex(32))')."
-                )
-        for env_name, (name, _kind, low) in _JOB_NUMBERS.items():
-            if getattr(self, name) < low:
-                raise ConfigError(f"{env_name} {getattr(self, name)!r} must be at least {low}.")
-        if 0 < self.snapshot_detail_days < 7:
-            raise ConfigError(
-                f"TRACKAGOAT_SNAPSHOT_DETAIL_DAYS {self.snapshot_detail_days!r} must be 0 (keep every snapshot) or at "
-                "least 7, so that accruals still being evaluated read full detail."
-            )
-        for host in self.allowed_hosts:
-            if not _HOST_RE.match(host):
-                raise ConfigError(
-                    f"TRACKAGOAT_ALLOWED_HOSTS entry {host!r} is not a host name; give names such as "
-                    "'mcp.example.com' or 'mcp.example.com:8443', comma-separated, without a scheme or path."
-                )
-
-    def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with the given fields replaced (`None` values are ignored, so unset CLI flags keep env values)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-_JOB_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
-    "TRACKAGOAT_MIN_CREATOR_PROFILES_HOURS": ("min_creator_profiles_hours", float, 0),
-    "TRACKAGOAT_MIN_DISCOVER_VIDEOS_HOURS": ("min_discover_videos_hours", float, 0),
-    "TRACKAGOAT_MIN_VIDEO_STATS_HOURS": ("min_video_stats_hours", float, 0),
-    "TRACKAGOAT_TRACKING_EXPIRY_DAYS": ("tracking_expiry_days", int, 1),
-    "TRACKAGOAT_SCRAPE_INTERVAL_MINUTES": ("scrape_interval_minutes", float, 0.1),
-    "TRACKAGOAT_SCRAPE_NOW_DAILY_CAP": ("scrape_now_daily_cap", int, 0),
-    "TRACKAGOAT_JOB_RUN_RETENTION_DAYS": ("job_run_retention_days", int, 0),
-    "TRACKAGOAT_SNAPSHOT_DETAIL_DAYS": ("snapshot_detail_days", int, 0),
-    "TRACKAGOAT_ASSIGNMENT_BACKDATE_DAYS": ("assignment_backdate_days", int, 0),
-}
-"""Scraper and retention settings read from the environment: variable → (field, type, smallest allowed value)."""
-
-_HTTP_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
-    "TRACKAGOAT_ORG_RATE_LIMIT_PER_MINUTE": ("org_rate_limit_per_minute", int, 0),
-    "TRACKAGOAT_SESSIONS_PER_KEY": ("sessions_per_key", int, 1),
-    "TRACKAGOAT_SESSIONS_PER_ORG": ("sessions_per_org", int, 1),
-    "TRACKAGOAT_MAX_SESSIONS": ("max_sessions", int, 1),
-    "TRACKAGOAT_MAX_SSE_STREAMS": ("max_sse_streams", int, 0),
-    "TRACKAGOAT_SESSION_IDLE_SECONDS": ("session_idle_seconds", float, 1),
-    "TRACKAGOAT_AUTH_FAILURES_PER_MINUTE": ("auth_failures_per_minute", int, 0),
-    "TRACKAGOAT_HEADER_TIMEOUT_SECONDS": ("header_timeout_seconds", float, 0.1),
-    "TRACKAGOAT_BODY_TIMEOUT_SECONDS": ("body_timeout_seconds", float, 0.1),
-}
-"""HTTP caps and timeouts read from the environment: variable → (field, type, smallest allowed value)."""
-
-_HTTP_ZERO = {
-    "org_rate_limit_per_minute": " (0 turns the limit off)",
-    "max_sse_streams": " (0 turns the legacy SSE endpoint off)",
-    "auth_failures_per_minute": " (0 turns the throttle off)",
-}
+def env_name(field: str) -> str:
+    """The environment variable of a `Settings` field: `TRACKAGOAT_` + its name in capitals."""
+    return ENV_PREFIX + field.upper()
 
 
 def parse_toolsets(raw: str) -> frozenset[str]:
@@ -237,20 +107,348 @@ def parse_hosts(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
 
 
-def _parse_bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+def _parse_secrets(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
-def _parse_number(name: str, raw: str, kind: type[int] | type[float]) -> Any:
-    try:
-        return kind(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}.") from exc
+def _setting(
+    default: Any,
+    description: str,
+    *,
+    rule: str | None = None,
+    shown: str | None = None,
+    note: str | None = None,
+    flag: str | None = None,
+    **field: Any,
+) -> Any:
+    """A field with its README row: `shown` replaces the rendered default, `note` follows it, `flag` is the CLI's
+    flag for it; `rule` is the sentence a value out of bounds gets (else one is made from the bounds)."""
+    extra = {"rule": rule, "shown": shown, "note": note, "flag": flag}
+    return Field(default, description=description, json_schema_extra={k: v for k, v in extra.items() if v}, **field)
+
+
+class Settings(BaseModel):
+    """Everything the running system is configured with. Immutable; derive variants with `with_overrides`.
+
+    A plain model, so building one takes only the values given; `load_settings` adds the environment's.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str = Field(
+        description="`sqlite+aiosqlite:///path.db` or `postgresql+asyncpg://user@host/db`",
+        json_schema_extra={"shown": "SQLite file in the user data dir"},
+    )
+    api_key: str | None = _setting(
+        None,
+        "over stdio: the key whose organization and scopes the session acts as; unset and exactly one organization "
+        "→ that organization with all scopes",
+        repr=False,
+    )
+    toolsets: Annotated[frozenset[str], NoDecode] = _setting(
+        DEFAULT_TOOLSETS,
+        "comma-separated toolsets; `all` and `default` also work",
+        shown="all but `admin`",
+        flag="--toolsets",
+    )
+    read_only: bool = _setting(False, "hide every tool that writes", flag="--read-only")
+    tiktok_base_url: str = _setting(
+        "https://www.tiktok.com", "where the scraper goes (the demo and the tests point it at a simulated site)"
+    )
+    scrape_rate: float = _setting(
+        1 / 3,
+        "the scraper's token bucket per host, shared by everything that scrapes in one process (up to 4 requests "
+        "in flight)",
+        note="requests/s per host",
+        rule="must be a positive requests-per-second",
+        gt=0,
+    )
+    scrape_interval_minutes: float = _setting(
+        5.0,
+        "how often the scheduler wakes the scrape cycle; the floors below decide what is actually fetched",
+        ge=0.1,
+    )
+    min_creator_profiles_hours: float = _setting(
+        6.0,
+        "a creator's profile (followers, likes, video count, name) is fetched at most this often",
+        ge=0,
+    )
+    min_discover_videos_hours: float = _setting(
+        4.0, "a creator's video list is read for new posts at most this often", ge=0
+    )
+    min_video_stats_hours: float = _setting(4.0, "tracked videos' counters are refreshed at most this often", ge=0)
+    tracking_expiry_days: int = _setting(
+        30, "videos posted longer ago are no longer refreshed (their numbers are taken as final)", ge=1
+    )
+    scrape_now_daily_cap: int = _setting(
+        20, "`scrape_now` calls per organization per UTC day (`0` turns the tool off)", ge=0
+    )
+    job_run_retention_days: int = _setting(
+        90,
+        "the daily retention job deletes finished job runs older than this, keeping the newest of each job and "
+        "status (`0` keeps all)",
+        ge=0,
+    )
+    snapshot_detail_days: int = _setting(
+        0,
+        "when set (7 or more), snapshots older than this many days are thinned to the last of each day "
+        "(organization's timezone)",
+        note="(keep all)",
+        ge=0,
+    )
+    assignment_backdate_days: int = _setting(
+        366,
+        "how far before today a payout assignment may start (its periods are evaluated by the next accrual run); "
+        "older work is paid ad hoc",
+        ge=0,
+    )
+    accrual_minute: int = _setting(
+        15, "minute (UTC) of the hourly accrual run in `serve`/`worker` (`accrue` runs it by hand)", ge=0, le=59
+    )
+    rate_limit_per_minute: int = _setting(
+        60,
+        "HTTP: requests one key may make in any 60-second window, per server process (`0` turns the limit off)",
+        rule="must be 0 (no limit) or more",
+        ge=0,
+    )
+    org_rate_limit_per_minute: int = _setting(
+        300,
+        "HTTP: requests all keys of one organization may make together in any 60-second window, per process "
+        "(`0` turns it off)",
+        rule="must be at least 0 (0 turns the limit off)",
+        ge=0,
+    )
+    sessions_per_key: int = _setting(
+        16,
+        "HTTP: open MCP sessions one key may hold (Streamable HTTP sessions and SSE streams together); past it 429 "
+        "with `Retry-After`",
+        ge=1,
+    )
+    sessions_per_org: int = _setting(
+        64, "HTTP: open MCP sessions all keys of one organization may hold together; past it 429", ge=1
+    )
+    max_sessions: int = _setting(
+        1000,
+        "HTTP: open Streamable HTTP sessions per server process, for everyone; past it 503 with `Retry-After`",
+        ge=1,
+    )
+    max_sse_streams: int = _setting(
+        200,
+        "HTTP: open legacy SSE streams (each a connection) per server process; past it 503 (`0` refuses every stream)",
+        rule="must be at least 0 (0 turns the legacy SSE endpoint off)",
+        ge=0,
+    )
+    session_idle_seconds: float = _setting(
+        600.0,
+        "HTTP: a Streamable HTTP session with no request in flight (an open GET stream counts) for this long is "
+        "closed and gives its place back",
+        ge=1,
+    )
+    auth_failures_per_minute: int = _setting(
+        20,
+        "HTTP: invalid keys one client address may send in any 60 seconds; past it every key from that address "
+        "gets 429 before it is looked up (`0` turns it off)",
+        rule="must be at least 0 (0 turns the throttle off)",
+        ge=0,
+    )
+    header_timeout_seconds: float = _setting(
+        10.0,
+        "HTTP: a request's headers must arrive within this long of the connection opening or the previous "
+        "response, else the connection is closed",
+        ge=0.1,
+    )
+    body_timeout_seconds: float = _setting(
+        30.0,
+        "HTTP: a request's body must arrive within this long of its headers, else 408 and the connection is closed",
+        ge=0.1,
+    )
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = _setting(
+        (),
+        "HTTP: comma-separated `Host` names accepted besides `127.0.0.1`, `localhost` and `[::1]`, e.g. "
+        "`mcp.example.com` behind a proxy (`name` allows any port, `name:port` only that port)",
+        note="(loopback only)",
+    )
+    key_cache_seconds: float = _setting(
+        5.0,
+        "HTTP: how long a server process trusts a key it has verified before looking it up again, so the longest "
+        "a revoked key keeps working (`0` looks keys up on every request; at most `300`)",
+        rule="must be between 0 (look keys up on every request) and 300; it is how long a revoked key may keep working",
+        ge=0,
+        le=300,
+    )
+    sqlite_busy_timeout: float = _setting(
+        15.0,
+        "SQLite: seconds a write waits for another writer (another process, a backup) before it fails with "
+        "`store_unavailable`; 0.1–600",
+        rule="must be between 0.1 and 600 seconds (how long a write waits for another writer before it fails)",
+        ge=0.1,
+        le=600,
+    )
+    request_state_keys: Annotated[tuple[str, ...], NoDecode] = _setting(
+        (),
+        "HTTP: comma-separated secrets of 32+ characters that seal the state of 2026-07-28 multi-round-trip calls; "
+        "give every replica the same list (first one seals, all unseal, so keys rotate by prepending) — see "
+        '"Scale-out"',
+        note="(a random key per process)",
+        repr=False,
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_with_a_sentence(cls, data: Any, handler: Callable[[Any], Settings]) -> Settings:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise ConfigError(_sentence(exc.errors()[0])) from None
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_store(cls, url: str) -> str:
+        if not (url.startswith("sqlite") or url.startswith("postgresql")):
+            raise ValueError(
+                f"TRACKAGOAT_DATABASE_URL {_redact_url(url)!r} is not supported; use "
+                "'sqlite+aiosqlite:///path/to/file.db' or 'postgresql+asyncpg://user@host/db'."
+            )
+        return url
+
+    @field_validator("api_key")
+    @classmethod
+    def _trimmed_key(cls, key: str | None) -> str | None:
+        return None if key is None else key.strip()
+
+    @field_validator("tiktok_base_url")
+    @classmethod
+    def _origin(cls, url: str) -> str:
+        return url.rstrip("/")
+
+    @field_validator("read_only", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise ValueError(f"TRACKAGOAT_READ_ONLY={value!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _toolset_names(cls, value: Any) -> Any:
+        return parse_toolsets(value) if isinstance(value, str) else value
+
+    @field_validator("toolsets")
+    @classmethod
+    def _known_toolsets(cls, toolsets: frozenset[str]) -> frozenset[str]:
+        unknown = sorted(toolsets - set(ALL_TOOLSETS))
+        if unknown:
+            raise ValueError(f"Unknown toolset(s) {unknown!r}; choose from {list(ALL_TOOLSETS)!r}.")
+        return toolsets
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        return parse_hosts(value) if isinstance(value, str) else value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        for host in hosts:
+            if not _HOST_RE.match(host):
+                raise ValueError(
+                    f"TRACKAGOAT_ALLOWED_HOSTS entry {host!r} is not a host name; give names such as "
+                    "'mcp.example.com' or 'mcp.example.com:8443', comma-separated, without a scheme or path."
+                )
+        return hosts
+
+    @field_validator("request_state_keys", mode="before")
+    @classmethod
+    def _secret_list(cls, value: Any) -> Any:
+        return _parse_secrets(value) if isinstance(value, str) else value
+
+    @field_validator("request_state_keys")
+    @classmethod
+    def _long_secrets(cls, secrets: tuple[str, ...]) -> tuple[str, ...]:
+        for position, secret in enumerate(secrets, start=1):
+            if len(secret.encode()) < 32:
+                raise ValueError(
+                    f"TRACKAGOAT_REQUEST_STATE_KEYS entry {position} is {len(secret.encode())} bytes long; each "
+                    "must be at least 32 (make one with: python -c 'import secrets; print(secrets.token_hex(32))')."
+                )
+        return secrets
+
+    @field_validator("snapshot_detail_days")
+    @classmethod
+    def _full_detail_for_open_accruals(cls, days: int) -> int:
+        if 0 < days < 7:
+            raise ValueError(
+                f"TRACKAGOAT_SNAPSHOT_DETAIL_DAYS {days!r} must be 0 (keep every snapshot) or at least 7, so that "
+                "accruals still being evaluated read full detail."
+            )
+        return days
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given fields replaced (`None` values are ignored, so unset CLI flags keep env values)."""
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self)(**(values | {k: v for k, v in changes.items() if v is not None}))
+
+
+class _Variables(PydanticBaseEnvSettingsSource):
+    """The `TRACKAGOAT_*` variables of one mapping (`os.environ`, or the dict a test passes), empty ones unset.
+
+    pydantic-settings maps each field to its variable and keeps list-valued ones (`NoDecode`) as the raw text the
+    field's validator splits; the source only reads them from `environ`, which tests pass as a dict.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        # The source reads only `model_fields` and `model_config` of the class it is given, which a plain model has.
+        super().__init__(cast("type[BaseSettings]", Settings), case_sensitive=True, env_prefix=ENV_PREFIX)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.environ.get(env_name(field_name)) or None, field_name, False
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build `Settings` from `TRACKAGOAT_*` variables in `environ` (default `os.environ`), then `overrides`."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {"database_url": default_database_url(env)}
+    values |= _Variables(env)()
+    values |= {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**values)
+
+
+def _sentence(error: ErrorDetails) -> str:
+    """The `ConfigError` text for pydantic's first complaint: the variable, the value, what to give instead."""
+    name = str(error["loc"][0]) if error["loc"] else ""
+    variable, value, kind = env_name(name), error["input"], error["type"]
+    field = Settings.model_fields.get(name)
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    if kind == "missing":
+        return f"{variable} is required; give the store's URL."
+    if field is None or kind == "extra_forbidden":
+        return f"{name!r} is not a setting; choose from {sorted(Settings.model_fields)!r}."
+    number = int if field.annotation is int else float
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        return f"{variable} {number(value)!r} {_rule(field)}."
+    if kind.startswith(("int_", "float_")):
+        return f"{variable}={value!r} is not a valid {number.__name__}."
+    return f"{variable}={value!r} is not accepted: {error['msg']}."
+
+
+def _rule(field: FieldInfo) -> str:
+    """What a value of `field` must be: its declared `rule`, else a sentence made from its bounds."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if extra.get("rule"):
+        return str(extra["rule"])
+    low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
+    above = next((m.gt for m in field.metadata if isinstance(m, Gt)), None)
+    high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
+    if low is not None and high is not None:
+        return f"must be between {low} and {high}"
+    if above is not None:
+        return f"must be more than {above}"
+    return f"must be at least {low}"
 
 
 def _redact_url(url: str) -> str:
@@ -261,43 +459,3 @@ def _redact_url(url: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}" if ":" in creds else url
     return url
-
-
-def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Build `Settings` from `TRACKAGOAT_*` variables in `environ` (default `os.environ`), then `overrides`."""
-    env = os.environ if environ is None else environ
-    values: dict[str, Any] = {"database_url": env.get("TRACKAGOAT_DATABASE_URL") or default_database_url(env)}
-    if env.get("TRACKAGOAT_API_KEY"):
-        values["api_key"] = env["TRACKAGOAT_API_KEY"].strip()
-    if env.get("TRACKAGOAT_TIKTOK_BASE_URL"):
-        values["tiktok_base_url"] = env["TRACKAGOAT_TIKTOK_BASE_URL"].rstrip("/")
-    if env.get("TRACKAGOAT_SCRAPE_RATE"):
-        values["scrape_rate"] = _parse_number("TRACKAGOAT_SCRAPE_RATE", env["TRACKAGOAT_SCRAPE_RATE"], float)
-    if env.get("TRACKAGOAT_ACCRUAL_MINUTE"):
-        values["accrual_minute"] = _parse_number("TRACKAGOAT_ACCRUAL_MINUTE", env["TRACKAGOAT_ACCRUAL_MINUTE"], int)
-    if env.get("TRACKAGOAT_TOOLSETS"):
-        values["toolsets"] = parse_toolsets(env["TRACKAGOAT_TOOLSETS"])
-    if "TRACKAGOAT_READ_ONLY" in env:
-        values["read_only"] = _parse_bool("TRACKAGOAT_READ_ONLY", env["TRACKAGOAT_READ_ONLY"])
-    if env.get("TRACKAGOAT_RATE_LIMIT_PER_MINUTE"):
-        values["rate_limit_per_minute"] = _parse_number(
-            "TRACKAGOAT_RATE_LIMIT_PER_MINUTE", env["TRACKAGOAT_RATE_LIMIT_PER_MINUTE"], int
-        )
-    if env.get("TRACKAGOAT_ALLOWED_HOSTS"):
-        values["allowed_hosts"] = parse_hosts(env["TRACKAGOAT_ALLOWED_HOSTS"])
-    if env.get("TRACKAGOAT_KEY_CACHE_SECONDS"):
-        values["key_cache_seconds"] = _parse_number(
-            "TRACKAGOAT_KEY_CACHE_SECONDS", env["TRACKAGOAT_KEY_CACHE_SECONDS"], float
-        )
-    if env.get("TRACKAGOAT_SQLITE_BUSY_TIMEOUT"):
-        values["sqlite_busy_timeout"] = _parse_number(
-            "TRACKAGOAT_SQLITE_BUSY_TIMEOUT", env["TRACKAGOAT_SQLITE_BUSY_TIMEOUT"], float
-        )
-    if env.get("TRACKAGOAT_REQUEST_STATE_KEYS"):
-        raw_keys = env["TRACKAGOAT_REQUEST_STATE_KEYS"].split(",")
-        values["request_state_keys"] = tuple(k.strip() for k in raw_keys if k.strip())
-    for env_name, (name, kind, _low) in {**_JOB_NUMBERS, **_HTTP_NUMBERS}.items():
-        if env.get(env_name):
-            values[name] = _parse_number(env_name, env[env_name], kind)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)

@@ -19,12 +19,10 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # the 2 MiB default cache turned that into one read system call per page.
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 1 << 30
-# Connections per SQLite file, with no overflow. Each aiosqlite connection is a thread; SQLAlchemy's default pool
-# (5 + 10 overflow) let eight concurrent HTTP clients keep eight threads contending for the GIL. Alternated runs
-# (bench/README.md): a fixed five gave 10 % more calls/s at 10 % less CPU per call with 8 HTTP clients and the
-# same throughput in the mixed soak; three was faster still for reads alone but 7 % slower in the soak (requests
-# queued behind the in-process jobs). No code path holds a connection while it waits for another (the whole
-# suite passes with a pool of one).
+# Connections per SQLite file, with no overflow. Each aiosqlite connection is a thread, so a pool as large as the
+# number of concurrent clients keeps that many threads contending for the GIL, while a smaller one queues requests
+# behind the in-process jobs; five balances the two (figures: bench/README.md, "Figures behind rules in the
+# code"). No code path holds a connection while it waits for another (the whole suite passes with a pool of one).
 SQLITE_POOL_SIZE = 5
 
 

@@ -3,10 +3,10 @@
 A presented key is hashed and looked up in the store (`keys.authenticate`). A valid key's answer (its
 organization, id and scopes) is then remembered in this process for `cache_seconds` (default 5 s,
 `TRACKAGOAT_KEY_CACHE_SECONDS`), keyed by the key's SHA-256, so a busy client costs one lookup per key every
-few seconds instead of one per request (the lookup was a third of a cached `get_creator` call's server time,
-see bench/README.md). The price is the revocation bound: a revoked key keeps working for at most
-`cache_seconds` on each process that saw it just before; 0 looks the key up on every request. Unknown and
-revoked keys are never remembered, so a key created a moment ago works at once, and at most
+few seconds instead of one per request (a lookup is a large share of a light call's server time; figures in
+`bench/README.md`, "Figures behind rules in the code"). The price is the revocation bound: a revoked key keeps
+working for at most `cache_seconds` on each process that saw it just before; 0 looks the key up on every
+request. Unknown and revoked keys are never remembered, so a key created a moment ago works at once, and at most
 `max_cached` answers are kept (default `MAX_CACHED_KEYS`; the oldest go first).
 
 The resulting `AccessToken` carries `client_id = "<org_id>:<key_id>"` and the key's scopes, which is what

@@ -6,13 +6,16 @@ import uuid
 from datetime import timedelta
 
 import anyio
+import pytest
 
 from tests.conftest import make_org
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain import request_keys
 from trackagoat_mcp.domain.scope import Caller
+from trackagoat_mcp.errors import Conflict
 
 Org = tuple[Caller, uuid.UUID]
 
@@ -201,3 +204,36 @@ async def test_concurrent_creates_with_one_key_make_one_project(db: Database, cl
         projects = await all_pages(client, "/projects")
     assert [p["name"] for p in projects].count("Spring") == 1
     assert set(statuses) <= {201, 409} and 201 in statuses
+
+
+async def test_a_rest_key_left_by_a_crashed_request_is_taken_over_after_its_lease(
+    db: Database, clock: FrozenClock, acme: Org
+) -> None:
+    caller, _ = acme
+    body = b'{"name":"Autumn"}'
+    # A process claims the key for this very request and dies before its work commits.
+    crashed = await request_keys.claim(
+        db,
+        org_id=caller.org_id,
+        key="autumn-once",
+        route="POST /api/v1/projects",
+        fingerprint=request_keys.request_fingerprint("POST /api/v1/projects", body),
+        now=clock.now(),
+    )
+    assert isinstance(crashed, request_keys.Held)
+    async with rest_client(db, clock, await make_key(db, clock, caller.org_id)) as client:
+        key = {"Idempotency-Key": "autumn-once"}
+        running = await client.post("/projects", json={"name": "Autumn"}, headers=key)
+        clock.advance(request_keys.LEASE + timedelta(seconds=1))
+        taken_over = await client.post("/projects", json={"name": "Autumn"}, headers=key)
+        # Had the first process only been slow, it can no longer store its response.
+        async with db.write() as session:
+            with pytest.raises(Conflict) as late:
+                await request_keys.finish(session, crashed, status_code=201, body="{}", now=clock.now())
+        await request_keys.release(db, crashed)  # not its claim any more: nothing is deleted
+        replayed = await client.post("/projects", json={"name": "Autumn"}, headers=key)
+        projects = await all_pages(client, "/projects")
+    assert (running.status_code, running.json()["meta"]["code"]) == (409, "idempotency_key_in_use")
+    assert taken_over.status_code == 201 and late.value.code == "idempotency_key_in_use"
+    assert replayed.content == taken_over.content and replayed.headers["idempotent-replayed"] == "true"
+    assert [p["name"] for p in projects].count("Autumn") == 1
