@@ -127,6 +127,28 @@ class Settings:
     accrual run evaluates at once, so this bounds the work one call can queue (and the history a program holds)."""
     """Retention job: snapshots older than this are thinned to the last of each day (0, the default, keeps all)."""
 
+    # --- Ways through a TikTok block (tiktok/outbound.py, tiktok/browser.py) and block-rate health -------------
+    scrape_proxy: str | None = field(default=None, repr=False)
+    """Outbound proxy URL for every scheme (`http://user:password@host:3128`); credentials are never logged."""
+    scrape_proxy_http: str | None = field(default=None, repr=False)
+    """Outbound proxy for `http://` requests, winning over `scrape_proxy`."""
+    scrape_proxy_https: str | None = field(default=None, repr=False)
+    """Outbound proxy for `https://` requests (TikTok itself), winning over `scrape_proxy`."""
+    scrape_cookies: str | None = field(default=None, repr=False)
+    """Cookies sent to TikTok, as a `name=value; name2=value2` string (a logged-out browser's cookies)."""
+    scrape_cookie_file: str | None = None
+    """Path of a Netscape `cookies.txt` exported from a browser; its cookies are sent to TikTok."""
+    browser_fetcher: bool = False
+    """Load pages the plain client found blocked in headless Chromium (needs the `browser` extra)."""
+    browser_executable: str = "/usr/bin/chromium"
+    """The Chromium (or Chrome) executable the browser fetcher launches; nothing is downloaded."""
+    browser_timeout_seconds: float = 30.0
+    """How long one page may take in the browser, its scripts and a challenge's reload included."""
+    block_rate_threshold: float = 0.2
+    """Health: share of fetches blocked in recent scrape cycles above which get_program_health raises a finding."""
+    block_rate_cycles: int = 6
+    """Health: how many of the latest scrape cycles the block rate is computed over."""
+
     def __post_init__(self) -> None:
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
             raise ConfigError(
@@ -173,6 +195,11 @@ class Settings:
                 f"TRACKAGOAT_SNAPSHOT_DETAIL_DAYS {self.snapshot_detail_days!r} must be 0 (keep every snapshot) or at "
                 "least 7, so that accruals still being evaluated read full detail."
             )
+        if not 0 < self.block_rate_threshold <= 1:
+            raise ConfigError(
+                f"TRACKAGOAT_BLOCK_RATE_THRESHOLD {self.block_rate_threshold!r} must be a share above 0 and at most 1 "
+                "(0.2 raises a finding when more than a fifth of fetches were blocked)."
+            )
         for host in self.allowed_hosts:
             if not _HOST_RE.match(host):
                 raise ConfigError(
@@ -195,6 +222,8 @@ _JOB_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRACKAGOAT_JOB_RUN_RETENTION_DAYS": ("job_run_retention_days", int, 0),
     "TRACKAGOAT_SNAPSHOT_DETAIL_DAYS": ("snapshot_detail_days", int, 0),
     "TRACKAGOAT_ASSIGNMENT_BACKDATE_DAYS": ("assignment_backdate_days", int, 0),
+    "TRACKAGOAT_BROWSER_TIMEOUT_SECONDS": ("browser_timeout_seconds", float, 1),
+    "TRACKAGOAT_BLOCK_RATE_CYCLES": ("block_rate_cycles", int, 1),
 }
 """Scraper and retention settings read from the environment: variable → (field, type, smallest allowed value)."""
 
@@ -210,6 +239,16 @@ _HTTP_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRACKAGOAT_BODY_TIMEOUT_SECONDS": ("body_timeout_seconds", float, 0.1),
 }
 """HTTP caps and timeouts read from the environment: variable → (field, type, smallest allowed value)."""
+
+_SCRAPE_STRINGS: dict[str, str] = {
+    "TRACKAGOAT_SCRAPE_PROXY": "scrape_proxy",
+    "TRACKAGOAT_SCRAPE_PROXY_HTTP": "scrape_proxy_http",
+    "TRACKAGOAT_SCRAPE_PROXY_HTTPS": "scrape_proxy_https",
+    "TRACKAGOAT_SCRAPE_COOKIES": "scrape_cookies",
+    "TRACKAGOAT_SCRAPE_COOKIE_FILE": "scrape_cookie_file",
+    "TRACKAGOAT_BROWSER_EXECUTABLE": "browser_executable",
+}
+"""Scraper settings read from the environment as text: variable → field."""
 
 _HTTP_ZERO = {
     "org_rate_limit_per_minute": " (0 turns the limit off)",
@@ -296,6 +335,15 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if env.get("TRACKAGOAT_REQUEST_STATE_KEYS"):
         raw_keys = env["TRACKAGOAT_REQUEST_STATE_KEYS"].split(",")
         values["request_state_keys"] = tuple(k.strip() for k in raw_keys if k.strip())
+    for env_name, name in _SCRAPE_STRINGS.items():
+        if env.get(env_name, "").strip():
+            values[name] = env[env_name].strip()
+    if "TRACKAGOAT_BROWSER_FETCHER" in env:
+        values["browser_fetcher"] = _parse_bool("TRACKAGOAT_BROWSER_FETCHER", env["TRACKAGOAT_BROWSER_FETCHER"])
+    if env.get("TRACKAGOAT_BLOCK_RATE_THRESHOLD"):
+        values["block_rate_threshold"] = _parse_number(
+            "TRACKAGOAT_BLOCK_RATE_THRESHOLD", env["TRACKAGOAT_BLOCK_RATE_THRESHOLD"], float
+        )
     for env_name, (name, kind, _low) in {**_JOB_NUMBERS, **_HTTP_NUMBERS}.items():
         if env.get(env_name):
             values[name] = _parse_number(env_name, env[env_name], kind)

@@ -4,6 +4,15 @@ Facts come from `reference/tiktok-ledgers-jobs.md` §1.2-1.5 and §1.7. TikTok a
 everything and says what happened in a `statusCode` inside the JSON, so every parser returns a
 `PageResult`: a `PageState` (`ok`, `not_found`, `private`, …) and the parsed data, or `None`.
 
+Shapes read besides the current desktop pages: the mobile ("reflow") post page, whose item sits under
+`webapp.reflow.video.detail` with its status text in `statusMessage` (the `webapp.reflow.global.shareUser` module
+next to it is whoever shared the link, never the author, so it is ignored); the legacy `SIGI_STATE` blob, as
+JSON or as the 2021-22 script form `window['SIGI_STATE']={…};window['SIGI_RETRY']=…`.
+
+Two status codes need their payload read too: 10221 ("banned") with an empty `userInfo` is a handle that does
+not exist (TikTok-Api issue #1158), so it is `not_found`; a private profile (10222) shows `videoCount` 0 to a
+logged-out visitor, a zero that is not the real count, so its `video_count` is `None`.
+
 The rule that matters most: a page we cannot read is never data. A page without a blob, a challenge or
 captcha, a shell, or an empty body is `blocked`; an unrecognised status code or a blob missing its stats is
 `unknown`. Neither carries zeros, so a caller keeps its last good numbers.
@@ -24,6 +33,7 @@ from typing import Any, Generic, Literal, TypeVar
 __all__ = [
     "BLOCKED_STATES",
     "UNIVERSAL_SCRIPT_ID",
+    "block_kind",
     "PageResult",
     "PageState",
     "Profile",
@@ -55,6 +65,9 @@ BLOCKED_STATES: frozenset[PageState] = frozenset({"blocked", "login_required"})
 
 UNIVERSAL_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
 _SIGI_SCRIPT_IDS = ("SIGI_STATE", "sigi-persisted-data")
+_VIDEO_MODULES = ("webapp.video-detail", "webapp.reflow.video.detail")
+"""Where a post page keeps its item: desktop pages first, then the mobile ("reflow") page."""
+_SIGI_ASSIGNMENTS = ("window['SIGI_STATE']", 'window["SIGI_STATE"]', "window.SIGI_STATE")
 
 # reference §1.4; 10204 is ambiguous ("deleted" or "your IP is blocked from this post") but reads as not_found.
 _STATUS_STATES: Mapping[int, PageState] = {
@@ -140,6 +153,8 @@ class PageResult(Generic[T]):
     data: T | None = None
     status_code: int | None = None
     detail: str = ""
+    blocked_by: str | None = None
+    """What blocked the plain client before the browser fetcher read this page (`challenge`, `http_403`, …)."""
 
     @property
     def ok(self) -> bool:
@@ -225,14 +240,14 @@ def parse_profile_page(html: str, handle: str | None = None) -> PageResult[Profi
     Returns:
         The page state and the profile when the page carried one.
     """
-    module = _default_scope_module(html, "webapp.user-detail")
+    module = _default_scope_module(html, ("webapp.user-detail",))
     if module is not None:
         code, message, state = _module_status(module)
         info = module.get("userInfo")
         profile = _profile(info.get("user"), info.get("stats"), info.get("statsV2")) if isinstance(info, dict) else None
         if state == "ok" and profile is None:
             return PageResult("unknown", None, code, "user-detail has no user or stats")
-        return PageResult(state, profile, code, message)
+        return _profile_result(state, profile, _names_a_user(info), code, message)
     sigi = _sigi_state(html)
     if sigi is not None:
         return _profile_from_sigi(sigi, handle)
@@ -250,7 +265,7 @@ def parse_video_page(html: str, video_id: str | None = None) -> PageResult[Video
         The page state and the video when the page carried one. An age-gated item
         (`isContentClassified`) is `login_required`.
     """
-    module = _default_scope_module(html, "webapp.video-detail")
+    module = _default_scope_module(html, _VIDEO_MODULES)
     if module is not None:
         code, message, state = _module_status(module)
         info = module.get("itemInfo")
@@ -341,6 +356,9 @@ def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
     try:
         payload = _loads(body) if isinstance(body, str) else json.loads(body)
     except ValueError:
+        text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+        if 'id="cs"' in text or "Please wait" in text:
+            return PageResult("blocked", None, None, "challenge page")
         return PageResult("blocked", None, None, "item list is not JSON (an HTML page or garbage instead)")
     if not isinstance(payload, dict):
         return PageResult("blocked", None, None, "item list JSON is not an object")
@@ -365,11 +383,17 @@ def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def _default_scope_module(html: str, name: str) -> dict[str, Any] | None:
+def _default_scope_module(html: str, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """The first of the modules `names` found in the page's `__DEFAULT_SCOPE__`."""
     blob = extract_script_json(html, UNIVERSAL_SCRIPT_ID)
     scope = blob.get("__DEFAULT_SCOPE__") if isinstance(blob, dict) else None
-    module = scope.get(name) if isinstance(scope, dict) else None
-    return module if isinstance(module, dict) else None
+    if not isinstance(scope, dict):
+        return None
+    for name in names:
+        module = scope.get(name)
+        if isinstance(module, dict):
+            return module
+    return None
 
 
 def _sigi_state(html: str) -> dict[str, Any] | None:
@@ -377,6 +401,30 @@ def _sigi_state(html: str) -> dict[str, Any] | None:
         blob = extract_script_json(html, script_id)
         if isinstance(blob, dict):
             return blob
+    return _sigi_assignment(html)
+
+
+def _sigi_assignment(html: str) -> dict[str, Any] | None:
+    """The object assigned in the 2021-22 script form `window['SIGI_STATE']={…};window['SIGI_RETRY']=…`.
+
+    The object is decoded where the assignment starts and ends where the JSON value ends, so whatever
+    statements follow it (`SIGI_RETRY`, other globals) are never read.
+    """
+    for marker in _SIGI_ASSIGNMENTS:
+        at = html.find(marker)
+        if at < 0:
+            continue
+        equals = html.find("=", at + len(marker))
+        if equals < 0 or html[at + len(marker) : equals].strip():
+            continue
+        start = equals + 1
+        while start < len(html) and html[start] in _JSON_SPACE:
+            start += 1
+        try:
+            value, _end = _JSON_DECODER.raw_decode(html, start)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
     return None
 
 
@@ -392,7 +440,8 @@ def _loads(text: str) -> Any:
 
 def _module_status(module: Mapping[str, Any]) -> tuple[int | None, str, PageState]:
     raw = module.get("statusCode")
-    message = str(module.get("statusMsg") or "")
+    # Desktop modules say `statusMsg`, mobile (reflow) ones `statusMessage`.
+    message = str(module.get("statusMsg") or module.get("statusMessage") or "")
     if raw is None:
         return None, message, classify_status(0, message)
     code = raw if raw.__class__ is int and raw >= 0 else parse_count(raw)
@@ -409,6 +458,20 @@ def _blocked_reason(html: str) -> str:
     if '"type":"verify"' in html:
         return "captcha"
     return "page without a data blob (shell page)"
+
+
+BLOCK_KINDS: Mapping[str, str] = {
+    "empty body": "empty",
+    "challenge page": "challenge",
+    "captcha": "captcha",
+    "captcha (verify) instead of the item list": "captcha",
+}
+"""A `blocked` page's `detail` → the kind of block it is, for block-rate statistics (anything else: `shell`)."""
+
+
+def block_kind(detail: str) -> str:
+    """What kind of block a `blocked` page's `detail` describes: `challenge`, `captcha`, `empty` or `shell`."""
+    return BLOCK_KINDS.get(detail, "shell")
 
 
 def _str_or_none(value: object) -> str | None:
@@ -505,6 +568,30 @@ def _profile_from_sigi(sigi: Mapping[str, Any], handle: str | None) -> PageResul
         profile = _profile(user, stats, None)
     if state == "ok" and profile is None:
         return PageResult("blocked", None, code, "SIGI_STATE page without the user")
+    named = isinstance(users, dict) and _pick(users.get("users"), handle) is not None
+    return _profile_result(state, profile, named, code, message)
+
+
+def _names_a_user(info: object) -> bool:
+    """Whether a `userInfo` names an account (an id or a handle), however little else it holds."""
+    user = info.get("user") if isinstance(info, dict) else None
+    return isinstance(user, dict) and bool(user.get("id") or user.get("uniqueId"))
+
+
+def _profile_result(
+    state: PageState, profile: Profile | None, names_user: bool, code: int | None, message: str
+) -> PageResult[Profile]:
+    """The page's state and profile, with the two readings a status code alone gets wrong.
+
+    10221 with an empty (or missing) `userInfo` is TikTok's answer for a handle that does not exist, not a
+    ban; a banned account's page still names the account. A private profile's `videoCount` is 0 to a
+    logged-out visitor whatever the real count, so that zero becomes `None` (unknown) and can never replace a
+    known count.
+    """
+    if state == "banned" and not names_user:
+        return PageResult("not_found", None, code, "statusCode 10221 with an empty userInfo: no such handle")
+    if profile is not None and (state == "private" or profile.private) and profile.video_count == 0:
+        profile.video_count = None
     return PageResult(state, profile, code, message)
 
 
