@@ -208,8 +208,10 @@ async def test_random_faults_over_several_cycles_never_lose_or_rewind_numbers(wo
             # The creator's own fault answers its first request; only a short-lived transport one can be retried
             # past, and then the site-wide fault (shared by whoever asks first) may or may not catch it.
             readable = fault is None or fault.kind in SHAPE_FAULTS
-            if fault is not None and not readable and (
-                fault.kind not in TRANSPORT or fault.times is None or fault.times >= 3
+            if (
+                fault is not None
+                and not readable
+                and (fault.kind not in TRANSPORT or fault.times is None or fault.times >= 3)
             ):
                 assert seen == replace(was, state=FAULTS[fault.kind][0])
                 certain[FAULTS[fault.kind][1]] += 1
