@@ -64,7 +64,7 @@ async def test_sigi_script_form_profile_and_post(
 
 
 def test_sigi_script_form_that_is_cut_short_is_blocked_not_data() -> None:
-    html = "<script id=\"sigi-persisted-data\">window['SIGI_STATE']={\"UserModule\":{\"users\":"
+    html = '<script id="sigi-persisted-data">window[\'SIGI_STATE\']={"UserModule":{"users":'
 
     assert parse_profile_page(html).state == "blocked"
 
@@ -126,9 +126,9 @@ async def test_blocked_pages_say_what_blocked_them(
 
     assert profile.value.reason == reason
     # The API answers a plain challenge with the captcha JSON; the script challenge stands in front of it too.
-    assert listing.value.reason == {"challenge": "captcha", "script_challenge": "challenge", "empty_shell": "empty"}[
-        fault
-    ]
+    assert (
+        listing.value.reason == {"challenge": "captcha", "script_challenge": "challenge", "empty_shell": "empty"}[fault]
+    )
 
 
 def test_block_kind_of_unknown_details_is_shell() -> None:
