@@ -442,6 +442,12 @@ class TikTokClient:
                     retry_after = self._retry_after(response)
                     use_header = retry_after is not None and retry_after <= self._max_retry_after
                     delay = retry_after if use_header and retry_after is not None else self._backoff(attempt)
+                elif status == 407:
+                    raise Unavailable(
+                        f"The outbound proxy refused its credentials (HTTP 407) for {url!r}; check the user and "
+                        "password in TRACKAGOAT_SCRAPE_PROXY (or _HTTP/_HTTPS).",
+                        code="proxy_refused",
+                    )
                 elif status in _BLOCK_STATUSES:
                     raise Blocked(
                         f"TikTok refused {url!r} (HTTP {status}): the client's fingerprint, address or region is "

@@ -107,8 +107,8 @@ def parse_cookie_header(raw: str, domain: str) -> list[OutboundCookie]:
         name = name.strip()
         if not sep or not _COOKIE_NAME_RE.match(name):
             raise ConfigError(
-                f"TRACKAGOAT_SCRAPE_COOKIES part {position} is not 'name=value' (name {name[:40]!r}); give cookies "
-                "as 'ttwid=…; msToken=…', as a browser's Cookie header shows them."
+                f"TRACKAGOAT_SCRAPE_COOKIES part {position} is not 'name=value' (it is not quoted here: it may be "
+                "a secret); give cookies as 'ttwid=…; msToken=…', as a browser's Cookie header shows them."
             )
         cookies.append(OutboundCookie(name, value.strip(), domain))
     return cookies
