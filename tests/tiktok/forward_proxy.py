@@ -67,6 +67,9 @@ class ForwardProxy:
                     b"Content-Length: 0\r\nConnection: close\r\n\r\n"
                 )
                 return
+            if method == "CONNECT":  # Playwright's request API tunnels even plain http through a proxy
+                await self._tunnel(client, target, head.split(b"\r\n\r\n", 1)[1])
+                return
             parts = urlsplit(target)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
             self.forwarded.append(Passed(parts.path, headers))
@@ -85,6 +88,36 @@ class ForwardProxy:
                         except (anyio.EndOfStream, anyio.BrokenResourceError):
                             break
                         await client.send(data)
+
+    async def _tunnel(self, client: SocketStream, target: str, rest: bytes) -> None:
+        """Relay a CONNECT tunnel, recording the plain-http request that comes through it first."""
+        host, _, port = target.rpartition(":")
+        await client.send(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        inner = rest
+        with anyio.fail_after(10):
+            while b"\r\n\r\n" not in inner:
+                inner += await client.receive()
+        request_line, *lines = inner.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        self.forwarded.append(Passed(urlsplit(request_line.split(" ")[1]).path, headers))
+        async with await anyio.connect_tcp(host, int(port)) as upstream:
+            await upstream.send(inner)
+
+            async def pump(source: SocketStream, sink: SocketStream) -> None:
+                try:
+                    async for data in source:
+                        await sink.send(data)
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    pass
+                await sink.send_eof()
+
+            with anyio.fail_after(30):
+                async with anyio.create_task_group() as group:
+                    group.start_soon(pump, client, upstream)
+                    group.start_soon(pump, upstream, client)
 
 
 @asynccontextmanager
