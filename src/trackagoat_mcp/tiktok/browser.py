@@ -8,7 +8,8 @@ is not needed and not used).
 Rules:
 
 * One browser per process, launched on the first page that needs it (a server whose plain client is never
-  blocked never starts Chromium) and closed by `aclose` at shutdown. One browser context holds the cookies, so
+  blocked never starts Chromium) and closed by `aclose` at shutdown. A few tabs are kept open and reused: a
+  new tab costs more than a navigation. One browser context holds the cookies, so
   a challenge passed once (its cookie set) stays passed for later pages, as in a person's browser.
 * Only pages the plain client found blocked come here (`TikTokClient` decides), inside the client's pacing,
   concurrency bound and the cycle's claims: the browser is a second try of the same fetch, not more fetching.
@@ -53,6 +54,8 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 """Flags every launch gets: no GPU, no background or update traffic of Chromium's own, small /dev/shm safe."""
 
 _POLL_SECONDS = 0.05
+_IDLE_TABS = 4
+"""Tabs kept open between pages (one per request the client may have in flight by default)."""
 _STATE_JS = """() => {
   const ids = ['__UNIVERSAL_DATA_FOR_REHYDRATION__', 'SIGI_STATE', 'sigi-persisted-data'];
   if (ids.some((id) => document.getElementById(id))) return 'data';
@@ -118,6 +121,7 @@ class BrowserFetcher:
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
+        self._idle: list[Any] = []
         self.launches = 0
         """How many times Chromium was launched (one per process, unless it was closed in between)."""
         self.pages = 0
@@ -146,7 +150,8 @@ class BrowserFetcher:
         context = await self._ensure()
         from playwright.async_api import Error as PlaywrightError
 
-        page = await context.new_page()
+        page = self._idle.pop() if self._idle else await context.new_page()
+        reusable = False
         try:
             try:
                 response = await page.goto(url, wait_until="domcontentloaded", timeout=self._timeout * 1000)
@@ -156,18 +161,24 @@ class BrowserFetcher:
             self.pages += 1
             if json_body:
                 answer = await context.request.get(url, timeout=self._timeout * 1000)
+                reusable = True
                 return BrowserPage(answer.status, answer.url, await answer.text())
             status = response.status if response is not None else 0
             html = await page.content()
+            reusable = True
             return BrowserPage(status, page.url, html)
         finally:
-            await page.close()
+            if reusable and len(self._idle) < _IDLE_TABS and self._context is context:
+                self._idle.append(page)  # the next page loads in this tab: cheaper than a new one
+            else:
+                await page.close()
 
     async def aclose(self) -> None:
         """Close Chromium and Playwright if they were started; a later `fetch` launches them again."""
         async with self._lock:
             context, browser, playwright = self._context, self._browser, self._playwright
             self._context = self._browser = self._playwright = None
+            self._idle.clear()
             with anyio.CancelScope(shield=True):
                 if context is not None:
                     await context.close()
