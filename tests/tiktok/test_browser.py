@@ -24,10 +24,12 @@ from tests.conftest import make_org
 from tests.jobs.conftest import SETTINGS, add_creator
 from tests.jobs.support import creator_row
 from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.demo import serve_site
 from trackagoat_mcp.errors import Blocked
 from trackagoat_mcp.jobs.scraper import run_scrape_cycle
+from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.tiktok.browser import BrowserFetcher, browser_available
 from trackagoat_mcp.tiktok.client import BROWSER_HEADERS, TikTokClient
 from trackagoat_mcp.tiktok.outbound import OutboundCookie
@@ -156,3 +158,26 @@ async def test_without_chromium_the_block_stands_and_says_why(sim: SimulatedTikT
 
     assert caught.value.reason == "challenge" and "browser fetcher did not get past it" in caught.value.message
     assert not missing.running
+
+
+async def test_the_access_object_hands_the_browser_to_the_client_and_closes_it(
+    sim: SimulatedTikTok, clock: FrozenClock
+) -> None:
+    sim.set_fault("empty_shell", handle="alice")
+    async with serve_site(sim) as base_url:
+        settings = Settings(
+            database_url="sqlite+aiosqlite:///unused.db",
+            tiktok_base_url=base_url,
+            browser_fetcher=True,
+            browser_executable="/nonexistent/chromium",
+        )
+        access = TikTokAccess(settings, rate=None, clock=clock, max_attempts=1)
+        client = access.client()
+        try:
+            with pytest.raises(Blocked) as caught:
+                await client.fetch_profile("alice")
+        finally:
+            await access.aclose()
+
+    assert client.uses_browser and access.browser is None
+    assert caught.value.reason == "shell" and "No browser at '/nonexistent/chromium'" in caught.value.message
