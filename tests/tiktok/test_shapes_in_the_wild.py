@@ -15,7 +15,7 @@ from trackagoat_mcp.errors import Blocked
 from trackagoat_mcp.tiktok.client import TikTokClient
 from trackagoat_mcp.tiktok.parsing import block_kind, parse_profile_page, parse_video_page
 from trackagoat_mcp.tiktok.sim import Fault, SimulatedTikTok
-from trackagoat_mcp.tiktok.sim_pages import item_struct, render_mobile_video_page
+from trackagoat_mcp.tiktok.sim_pages import item_struct, render_mobile_video_page, render_universal_page
 
 
 async def test_mobile_post_page_reads_the_item_not_the_sharer(
@@ -134,3 +134,27 @@ async def test_blocked_pages_say_what_blocked_them(
 def test_block_kind_of_unknown_details_is_shell() -> None:
     assert block_kind("page without a data blob (shell page)") == "shell"
     assert block_kind("captcha") == "captcha"
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    ["window['SIGI_STATE']=%s;window['SIGI_RETRY']={}", 'window["SIGI_STATE"] = %s; other()', "window.SIGI_STATE=%s"],
+)
+def test_every_spelling_of_the_sigi_assignment_is_read(assignment: str) -> None:
+    state = (
+        '{"UserModule":{"users":{"zed":{"id":"7","uniqueId":"zed"}},"stats":{"zed":{"followerCount":5,'
+        '"followingCount":1,"heartCount":2,"videoCount":3}}},"UserPage":{"statusCode":0}}'
+    )
+    html = f'<script id="sigi-persisted-data">{assignment % state}</script>'
+
+    result = parse_profile_page(html, "zed")
+
+    assert result.state == "ok" and result.data is not None
+    assert (result.data.follower_count, result.data.video_count) == (5, 3)
+
+
+@pytest.mark.parametrize("extra", [{"userInfo": {}}, {"userInfo": {"user": {}}}, {}], ids=["empty", "no-user", "none"])
+def test_10221_without_an_account_named_is_not_found(extra: dict[str, object]) -> None:
+    html = render_universal_page({"webapp.user-detail": {"statusCode": 10221, "statusMsg": "", **extra}})
+
+    assert parse_profile_page(html).state == "not_found"
