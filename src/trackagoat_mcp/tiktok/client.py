@@ -32,7 +32,7 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -44,8 +44,9 @@ from trackagoat_mcp.clock import Clock, SystemClock, ensure_utc
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.errors import Blocked, ConfigError, InvalidInput, NotFound, RateLimited, Unavailable, UpstreamError
 from trackagoat_mcp.tiktok.browser import BrowserFetcher
-from trackagoat_mcp.tiktok.links import ShortLinkSite, is_short_link, parse_short_link
+from trackagoat_mcp.tiktok.links import ShortLinkSite, is_short_link, parse_short_link, strip_tracking
 from trackagoat_mcp.tiktok.outbound import redact
+from trackagoat_mcp.tiktok.pacing import Sleep, TokenBucket
 from trackagoat_mcp.tiktok.parsing import (
     BLOCKED_STATES,
     PageResult,
@@ -91,8 +92,6 @@ API_HEADERS: Mapping[str, str] = {
 # yt-dlp and gallery-dl resolve short links as a link-preview bot (reference §1.9).
 _SHORT_LINK_HEADERS: Mapping[str, str] = {"User-Agent": "facebookexternalhit/1.1", "Accept": "*/*"}
 
-_TRACKING_KEYS = frozenset({"_r", "_t", "_d", "is_from_webapp", "sender_device", "is_copy_url", "web_id", "refer"})
-_TRACKING_PREFIXES = ("share_", "utm_")
 _HANDLE_RE = re.compile(r"^[a-z0-9_.]{1,30}$")
 MAX_SHORT_LINK_HOPS = 3
 """Requests one short link may take: TikTok answers with the page in one, a `/t/` link in between takes two."""
@@ -102,33 +101,7 @@ _BLOCK_STATUSES = {403: "http_403", 451: "http_451"}
 _NOT_FOR_BROWSER = frozenset({"login", "redirect"})
 """Blocks the browser fetcher cannot get past either (a login wall needs an account)."""
 
-Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
-
-
-class TokenBucket:
-    """Paces calls to `rate` per second with bursts of up to `burst` (GCRA: one timestamp, no loop).
-
-    Each `acquire` reserves its slot before it waits, so concurrent callers queue up fairly without a lock.
-    """
-
-    def __init__(self, rate: float, *, burst: int = 1, monotonic: Callable[[], float], sleep: Sleep) -> None:
-        self._interval = 1.0 / rate
-        self._tolerance = (burst - 1) * self._interval
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._tat = float("-inf")  # theoretical arrival time of the next free slot
-
-    async def acquire(self) -> float:
-        """Wait for a slot; returns the seconds waited (0.0 when a slot was free)."""
-        now = self._monotonic()
-        tat = max(self._tat, now)
-        wait = tat - self._tolerance - now
-        self._tat = tat + self._interval
-        if wait > 0:
-            await self._sleep(wait)
-            return wait
-        return 0.0
 
 
 class TikTokClient:
@@ -536,16 +509,6 @@ class TikTokClient:
                 reason="login" if login else block_kind(result.detail),
             )
         return result
-
-
-def strip_tracking(url: httpx2.URL) -> str:
-    """`url` as a string without TikTok's share-tracking query parameters or a fragment."""
-    kept = [
-        (key, value)
-        for key, value in url.params.multi_items()
-        if key not in _TRACKING_KEYS and not key.startswith(_TRACKING_PREFIXES)
-    ]
-    return str(url.copy_with(params=kept, fragment=None))
 
 
 def _clean_handle(raw: str) -> str:

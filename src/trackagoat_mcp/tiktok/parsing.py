@@ -30,6 +30,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
+from trackagoat_mcp.tiktok.blobs import (
+    UNIVERSAL_SCRIPT_ID,
+    block_kind,
+    blocked_reason,
+    default_scope_module,
+    extract_script_json,
+    loads,
+    sigi_state,
+)
+
 __all__ = [
     "BLOCKED_STATES",
     "UNIVERSAL_SCRIPT_ID",
@@ -63,11 +73,8 @@ PageState = Literal[
 
 BLOCKED_STATES: frozenset[PageState] = frozenset({"blocked", "login_required"})
 
-UNIVERSAL_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
-_SIGI_SCRIPT_IDS = ("SIGI_STATE", "sigi-persisted-data")
 _VIDEO_MODULES = ("webapp.video-detail", "webapp.reflow.video.detail")
 """Where a post page keeps its item: desktop pages first, then the mobile ("reflow") page."""
-_SIGI_ASSIGNMENTS = ("window['SIGI_STATE']", 'window["SIGI_STATE"]', "window.SIGI_STATE")
 
 # reference §1.4; 10204 is ambiguous ("deleted" or "your IP is blocked from this post") but reads as not_found.
 _STATUS_STATES: Mapping[int, PageState] = {
@@ -88,10 +95,6 @@ _INT32_SPAN = 2**32
 # Counter names, each with the aliases tried after it in the same source (statsV2 first, then stats).
 _PROFILE_COUNTERS = (("followerCount",), ("followingCount",), ("heartCount", "heart"), ("videoCount",))
 _VIDEO_COUNTERS = (("playCount",), ("diggCount",), ("commentCount",), ("shareCount",), ("collectCount",))
-
-# `json.loads` without its per-call wrapper: what it allows around a document is exactly these four characters.
-_JSON_DECODER = json.JSONDecoder()
-_JSON_SPACE = " \t\n\r"
 
 T = TypeVar("T")
 
@@ -207,29 +210,6 @@ def parse_count(value: object) -> int | None:
     return number
 
 
-def extract_script_json(html: str, script_id: str) -> Any | None:
-    """Return the decoded JSON inside `<script id="script_id">…</script>`, or `None` if absent or not JSON.
-
-    A plain string search, not an HTML parser: the blob is the largest part of the page and this keeps the
-    cost close to a bare `json.loads` of it.
-    """
-    start = html.find(f'id="{script_id}"')
-    if start < 0:
-        start = html.find(f"id='{script_id}'")
-        if start < 0:
-            return None
-    open_end = html.find(">", start)
-    if open_end < 0:
-        return None
-    close = html.find("</script>", open_end)
-    if close < 0:
-        return None
-    try:
-        return _loads(html[open_end + 1 : close])
-    except ValueError:
-        return None
-
-
 def parse_profile_page(html: str, handle: str | None = None) -> PageResult[Profile]:
     """Parse a profile page (`/@handle`), with the legacy `SIGI_STATE` layout as a fallback.
 
@@ -240,7 +220,7 @@ def parse_profile_page(html: str, handle: str | None = None) -> PageResult[Profi
     Returns:
         The page state and the profile when the page carried one.
     """
-    module = _default_scope_module(html, ("webapp.user-detail",))
+    module = default_scope_module(html, ("webapp.user-detail",))
     if module is not None:
         code, message, state = _module_status(module)
         info = module.get("userInfo")
@@ -248,10 +228,10 @@ def parse_profile_page(html: str, handle: str | None = None) -> PageResult[Profi
         if state == "ok" and profile is None:
             return PageResult("unknown", None, code, "user-detail has no user or stats")
         return _profile_result(state, profile, _names_a_user(info), code, message)
-    sigi = _sigi_state(html)
+    sigi = sigi_state(html)
     if sigi is not None:
         return _profile_from_sigi(sigi, handle)
-    return PageResult("blocked", None, None, _blocked_reason(html))
+    return PageResult("blocked", None, None, blocked_reason(html))
 
 
 def parse_video_page(html: str, video_id: str | None = None) -> PageResult[Video]:
@@ -265,13 +245,13 @@ def parse_video_page(html: str, video_id: str | None = None) -> PageResult[Video
         The page state and the video when the page carried one. An age-gated item
         (`isContentClassified`) is `login_required`.
     """
-    module = _default_scope_module(html, _VIDEO_MODULES)
+    module = default_scope_module(html, _VIDEO_MODULES)
     if module is not None:
         code, message, state = _module_status(module)
         info = module.get("itemInfo")
         item = info.get("itemStruct") if isinstance(info, dict) else None
         return _video_result(item, state, code, message)
-    sigi = _sigi_state(html)
+    sigi = sigi_state(html)
     if sigi is not None:
         items = sigi.get("ItemModule")
         page = sigi.get("VideoPage")
@@ -280,7 +260,7 @@ def parse_video_page(html: str, video_id: str | None = None) -> PageResult[Video
         if item is None and state == "ok":
             return PageResult("blocked", None, None, "SIGI_STATE page without ItemModule")
         return _video_result(item, state, code, message)
-    return PageResult("blocked", None, None, _blocked_reason(html))
+    return PageResult("blocked", None, None, blocked_reason(html))
 
 
 def parse_item(item: object) -> Video | None:
@@ -354,7 +334,7 @@ def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
     if not body.strip():
         return PageResult("blocked", None, None, "empty body")
     try:
-        payload = _loads(body) if isinstance(body, str) else json.loads(body)
+        payload = loads(body) if isinstance(body, str) else json.loads(body)
     except ValueError:
         text = body if isinstance(body, str) else body.decode("utf-8", "replace")
         if 'id="cs"' in text or "Please wait" in text:
@@ -383,61 +363,6 @@ def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def _default_scope_module(html: str, names: tuple[str, ...]) -> dict[str, Any] | None:
-    """The first of the modules `names` found in the page's `__DEFAULT_SCOPE__`."""
-    blob = extract_script_json(html, UNIVERSAL_SCRIPT_ID)
-    scope = blob.get("__DEFAULT_SCOPE__") if isinstance(blob, dict) else None
-    if not isinstance(scope, dict):
-        return None
-    for name in names:
-        module = scope.get(name)
-        if isinstance(module, dict):
-            return module
-    return None
-
-
-def _sigi_state(html: str) -> dict[str, Any] | None:
-    for script_id in _SIGI_SCRIPT_IDS:
-        blob = extract_script_json(html, script_id)
-        if isinstance(blob, dict):
-            return blob
-    return _sigi_assignment(html)
-
-
-def _sigi_assignment(html: str) -> dict[str, Any] | None:
-    """The object assigned in the 2021-22 script form `window['SIGI_STATE']={…};window['SIGI_RETRY']=…`.
-
-    The object is decoded where the assignment starts and ends where the JSON value ends, so whatever
-    statements follow it (`SIGI_RETRY`, other globals) are never read.
-    """
-    for marker in _SIGI_ASSIGNMENTS:
-        at = html.find(marker)
-        if at < 0:
-            continue
-        equals = html.find("=", at + len(marker))
-        if equals < 0 or html[at + len(marker) : equals].strip():
-            continue
-        start = equals + 1
-        while start < len(html) and html[start] in _JSON_SPACE:
-            start += 1
-        try:
-            value, _end = _JSON_DECODER.raw_decode(html, start)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-    return None
-
-
-def _loads(text: str) -> Any:
-    """`json.loads(text)` for a `str`, with the same result and the same `ValueError`s, minus its wrapper's cost."""
-    document = text.strip(_JSON_SPACE)
-    # A leading BOM fails here as in `json.loads` ("Expecting value" instead of "Unexpected UTF-8 BOM").
-    value, end = _JSON_DECODER.raw_decode(document)
-    if end != len(document):
-        raise json.JSONDecodeError("Extra data", document, end)
-    return value
-
-
 def _module_status(module: Mapping[str, Any]) -> tuple[int | None, str, PageState]:
     raw = module.get("statusCode")
     # Desktop modules say `statusMsg`, mobile (reflow) ones `statusMessage`.
@@ -448,30 +373,6 @@ def _module_status(module: Mapping[str, Any]) -> tuple[int | None, str, PageStat
     if code is None:
         return None, message, "unknown"
     return code, message, classify_status(code, message)
-
-
-def _blocked_reason(html: str) -> str:
-    if not html.strip():
-        return "empty body"
-    if 'id="cs"' in html or "Please wait" in html:
-        return "challenge page"
-    if '"type":"verify"' in html:
-        return "captcha"
-    return "page without a data blob (shell page)"
-
-
-BLOCK_KINDS: Mapping[str, str] = {
-    "empty body": "empty",
-    "challenge page": "challenge",
-    "captcha": "captcha",
-    "captcha (verify) instead of the item list": "captcha",
-}
-"""A `blocked` page's `detail` → the kind of block it is, for block-rate statistics (anything else: `shell`)."""
-
-
-def block_kind(detail: str) -> str:
-    """What kind of block a `blocked` page's `detail` describes: `challenge`, `captcha`, `empty` or `shell`."""
-    return BLOCK_KINDS.get(detail, "shell")
 
 
 def _str_or_none(value: object) -> str | None:
