@@ -65,9 +65,10 @@ def redact(text: str) -> str:
 
 def _check_proxy(env_name: str, url: str) -> str:
     parsed = httpx2.URL(url)
-    if parsed.scheme not in ("http", "https", "socks5", "socks5h") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConfigError(
-            f"{env_name} {redact(url)!r} is not a proxy URL; give one such as 'http://user:password@host:3128'."
+            f"{env_name} {redact(url)!r} is not an HTTP proxy URL; give one such as 'http://user:password@host:3128' "
+            "(SOCKS proxies are not supported)."
         )
     return url
 
