@@ -293,6 +293,43 @@ class Settings(BaseModel):
         repr=False,
     )
 
+    scrape_proxy: str | None = _setting(
+        None,
+        "outbound proxy for every scheme the scraper uses, e.g. `http://user:password@host:3128` (credentials are "
+        'never logged) — see "When TikTok blocks you"',
+        repr=False,
+    )
+    scrape_proxy_http: str | None = _setting(
+        None, "proxy for `http://` requests, winning over `SCRAPE_PROXY`", repr=False
+    )
+    scrape_proxy_https: str | None = _setting(
+        None, "proxy for `https://` requests (TikTok itself), winning over `SCRAPE_PROXY`", repr=False
+    )
+    scrape_cookies: str | None = _setting(
+        None, "cookies sent to TikTok as `name=value; name2=value2` (a logged-out browser's cookies)", repr=False
+    )
+    scrape_cookie_file: str | None = _setting(
+        None, "path of a Netscape `cookies.txt` exported from a browser; its cookies are sent to TikTok"
+    )
+    browser_fetcher: bool = _setting(
+        False, "load pages the plain client found blocked in headless Chromium (needs the `browser` extra)"
+    )
+    browser_executable: str = _setting(
+        "/usr/bin/chromium", "the Chromium (or Chrome) the browser fetcher launches; nothing is downloaded"
+    )
+    browser_timeout_seconds: float = _setting(
+        30.0, "how long one page may take in the browser, its scripts and a challenge's reload included", ge=1
+    )
+    block_rate_threshold: float = _setting(
+        0.2,
+        "health: share of fetches blocked in recent scrape cycles above which `get_program_health` raises a finding",
+        rule="must be a share above 0 and at most 1 (0.2 raises a finding when more than a fifth of fetches were "
+        "blocked)",
+        gt=0,
+        le=1,
+    )
+    block_rate_cycles: int = _setting(6, "health: how many of the latest scrape cycles the block rate covers", ge=1)
+
     @model_validator(mode="wrap")
     @classmethod
     def _refuse_with_a_sentence(cls, data: Any, handler: Callable[[Any], Settings]) -> Settings:
@@ -311,7 +348,9 @@ class Settings(BaseModel):
             )
         return url
 
-    @field_validator("api_key")
+    @field_validator(
+        "api_key", "scrape_proxy", "scrape_proxy_http", "scrape_proxy_https", "scrape_cookies", "scrape_cookie_file"
+    )
     @classmethod
     def _trimmed_key(cls, key: str | None) -> str | None:
         return None if key is None else key.strip()
@@ -321,7 +360,7 @@ class Settings(BaseModel):
     def _origin(cls, url: str) -> str:
         return url.rstrip("/")
 
-    @field_validator("read_only", mode="before")
+    @field_validator("read_only", "browser_fetcher", mode="before")
     @classmethod
     def _switch(cls, value: Any) -> Any:
         if not isinstance(value, str):

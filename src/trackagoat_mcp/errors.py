@@ -110,9 +110,17 @@ class RateLimited(UpstreamError):
 
 
 class Blocked(UpstreamError):
-    """Raised when the upstream serves a challenge, a login wall or a page without data."""
+    """Raised when the upstream serves a challenge, a login wall or a page without data.
+
+    `reason` says what stood in the way, for block-rate statistics: `challenge`, `shell`, `captcha`, `empty`,
+    `http_403`, `http_451`, `login`, `redirect` or `other`.
+    """
 
     default_code = "blocked"
+
+    def __init__(self, message: str, *, code: str | None = None, reason: str = "other") -> None:
+        super().__init__(message, code=code)
+        self.reason = reason
 
 
 class Unavailable(UpstreamError):

@@ -24,7 +24,12 @@ FAULTS: dict[FaultKind, tuple[str, str, int]] = {
     "not_found": ("not_found", "not_found", 1),
     "banned": ("banned", "banned", 1),
     "region_locked": ("region_locked", "region_locked", 1),
+    "forbidden": ("blocked", "blocked", 1),
+    "script_challenge": ("blocked", "blocked", 1),
+    "missing": ("not_found", "not_found", 1),
 }
+"""Faults that keep a creator from being read by the plain client. The site's other faults (`SHAPE_FAULTS`) only
+change a page's shape: read right, such a creator is scraped like a healthy one."""
 
 
 async def creator_row(db: Database, creator_id: uuid.UUID) -> Creator:

@@ -1,6 +1,8 @@
 """The scraper facing every fault of the simulated site at once: requests fail cleanly, nothing is lost, all recovers.
 
 The world: one creator per `FaultKind` (`f_<kind>`) and three healthy ones, each with two fresh posts, all `auto`.
+Shape faults (`SHAPE_FAULTS`: the same data in another page shape) must leave their creator scraped like a
+healthy one.
 After one clean cycle every fault is switched on together, each on its own creator's pages, plus a site-wide 429
 for two requests (fewer than the three attempts a request gets, so the healthy creators survive it by retrying).
 A seeded-random variant then throws random faults, with random lifetimes, at random creators over several cycles
@@ -29,11 +31,14 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.jobs.scraper import ScrapeReport, run_scrape_cycle
 from trackagoat_mcp.tiktok.client import TikTokClient
-from trackagoat_mcp.tiktok.sim import Fault, FaultKind, SimAccount, SimulatedTikTok, SimVideo
+from trackagoat_mcp.tiktok.sim import SHAPE_FAULTS, Fault, FaultKind, SimAccount, SimulatedTikTok, SimVideo
 
 KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+FAILING: tuple[FaultKind, ...] = tuple(kind for kind in KINDS if kind not in SHAPE_FAULTS)
 TRANSPORT: tuple[FaultKind, ...] = ("rate_limited", "server_error", "slow")
 HEALTHY = ("ok_a", "ok_b", "ok_c")
+READABLE = HEALTHY + tuple(f"f_{kind}" for kind in KINDS if kind in SHAPE_FAULTS)
+"""Creators every cycle reads: the healthy ones and those whose pages only change shape."""
 STEP = timedelta(hours=7)  # past every floor in SETTINGS; four steps stay inside its two-day disable window
 
 
@@ -141,20 +146,22 @@ async def test_every_fault_at_once_keeps_the_last_good_numbers_and_everything_re
     report = await cycle(world)
 
     seen_now = sim.requests - served
-    assert {kind: seen_now[f"/@{faulted(kind)}"] for kind in KINDS} == {k: e[2] for k, e in FAULTS.items()}
+    assert {kind: seen_now[f"/@{faulted(kind)}"] for kind in FAILING} == {k: e[2] for k, e in FAULTS.items()}
     assert seen_now["/login"] == 1  # where the login redirect led; nothing else was asked of faulted creators
-    # Healthy creators: a profile and one list page each, plus the two refused requests they retried.
-    assert sum(seen_now[f"/@{h}"] for h in HEALTHY) + seen_now["/api/creator/item_list/"] == 2 * len(HEALTHY) + 2
-    failures = Counter(FAULTS[kind][1] for kind in KINDS)
-    assert report.failures == failures and {f.subject for f in report.failed} == {f"@{faulted(k)}" for k in KINDS}
+    # Readable creators: a profile and one list page each, plus the two refused requests they retried.
+    assert sum(seen_now[f"/@{h}"] for h in READABLE) + seen_now["/api/creator/item_list/"] == 2 * len(READABLE) + 2
+    failures = Counter(FAULTS[kind][1] for kind in FAILING)
+    assert report.failures == failures and {f.subject for f in report.failed} == {f"@{faulted(k)}" for k in FAILING}
     counts = (report.creators_scraped, report.creator_snapshots, report.video_snapshots)
-    assert counts == (len(world.ids), len(HEALTHY), 2 * len(HEALTHY))
+    assert counts == (len(world.ids), len(READABLE), 2 * len(READABLE))
+    # challenge and script_challenge are challenge pages, empty_shell a shell, forbidden a 403.
+    assert report.blocked == {"challenge": 2, "shell": 1, "http_403": 1} and report.browser_passed == 0
     after = await look_all(world)
-    for kind in KINDS:
+    for kind in FAILING:
         assert after[faulted(kind)] == replace(before[faulted(kind)], state=FAULTS[kind][0])
         missing = (await creator_row(world.db, world.ids[faulted(kind)])).missing_since
-        assert missing == (clock.now() if kind in ("not_found", "banned") else None)
-    for handle in HEALTHY:
+        assert missing == (clock.now() if kind in ("not_found", "banned", "missing") else None)
+    for handle in READABLE:
         assert after[handle].state == "ok" and after[handle].snaps == 2 and is_fresh(world, handle, after[handle])
         assert after[handle].video_snaps == {"one": 2, "two": 2}
     await check_ledgers(world)
@@ -166,12 +173,13 @@ async def test_every_fault_at_once_keeps_the_last_good_numbers_and_everything_re
     assert not report.failures and report.creators_disabled == 0 and report.creator_snapshots == len(world.ids)
     for handle, seen in (await look_all(world)).items():
         assert seen.state == "ok" and seen.active and is_fresh(world, handle, seen)
-        assert seen.snaps == (3 if handle in HEALTHY else 2)
+        assert seen.snaps == (3 if handle in READABLE else 2)
         assert (await creator_row(world.db, world.ids[handle])).missing_since is None
     await check_ledgers(world)
     runs = await scrape_runs(world.db)
     assert [run.status for run in runs] == ["ok"] * 3
     assert [run.report["failures"] for run in runs] == [{}, dict(sorted(failures.items())), {}]
+    assert [run.report["blocks"]["blocked"] for run in runs] == [0, 4, 0]
 
 
 # Seeds whose draws, between them, include slow creators, a site-wide slow fault and healthy creators retried out.
@@ -199,7 +207,12 @@ async def test_random_faults_over_several_cycles_never_lose_or_rewind_numbers(wo
             assert seen.active
             # The creator's own fault answers its first request; only a short-lived transport one can be retried
             # past, and then the site-wide fault (shared by whoever asks first) may or may not catch it.
-            if fault is not None and (fault.kind not in TRANSPORT or fault.times is None or fault.times >= 3):
+            readable = fault is None or fault.kind in SHAPE_FAULTS
+            if (
+                fault is not None
+                and not readable
+                and (fault.kind not in TRANSPORT or fault.times is None or fault.times >= 3)
+            ):
                 assert seen == replace(was, state=FAULTS[fault.kind][0])
                 certain[FAULTS[fault.kind][1]] += 1
             elif site is None or seen.state == "ok":

@@ -470,13 +470,13 @@ def test_blank_author_and_blank_author_fields_are_none(sim: SimulatedTikTok, clo
     ids=["json-whitespace-around", "byte-order-mark", "trailing-garbage", "non-json-whitespace"],
 )
 def test_blob_and_item_list_are_read_exactly_as_json_loads_reads_them(wrapping: str, readable: bool) -> None:
-    module = '{"__DEFAULT_SCOPE__": {"webapp.user-detail": {"statusCode": 10221, "statusMsg": "user banned"}}}'
+    module = '{"__DEFAULT_SCOPE__": {"webapp.user-detail": {"statusCode": 10231, "statusMsg": "region"}}}'
     page = f'<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__">{wrapping % module}</script>'
     item_list = wrapping % '{"statusCode": 0, "itemList": []}'
 
     profile, videos = parse_profile_page(page), parse_item_list(item_list)
 
-    assert (profile.state, profile.status_code) == (("banned", 10221) if readable else ("blocked", None))
+    assert (profile.state, profile.status_code) == (("region_locked", 10231) if readable else ("blocked", None))
     assert videos.state == ("ok" if readable else "blocked")
 
 

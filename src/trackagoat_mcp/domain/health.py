@@ -13,7 +13,10 @@ Six checks, each bounded (the first `TOP_N` items plus counts) so the answer sta
 * **over_posting**: incidents of the last 30 days (`domain/overposting.py`), recent (≤ 7 days) first.
 * **outstanding_payouts**: `earned` accruals still owed, summed per creator (largest first).
 * **jobs**: the last finished run of the `scrape` and `accruals` jobs and how long ago (null: never ran). Jobs
-  serve every organization of the store, so this is the one part not specific to the project.
+  serve every organization of the store, so this is one of the two parts not specific to the project.
+* **scrape_blocks**: the share of fetches TikTok blocked over the latest scrape cycles, by kind, with a hint
+  (`domain/scrape_blocks.py`); a finding in `summary` once the share passes the threshold
+  (`TRACKAGOAT_BLOCK_RATE_THRESHOLD`, over `TRACKAGOAT_BLOCK_RATE_CYCLES` cycles). Store-wide like `jobs`.
 
 `summary` turns the non-empty checks into sentences that name the tool to call next.
 """
@@ -40,6 +43,7 @@ from trackagoat_mcp.domain.overposting import DEFAULT_LOOKBACK_DAYS, Overposting
 from trackagoat_mcp.domain.periods import PERIOD_KINDS, PeriodKind, parse_period_kind, period_containing
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.scope import Caller, get_org
+from trackagoat_mcp.domain.scrape_blocks import BlockRate, recent_block_rate
 
 __all__ = ["JOBS", "TOP_N", "ProgramHealth", "program_health"]
 
@@ -162,6 +166,9 @@ class ProgramHealth(BaseModel):
     over_posting: OverpostingSummary
     outstanding_payouts: OutstandingPayouts
     jobs: JobLags
+    scrape_blocks: BlockRate | None = Field(
+        description="Share of fetches TikTok blocked in the latest scrape cycles; null before any fetch."
+    )
 
 
 def _hours(delta: timedelta) -> float:
@@ -392,11 +399,26 @@ def _summary(health: ProgramHealth) -> list[str]:
             )
         elif timedelta(hours=lag.hours_since) > JOB_LAG_WARNING[job]:
             lines.append(f"The {job} job last finished {lag.hours_since} h ago; see get_job_status.")
+    blocks = health.scrape_blocks
+    if blocks is not None and blocks.alert:
+        lines.append(
+            f"TikTok blocked {blocks.share:.0%} of fetches in the last {blocks.cycles} scrape cycle(s), above the "
+            f"{blocks.threshold:.0%} threshold; numbers go stale until this changes. {blocks.hint}"
+        )
     return lines or ["Nothing needs attention."]
 
 
-async def program_health(session: AsyncSession, caller: Caller, project_id: object, *, now: datetime) -> ProgramHealth:
-    """Check a project of the caller's organization (see the module docstring)."""
+async def program_health(
+    session: AsyncSession,
+    caller: Caller,
+    project_id: object,
+    *,
+    now: datetime,
+    block_rate_cycles: int = 6,
+    block_rate_threshold: float = 0.2,
+) -> ProgramHealth:
+    """Check a project of the caller's organization (see the module docstring); the block-rate finding counts
+    the latest `block_rate_cycles` scrape cycles and fires above `block_rate_threshold`."""
     project = await get_project(session, caller, project_id)
     tz = (await get_org(session, caller)).timezone
     health = ProgramHealth(
@@ -410,5 +432,6 @@ async def program_health(session: AsyncSession, caller: Caller, project_id: obje
         over_posting=await _over_posting(session, project.id, tz, now),
         outstanding_payouts=await _outstanding(session, caller, project.id),
         jobs=JobLags(scrape=await _job_lag(session, "scrape", now), accruals=await _job_lag(session, "accruals", now)),
+        scrape_blocks=await recent_block_rate(session, cycles=block_rate_cycles, threshold=block_rate_threshold),
     )
     return health.model_copy(update={"summary": _summary(health)})

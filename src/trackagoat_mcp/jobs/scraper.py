@@ -36,6 +36,7 @@ import anyio
 from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain.scrape_blocks import block_hint
 from trackagoat_mcp.errors import Blocked, ConfigError, TrackagoatError
 from trackagoat_mcp.jobs import runs
 from trackagoat_mcp.jobs import scrape_store as store
@@ -142,6 +143,12 @@ class ScrapeReport:
     fetches: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     failed: list[Failure] = field(default_factory=list)
+    blocked: Counter[str] = field(default_factory=Counter)
+    """Fetches the plain client found blocked, by what blocked them (`challenge`, `shell`, `captcha`, `http_403`, …),
+    whether or not the browser fetcher then got through."""
+    browser_passed: int = 0
+    """Blocked fetches the browser fetcher read after all."""
+    browser_fetcher: bool = False
 
     @property
     def duration_seconds(self) -> float:
@@ -181,6 +188,25 @@ class ScrapeReport:
             "failures": dict(sorted(self.failures.items())),
             "failed": [failure.as_json() for failure in self.failed],
             "duration_seconds": self.duration_seconds,
+            "blocks": self.blocks_json(),
+        }
+
+    def blocks_json(self) -> dict[str, Any]:
+        """The block-rate part of the report: share of fetches blocked, by what, and what to do about it."""
+        total = self.blocked.total()
+        return {
+            "blocked": total,
+            "share": round(total / self.fetches, 4) if self.fetches else 0.0,
+            "by_kind": dict(sorted(self.blocked.items())),
+            "browser_fetcher": self.browser_fetcher,
+            "browser_passed": self.browser_passed,
+            "hint": (
+                block_hint(
+                    self.blocked, self.fetches, browser_on=self.browser_fetcher, browser_passed=self.browser_passed
+                )
+                if total
+                else None
+            ),
         }
 
 
@@ -219,7 +245,7 @@ async def run_scrape_cycle(
     if run is None:
         slot = f"{started:%Y-%m-%dT%H:%M:%S}Z#{uuid.uuid4().hex[:12]}"
         run = await runs.open_run(db, job="scrape", slot=slot, worker_id=worker_id, now=started)
-    report = ScrapeReport(slot=run.slot, worker_id=worker_id, started_at=started)
+    report = ScrapeReport(slot=run.slot, worker_id=worker_id, started_at=started, browser_fetcher=client.uses_browser)
     cutoffs = _cutoffs(settings, started, force)
     counter = _Counter(progress)
     try:
@@ -327,6 +353,9 @@ async def _creator_unit(
         result = await _attempt(client.fetch_profile(plan.handle), report)
         if isinstance(result, str):
             outcome.profile_failure = result
+        elif result.ok and result.data is not None and result.data.private:
+            # A private account shows its name but not its real counters (videoCount reads 0 logged out).
+            outcome.profile_failure = "private"
         elif not result.ok or result.data is None or not _profile_complete(result):
             outcome.profile_failure = result.state if not result.ok else "unknown"
         else:
@@ -454,7 +483,13 @@ async def _attempt(call: Any, report: ScrapeReport) -> PageResult[Any] | str:
     try:
         result: PageResult[Any] = await call
     except Blocked as exc:
-        return "login_required" if exc.code == "login_required" else "blocked"
+        if exc.code == "login_required":
+            return "login_required"
+        report.blocked[exc.reason] += 1
+        return "blocked"
     except TrackagoatError as exc:
         return exc.code
+    if result.blocked_by is not None:
+        report.blocked[result.blocked_by] += 1
+        report.browser_passed += 1
     return result

@@ -14,6 +14,11 @@ What callers get (`reference/tiktok-ledgers-jobs.md` §1.4, §1.7):
   `login_required` for the last), `RateLimited` when 429s outlast the retries (or ask for a longer wait than
   `max_retry_after`), `Unavailable` for timeouts, connection errors and 5xx that outlast them.
 
+When a page comes back blocked (challenge, shell, captcha, empty, HTTP 403 or 451) and a `BrowserFetcher` was
+given, the same URL is loaded once more in headless Chromium, under the same host bucket and concurrency bound;
+what it shows goes through the same parsers, and a page read that way carries `blocked_by` (what stopped the
+plain client) so block rates stay honest. A login wall is not retried in the browser: it needs an account.
+
 Short links are the one request whose address a caller writes: `tiktok.links` says where they are opened and
 which redirects are followed (TikTok's own hosts over https, or the configured stand-in site).
 
@@ -27,7 +32,8 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -37,13 +43,17 @@ import httpx2
 from trackagoat_mcp.clock import Clock, SystemClock, ensure_utc
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.errors import Blocked, ConfigError, InvalidInput, NotFound, RateLimited, Unavailable, UpstreamError
-from trackagoat_mcp.tiktok.links import ShortLinkSite, is_short_link, parse_short_link
+from trackagoat_mcp.tiktok.browser import BrowserFetcher
+from trackagoat_mcp.tiktok.links import ShortLinkSite, is_short_link, parse_short_link, strip_tracking
+from trackagoat_mcp.tiktok.outbound import redact
+from trackagoat_mcp.tiktok.pacing import Sleep, TokenBucket
 from trackagoat_mcp.tiktok.parsing import (
     BLOCKED_STATES,
     PageResult,
     Profile,
     Video,
     VideoPage,
+    block_kind,
     parse_item_list,
     parse_profile_page,
     parse_video_page,
@@ -82,39 +92,16 @@ API_HEADERS: Mapping[str, str] = {
 # yt-dlp and gallery-dl resolve short links as a link-preview bot (reference §1.9).
 _SHORT_LINK_HEADERS: Mapping[str, str] = {"User-Agent": "facebookexternalhit/1.1", "Accept": "*/*"}
 
-_TRACKING_KEYS = frozenset({"_r", "_t", "_d", "is_from_webapp", "sender_device", "is_copy_url", "web_id", "refer"})
-_TRACKING_PREFIXES = ("share_", "utm_")
 _HANDLE_RE = re.compile(r"^[a-z0-9_.]{1,30}$")
 MAX_SHORT_LINK_HOPS = 3
 """Requests one short link may take: TikTok answers with the page in one, a `/t/` link in between takes two."""
 
-Sleep = Callable[[float], Awaitable[None]]
+_BLOCK_STATUSES = {403: "http_403", 451: "http_451"}
+"""HTTP statuses that mean "not for you" rather than "try later": the fingerprint, the address or the region."""
+_NOT_FOR_BROWSER = frozenset({"login", "redirect"})
+"""Blocks the browser fetcher cannot get past either (a login wall needs an account)."""
+
 T = TypeVar("T")
-
-
-class TokenBucket:
-    """Paces calls to `rate` per second with bursts of up to `burst` (GCRA: one timestamp, no loop).
-
-    Each `acquire` reserves its slot before it waits, so concurrent callers queue up fairly without a lock.
-    """
-
-    def __init__(self, rate: float, *, burst: int = 1, monotonic: Callable[[], float], sleep: Sleep) -> None:
-        self._interval = 1.0 / rate
-        self._tolerance = (burst - 1) * self._interval
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._tat = float("-inf")  # theoretical arrival time of the next free slot
-
-    async def acquire(self) -> float:
-        """Wait for a slot; returns the seconds waited (0.0 when a slot was free)."""
-        now = self._monotonic()
-        tat = max(self._tat, now)
-        wait = tat - self._tolerance - now
-        self._tat = tat + self._interval
-        if wait > 0:
-            await self._sleep(wait)
-            return wait
-        return 0.0
 
 
 class TikTokClient:
@@ -135,6 +122,7 @@ class TikTokClient:
         monotonic: the pacing clock.
         sleep: how to wait (default `anyio.sleep`); tests pass a recorder.
         rng: randomness for jitter and the item list's device id.
+        browser: loads pages the plain client found blocked in headless Chromium; `None` (default) never does.
     """
 
     def __init__(
@@ -154,6 +142,7 @@ class TikTokClient:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = anyio.sleep,
         rng: random.Random | None = None,
+        browser: BrowserFetcher | None = None,
     ) -> None:
         if rate is not None and rate <= 0:
             raise ConfigError(f"Scrape rate {rate!r} must be a positive number of requests per second, or None.")
@@ -180,6 +169,7 @@ class TikTokClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._buckets: dict[str, TokenBucket] = {}
+        self._browser = browser
         # creator/item_list works unsigned with a random device id (reference §1.5).
         self._device_id = str(self._rng.randint(7250000000000000000, 7325099899999994577))
         self._verify_fp = "verify_" + secrets.token_hex(4)[:7]
@@ -189,6 +179,11 @@ class TikTokClient:
         """A client for `settings.tiktok_base_url`, paced at `settings.scrape_rate`; `options` go to `__init__`."""
         options.setdefault("rate", settings.scrape_rate)
         return cls(http, base_url=settings.tiktok_base_url, **options)
+
+    @property
+    def uses_browser(self) -> bool:
+        """Whether pages found blocked get a second try in the browser fetcher."""
+        return self._browser is not None
 
     # --- public API ----------------------------------------------------------------------------------------
 
@@ -209,8 +204,9 @@ class TikTokClient:
         """
         clean = _clean_handle(handle)
         url = f"{self._base_url}/@{clean}"
-        response = await self._get(url, headers=BROWSER_HEADERS, follow_redirects=True)
-        return self._outcome(parse_profile_page(response.text, clean), response, f"profile @{clean}")
+        return await self._page(
+            url, None, BROWSER_HEADERS, lambda text: parse_profile_page(text, clean), f"profile @{clean}"
+        )
 
     async def fetch_video(self, handle: str | None, video_id: str) -> PageResult[Video]:
         """Fetch and parse one post's page (photo posts are fetched through their `/video/` URL too).
@@ -230,8 +226,9 @@ class TikTokClient:
         if not video_id.isdigit():
             raise InvalidInput(f"Video id {video_id!r} is not a TikTok post id; pass the digits from its URL.")
         url = f"{self._base_url}/@{clean}/video/{video_id}"
-        response = await self._get(url, headers=BROWSER_HEADERS, follow_redirects=True)
-        return self._outcome(parse_video_page(response.text, video_id), response, f"post {video_id}")
+        return await self._page(
+            url, None, BROWSER_HEADERS, lambda text: parse_video_page(text, video_id), f"post {video_id}"
+        )
 
     async def fetch_videos(self, sec_uid: str, cursor: int | None = None, *, count: int = 15) -> PageResult[VideoPage]:
         """Fetch one page of a creator's posts, newest first, with stats, from `/api/creator/item_list/`.
@@ -272,8 +269,9 @@ class TikTokClient:
         }
         url = f"{self._base_url}/api/creator/item_list/"
         headers = {**API_HEADERS, "Referer": f"{self._base_url}/"}
-        response = await self._get(url, params=params, headers=headers, follow_redirects=True)
-        return self._outcome(parse_item_list(response.content), response, f"video list of {sec_uid[:20]!r}…")
+        return await self._page(
+            url, params, headers, parse_item_list, f"video list of {sec_uid[:20]!r}…", json_body=True
+        )
 
     async def resolve_short_link(self, url: str) -> str:
         """Follow a short link (`vm.tiktok.com/…`, `vt.tiktok.com/…`, `tiktok.com/t/…`) to the page it names.
@@ -312,9 +310,14 @@ class TikTokClient:
                     f"Short link {url!r} redirects to {location[:200]!r}, which is not an https address on TikTok, "
                     "so it was not followed; pass the full https://www.tiktok.com/… URL instead.",
                     code="redirect_refused",
+                    reason="redirect",
                 )
             if target.path.startswith("/login"):
-                raise Blocked(f"Short link {url!r} leads to a login page; it is not public.", code="login_required")
+                raise Blocked(
+                    f"Short link {url!r} leads to a login page; it is not public.",
+                    code="login_required",
+                    reason="login",
+                )
             if not is_short_link(target):
                 if target.path in ("", "/"):
                     raise NotFound(
@@ -389,8 +392,8 @@ class TikTokClient:
                 delay = self._backoff(attempt)
             except httpx2.TransportError as exc:
                 error = Unavailable(
-                    f"Could not reach {url!r} ({type(exc).__name__}: {exc}) after {attempt} attempt(s); "
-                    "check the network and try again later."
+                    f"Could not reach {url!r} ({type(exc).__name__}: {redact(str(exc))}) after {attempt} attempt(s); "
+                    "check the network (and the proxy, if one is set) and try again later."
                 )
                 delay = self._backoff(attempt)
             else:
@@ -412,10 +415,17 @@ class TikTokClient:
                     retry_after = self._retry_after(response)
                     use_header = retry_after is not None and retry_after <= self._max_retry_after
                     delay = retry_after if use_header and retry_after is not None else self._backoff(attempt)
-                elif status == 403:
+                elif status == 407:
+                    raise Unavailable(
+                        f"The outbound proxy refused its credentials (HTTP 407) for {url!r}; check the user and "
+                        "password in TRACKAGOAT_SCRAPE_PROXY (or _HTTP/_HTTPS).",
+                        code="proxy_refused",
+                    )
+                elif status in _BLOCK_STATUSES:
                     raise Blocked(
-                        f"TikTok refused {url!r} (HTTP 403): the client's fingerprint or IP is blocked; "
-                        "back off, or use another transport or exit."
+                        f"TikTok refused {url!r} (HTTP {status}): the client's fingerprint, address or region is "
+                        "blocked; back off, or use a proxy (TRACKAGOAT_SCRAPE_PROXY) or the browser fetcher.",
+                        reason=_BLOCK_STATUSES[status],
                     )
                 else:
                     return response
@@ -423,32 +433,82 @@ class TikTokClient:
                 await self._sleep(delay)
         raise error
 
-    def _outcome(self, result: PageResult[T], response: httpx2.Response, what: str) -> PageResult[T]:
-        """Turn a parsed page into the caller's answer: a state to return, or `Blocked` to raise."""
-        if response.url.path.startswith("/login"):
+    async def _page(
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        parse: Callable[[str], PageResult[T]],
+        what: str,
+        *,
+        json_body: bool = False,
+    ) -> PageResult[T]:
+        """Fetch and parse one page; when it is blocked and a browser is configured, try once in the browser."""
+        try:
+            response = await self._get(url, params=params, headers=headers, follow_redirects=True)
+            return self._outcome(parse(response.text), response.status_code, response.url.path, what)
+        except Blocked as blocked:
+            if self._browser is None or blocked.reason in _NOT_FOR_BROWSER:
+                raise
+            first = blocked
+        full_url = str(httpx2.URL(url, params=params)) if params else url
+        return await self._through_browser(self._browser, full_url, parse, what, first, json_body)
+
+    async def _through_browser(
+        self,
+        browser: BrowserFetcher,
+        url: str,
+        parse: Callable[[str], PageResult[T]],
+        what: str,
+        first: Blocked,
+        json_body: bool,
+    ) -> PageResult[T]:
+        """The blocked fetch again in headless Chromium, paced and bounded like any request to the host."""
+        bucket = self._bucket(httpx2.URL(url).host)
+        if bucket is not None:
+            await bucket.acquire()
+        try:
+            async with self._limiter:
+                page = await browser.fetch(url, json_body=json_body)
+        except (TimeoutError, ConfigError) as exc:
             raise Blocked(
-                f"TikTok sent the {what} request to a login page; it is not publicly visible.", code="login_required"
+                f"{first.message} The browser fetcher did not get past it either ({exc}).",
+                code=first.code,
+                reason=first.reason,
+            ) from exc
+        if page.status in _BLOCK_STATUSES:
+            raise Blocked(
+                f"TikTok refused the {what} in the browser too (HTTP {page.status}); use a proxy "
+                "(TRACKAGOAT_SCRAPE_PROXY) or lower the rate.",
+                reason=first.reason,
             )
-        if result.state == "blocked" and response.status_code in (404, 410):
-            return PageResult("not_found", None, None, f"HTTP {response.status_code}")
+        try:
+            result = self._outcome(parse(page.text), page.status, httpx2.URL(page.url).path, what)
+        except Blocked as again:
+            raise Blocked(
+                f"{again.message} (The browser fetcher saw the same.)", code=again.code, reason=first.reason
+            ) from None
+        return replace(result, blocked_by=first.reason)
+
+    def _outcome(self, result: PageResult[T], status: int, path: str, what: str) -> PageResult[T]:
+        """Turn a parsed page into the caller's answer: a state to return, or `Blocked` to raise."""
+        if path.startswith("/login"):
+            raise Blocked(
+                f"TikTok sent the {what} request to a login page; it is not publicly visible.",
+                code="login_required",
+                reason="login",
+            )
+        if result.state == "blocked" and status in (404, 410):
+            return PageResult("not_found", None, None, f"HTTP {status}")
         if result.state in BLOCKED_STATES:
-            code = "login_required" if result.state == "login_required" else "blocked"
+            login = result.state == "login_required"
             raise Blocked(
                 f"TikTok did not show the {what} ({result.detail or result.state}); keep the last good values "
                 "and try again later.",
-                code=code,
+                code="login_required" if login else "blocked",
+                reason="login" if login else block_kind(result.detail),
             )
         return result
-
-
-def strip_tracking(url: httpx2.URL) -> str:
-    """`url` as a string without TikTok's share-tracking query parameters or a fragment."""
-    kept = [
-        (key, value)
-        for key, value in url.params.multi_items()
-        if key not in _TRACKING_KEYS and not key.startswith(_TRACKING_PREFIXES)
-    ]
-    return str(url.copy_with(params=kept, fragment=None))
 
 
 def _clean_handle(raw: str) -> str:

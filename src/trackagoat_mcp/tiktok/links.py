@@ -22,7 +22,19 @@ import httpx2
 
 from trackagoat_mcp.errors import InvalidInput
 
-__all__ = ["CANONICAL_ORIGIN", "SHORT_HOSTS", "TIKTOK_HOSTS", "ShortLinkSite", "is_short_link", "parse_short_link"]
+__all__ = [
+    "CANONICAL_ORIGIN",
+    "SHORT_HOSTS",
+    "TIKTOK_HOSTS",
+    "ShortLinkSite",
+    "is_short_link",
+    "parse_short_link",
+    "strip_tracking",
+]
+
+_TRACKING_KEYS = frozenset({"_r", "_t", "_d", "is_from_webapp", "sender_device", "is_copy_url", "web_id", "refer"})
+_TRACKING_PREFIXES = ("share_", "utm_")
+
 
 TIKTOK_HOSTS = frozenset({"tiktok.com", "www.tiktok.com", "m.tiktok.com", "vm.tiktok.com", "vt.tiktok.com"})
 """TikTok's own web hosts: the only ones a short link is opened on or may redirect to."""
@@ -103,3 +115,13 @@ class ShortLinkSite:
         if target.scheme != "https" or not _on_tiktok(target):
             return None
         return _https(target)
+
+
+def strip_tracking(url: httpx2.URL) -> str:
+    """`url` as a string without TikTok's share-tracking query parameters or a fragment."""
+    kept = [
+        (key, value)
+        for key, value in url.params.multi_items()
+        if key not in _TRACKING_KEYS and not key.startswith(_TRACKING_PREFIXES)
+    ]
+    return str(url.copy_with(params=kept, fragment=None))

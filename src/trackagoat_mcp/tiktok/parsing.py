@@ -4,6 +4,15 @@ Facts come from `reference/tiktok-ledgers-jobs.md` §1.2-1.5 and §1.7. TikTok a
 everything and says what happened in a `statusCode` inside the JSON, so every parser returns a
 `PageResult`: a `PageState` (`ok`, `not_found`, `private`, …) and the parsed data, or `None`.
 
+Shapes read besides the current desktop pages: the mobile ("reflow") post page, whose item sits under
+`webapp.reflow.video.detail` with its status text in `statusMessage` (the `webapp.reflow.global.shareUser` module
+next to it is whoever shared the link, never the author, so it is ignored); the legacy `SIGI_STATE` blob, as
+JSON or as the 2021-22 script form `window['SIGI_STATE']={…};window['SIGI_RETRY']=…`.
+
+Two status codes need their payload read too: 10221 ("banned") with an empty `userInfo` is a handle that does
+not exist (TikTok-Api issue #1158), so it is `not_found`; a private profile (10222) shows `videoCount` 0 to a
+logged-out visitor, a zero that is not the real count, so its `video_count` is `None`.
+
 The rule that matters most: a page we cannot read is never data. A page without a blob, a challenge or
 captcha, a shell, or an empty body is `blocked`; an unrecognised status code or a blob missing its stats is
 `unknown`. Neither carries zeros, so a caller keeps its last good numbers.
@@ -21,9 +30,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
+from trackagoat_mcp.tiktok.blobs import (
+    UNIVERSAL_SCRIPT_ID,
+    block_kind,
+    blocked_reason,
+    default_scope_module,
+    extract_script_json,
+    loads,
+    sigi_state,
+)
+
 __all__ = [
     "BLOCKED_STATES",
     "UNIVERSAL_SCRIPT_ID",
+    "block_kind",
     "PageResult",
     "PageState",
     "Profile",
@@ -53,8 +73,8 @@ PageState = Literal[
 
 BLOCKED_STATES: frozenset[PageState] = frozenset({"blocked", "login_required"})
 
-UNIVERSAL_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
-_SIGI_SCRIPT_IDS = ("SIGI_STATE", "sigi-persisted-data")
+_VIDEO_MODULES = ("webapp.video-detail", "webapp.reflow.video.detail")
+"""Where a post page keeps its item: desktop pages first, then the mobile ("reflow") page."""
 
 # reference §1.4; 10204 is ambiguous ("deleted" or "your IP is blocked from this post") but reads as not_found.
 _STATUS_STATES: Mapping[int, PageState] = {
@@ -75,10 +95,6 @@ _INT32_SPAN = 2**32
 # Counter names, each with the aliases tried after it in the same source (statsV2 first, then stats).
 _PROFILE_COUNTERS = (("followerCount",), ("followingCount",), ("heartCount", "heart"), ("videoCount",))
 _VIDEO_COUNTERS = (("playCount",), ("diggCount",), ("commentCount",), ("shareCount",), ("collectCount",))
-
-# `json.loads` without its per-call wrapper: what it allows around a document is exactly these four characters.
-_JSON_DECODER = json.JSONDecoder()
-_JSON_SPACE = " \t\n\r"
 
 T = TypeVar("T")
 
@@ -140,6 +156,8 @@ class PageResult(Generic[T]):
     data: T | None = None
     status_code: int | None = None
     detail: str = ""
+    blocked_by: str | None = None
+    """What blocked the plain client before the browser fetcher read this page (`challenge`, `http_403`, …)."""
 
     @property
     def ok(self) -> bool:
@@ -192,29 +210,6 @@ def parse_count(value: object) -> int | None:
     return number
 
 
-def extract_script_json(html: str, script_id: str) -> Any | None:
-    """Return the decoded JSON inside `<script id="script_id">…</script>`, or `None` if absent or not JSON.
-
-    A plain string search, not an HTML parser: the blob is the largest part of the page and this keeps the
-    cost close to a bare `json.loads` of it.
-    """
-    start = html.find(f'id="{script_id}"')
-    if start < 0:
-        start = html.find(f"id='{script_id}'")
-        if start < 0:
-            return None
-    open_end = html.find(">", start)
-    if open_end < 0:
-        return None
-    close = html.find("</script>", open_end)
-    if close < 0:
-        return None
-    try:
-        return _loads(html[open_end + 1 : close])
-    except ValueError:
-        return None
-
-
 def parse_profile_page(html: str, handle: str | None = None) -> PageResult[Profile]:
     """Parse a profile page (`/@handle`), with the legacy `SIGI_STATE` layout as a fallback.
 
@@ -225,18 +220,18 @@ def parse_profile_page(html: str, handle: str | None = None) -> PageResult[Profi
     Returns:
         The page state and the profile when the page carried one.
     """
-    module = _default_scope_module(html, "webapp.user-detail")
+    module = default_scope_module(html, ("webapp.user-detail",))
     if module is not None:
         code, message, state = _module_status(module)
         info = module.get("userInfo")
         profile = _profile(info.get("user"), info.get("stats"), info.get("statsV2")) if isinstance(info, dict) else None
         if state == "ok" and profile is None:
             return PageResult("unknown", None, code, "user-detail has no user or stats")
-        return PageResult(state, profile, code, message)
-    sigi = _sigi_state(html)
+        return _profile_result(state, profile, _names_a_user(info), code, message)
+    sigi = sigi_state(html)
     if sigi is not None:
         return _profile_from_sigi(sigi, handle)
-    return PageResult("blocked", None, None, _blocked_reason(html))
+    return PageResult("blocked", None, None, blocked_reason(html))
 
 
 def parse_video_page(html: str, video_id: str | None = None) -> PageResult[Video]:
@@ -250,13 +245,13 @@ def parse_video_page(html: str, video_id: str | None = None) -> PageResult[Video
         The page state and the video when the page carried one. An age-gated item
         (`isContentClassified`) is `login_required`.
     """
-    module = _default_scope_module(html, "webapp.video-detail")
+    module = default_scope_module(html, _VIDEO_MODULES)
     if module is not None:
         code, message, state = _module_status(module)
         info = module.get("itemInfo")
         item = info.get("itemStruct") if isinstance(info, dict) else None
         return _video_result(item, state, code, message)
-    sigi = _sigi_state(html)
+    sigi = sigi_state(html)
     if sigi is not None:
         items = sigi.get("ItemModule")
         page = sigi.get("VideoPage")
@@ -265,7 +260,7 @@ def parse_video_page(html: str, video_id: str | None = None) -> PageResult[Video
         if item is None and state == "ok":
             return PageResult("blocked", None, None, "SIGI_STATE page without ItemModule")
         return _video_result(item, state, code, message)
-    return PageResult("blocked", None, None, _blocked_reason(html))
+    return PageResult("blocked", None, None, blocked_reason(html))
 
 
 def parse_item(item: object) -> Video | None:
@@ -339,8 +334,11 @@ def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
     if not body.strip():
         return PageResult("blocked", None, None, "empty body")
     try:
-        payload = _loads(body) if isinstance(body, str) else json.loads(body)
+        payload = loads(body) if isinstance(body, str) else json.loads(body)
     except ValueError:
+        text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+        if 'id="cs"' in text or "Please wait" in text:
+            return PageResult("blocked", None, None, "challenge page")
         return PageResult("blocked", None, None, "item list is not JSON (an HTML page or garbage instead)")
     if not isinstance(payload, dict):
         return PageResult("blocked", None, None, "item list JSON is not an object")
@@ -365,50 +363,16 @@ def parse_item_list(body: str | bytes) -> PageResult[VideoPage]:
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def _default_scope_module(html: str, name: str) -> dict[str, Any] | None:
-    blob = extract_script_json(html, UNIVERSAL_SCRIPT_ID)
-    scope = blob.get("__DEFAULT_SCOPE__") if isinstance(blob, dict) else None
-    module = scope.get(name) if isinstance(scope, dict) else None
-    return module if isinstance(module, dict) else None
-
-
-def _sigi_state(html: str) -> dict[str, Any] | None:
-    for script_id in _SIGI_SCRIPT_IDS:
-        blob = extract_script_json(html, script_id)
-        if isinstance(blob, dict):
-            return blob
-    return None
-
-
-def _loads(text: str) -> Any:
-    """`json.loads(text)` for a `str`, with the same result and the same `ValueError`s, minus its wrapper's cost."""
-    document = text.strip(_JSON_SPACE)
-    # A leading BOM fails here as in `json.loads` ("Expecting value" instead of "Unexpected UTF-8 BOM").
-    value, end = _JSON_DECODER.raw_decode(document)
-    if end != len(document):
-        raise json.JSONDecodeError("Extra data", document, end)
-    return value
-
-
 def _module_status(module: Mapping[str, Any]) -> tuple[int | None, str, PageState]:
     raw = module.get("statusCode")
-    message = str(module.get("statusMsg") or "")
+    # Desktop modules say `statusMsg`, mobile (reflow) ones `statusMessage`.
+    message = str(module.get("statusMsg") or module.get("statusMessage") or "")
     if raw is None:
         return None, message, classify_status(0, message)
     code = raw if raw.__class__ is int and raw >= 0 else parse_count(raw)
     if code is None:
         return None, message, "unknown"
     return code, message, classify_status(code, message)
-
-
-def _blocked_reason(html: str) -> str:
-    if not html.strip():
-        return "empty body"
-    if 'id="cs"' in html or "Please wait" in html:
-        return "challenge page"
-    if '"type":"verify"' in html:
-        return "captcha"
-    return "page without a data blob (shell page)"
 
 
 def _str_or_none(value: object) -> str | None:
@@ -505,6 +469,30 @@ def _profile_from_sigi(sigi: Mapping[str, Any], handle: str | None) -> PageResul
         profile = _profile(user, stats, None)
     if state == "ok" and profile is None:
         return PageResult("blocked", None, code, "SIGI_STATE page without the user")
+    named = isinstance(users, dict) and _pick(users.get("users"), handle) is not None
+    return _profile_result(state, profile, named, code, message)
+
+
+def _names_a_user(info: object) -> bool:
+    """Whether a `userInfo` names an account (an id or a handle), however little else it holds."""
+    user = info.get("user") if isinstance(info, dict) else None
+    return isinstance(user, dict) and bool(user.get("id") or user.get("uniqueId"))
+
+
+def _profile_result(
+    state: PageState, profile: Profile | None, names_user: bool, code: int | None, message: str
+) -> PageResult[Profile]:
+    """The page's state and profile, with the two readings a status code alone gets wrong.
+
+    10221 with an empty (or missing) `userInfo` is TikTok's answer for a handle that does not exist, not a
+    ban; a banned account's page still names the account. A private profile's `videoCount` is 0 to a
+    logged-out visitor whatever the real count, so that zero becomes `None` (unknown) and can never replace a
+    known count.
+    """
+    if state == "banned" and not names_user:
+        return PageResult("not_found", None, code, "statusCode 10221 with an empty userInfo: no such handle")
+    if profile is not None and (state == "private" or profile.private) and profile.video_count == 0:
+        profile.video_count = None
     return PageResult(state, profile, code, message)
 
 

@@ -3,11 +3,13 @@
 Tests, benchmarks and the offline demo scrape this instead of tiktok.com. It serves the real shapes from
 `reference/tiktok-ledgers-jobs.md` §1 (the `__UNIVERSAL_DATA_FOR_REHYDRATION__` blob, or the legacy
 `SIGI_STATE` layout per account), for accounts you configure, whose views grow with an injected clock so
-every test is deterministic. Faults (429, 5xx, slow answers, challenge and shell pages, login redirects,
-private, not found, banned, region-locked) switch on per account or for the whole site, optionally for a
-number of requests only. Every request served is counted per path (and per origin) so tests can assert retries
-and where requests went. Short links redirect to a profile or video page, or, to test what a client follows, to
-any address at all (`redirect_short_link`).
+every test is deterministic. Faults (429, 5xx, slow answers, 403/451, challenge and shell pages, a challenge
+only a browser passes, login redirects, private, not found, not found answered as 10221, banned,
+region-locked) and other page shapes seen in the wild (mobile post pages, the `window['SIGI_STATE']=…;`
+script form) switch on per account or for the whole site, optionally for a number of requests only. Every
+request served is counted per path (and per origin) so tests can assert retries and where requests went.
+Short links redirect to a profile or video page, or, to test what a client follows, to any address at all
+(`redirect_short_link`).
 
 Accounts, posts and the pure `render_*` page builders live in `sim_pages` (the account classes are
 re-exported here), so parser tests can build pages without a server.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 from urllib.parse import parse_qs
@@ -39,14 +41,17 @@ from trackagoat_mcp.tiktok.sim_pages import (
     render_captcha_json,
     render_challenge_page,
     render_item_list,
+    render_missing_profile,
     render_profile_page,
+    render_script_challenge,
     render_shell_page,
     render_status_page,
     render_video_page,
+    script_challenge_cookie,
     video_id_for,
 )
 
-__all__ = ["Fault", "FaultKind", "SimAccount", "SimVideo", "SimulatedTikTok", "video_id_for"]
+__all__ = ["SHAPE_FAULTS", "Fault", "FaultKind", "SimAccount", "SimVideo", "SimulatedTikTok", "video_id_for"]
 
 FaultKind = Literal[
     "rate_limited",
@@ -59,7 +64,14 @@ FaultKind = Literal[
     "not_found",
     "banned",
     "region_locked",
+    "forbidden",
+    "script_challenge",
+    "missing",
+    "mobile_pages",
+    "sigi_script",
 ]
+SHAPE_FAULTS: frozenset[FaultKind] = frozenset({"mobile_pages", "sigi_script"})
+"""Faults that change only a page's shape: the data is all there, read right it is an ordinary `ok` page."""
 _TRANSPORT_FAULTS: frozenset[FaultKind] = frozenset({"rate_limited", "server_error", "slow"})
 _SHORT_HOSTS = frozenset({"vm.tiktok.com", "vt.tiktok.com"})
 _INT32_SPAN = 2**32
@@ -78,7 +90,14 @@ class Fault:
         times: how many requests it affects before clearing itself; `None` until `set_fault(None)`.
         retry_after: the `Retry-After` seconds sent with `rate_limited` (and `server_error`); `None` sends none.
         delay: seconds a `slow` response waits (through the site's injected sleep) before answering.
-        status: the HTTP status of `server_error`.
+        status: the HTTP status of `server_error`, and of `forbidden` when 451 (else it answers 403).
+        seed: what the `script_challenge` page's script must work on to get its pass cookie.
+
+    Kinds beyond the obvious: `forbidden` answers HTTP 403 (or 451); `script_challenge` answers a "Please
+    wait…" page whose script sets a pass cookie and reloads, and serves the real page to requests carrying
+    that cookie (a browser passes, a plain HTTP client never does); `missing` answers as TikTok now does for a
+    handle that does not exist (statusCode 10221 with an empty `userInfo`); `mobile_pages` serves post pages
+    as an iPhone browser gets them; `sigi_script` serves the legacy `window['SIGI_STATE']=…;` script form.
     """
 
     kind: FaultKind
@@ -86,6 +105,7 @@ class Fault:
     retry_after: float | None = 30.0
     delay: float = 5.0
     status: int = 503
+    seed: str = "sim-seed"
 
 
 @dataclass
@@ -209,9 +229,9 @@ class SimulatedTikTok:
         if segments and segments[0].startswith("@"):
             handle = segments[0][1:].lower()
             if len(segments) == 1:
-                return await self._profile(handle)
+                return await self._profile(handle, request)
             if len(segments) == 3 and segments[1] in ("video", "photo"):
-                return await self._video(handle, segments[2])
+                return await self._video(handle, segments[2], request)
         if segments == ["login"]:
             return _html_response(render_shell_page())
         return Response("Not Found", status_code=404, media_type="text/plain")
@@ -246,12 +266,28 @@ class SimulatedTikTok:
             await self._sleep(fault.delay)
         return None
 
-    async def _page_fault(self, handle: str | None, codes: dict[str, int]) -> tuple[Response | None, int]:
-        """Common fault handling for page routes: an early response, or the statusCode to render."""
+    async def _page_fault(
+        self, handle: str | None, codes: dict[str, int], request: Request
+    ) -> tuple[Response | None, int, Fault | None]:
+        """Common fault handling for page routes: an early response, or the statusCode to render (and the fault)."""
         fault = await self._take_fault(handle)
         early = await self._transport_fault(fault)
-        if early is not None or fault is None or fault.kind in _TRANSPORT_FAULTS:
-            return early, 0
+        if early is not None or fault is None or fault.kind in _TRANSPORT_FAULTS or fault.kind in SHAPE_FAULTS:
+            return early, 0, fault
+        if fault.kind == "forbidden":
+            status = fault.status if fault.status == 451 else 403
+            return Response("Access Denied", status_code=status, media_type="text/plain"), 0, fault
+        if fault.kind == "script_challenge":
+            name, value = script_challenge_cookie(fault.seed)
+            if request.cookies.get(name) == value:
+                return None, 0, fault
+            return _html_response(render_script_challenge(fault.seed)), 0, fault
+        if fault.kind == "missing":
+            return None, -1, fault
+        return (*self._page_fault_page(fault, codes), fault)
+
+    @staticmethod
+    def _page_fault_page(fault: Fault, codes: dict[str, int]) -> tuple[Response | None, int]:
         if fault.kind == "challenge":
             return _html_response(render_challenge_page()), 0
         if fault.kind == "empty_shell":
@@ -260,26 +296,27 @@ class SimulatedTikTok:
             return Response(status_code=302, headers={"Location": "/login?redirect_url=%2F"}), 0
         return None, codes[fault.kind]
 
-    async def _profile(self, handle: str) -> Response:
-        early, code = await self._page_fault(handle, _PROFILE_CODES)
+    async def _profile(self, handle: str, request: Request) -> Response:
+        early, code, fault = await self._page_fault(handle, _PROFILE_CODES, request)
         if early is not None:
             return early
         account = self._accounts.get(handle)
-        if account is None:
-            return _html_response(render_status_page("webapp.user-detail", 10202))
-        return _html_response(render_profile_page(account, self.clock.now(), status_code=code))
+        if account is None or code < 0:
+            # How TikTok answers a handle that does not exist today (TikTok-Api #1158); 10202 is the older code.
+            return _html_response(render_missing_profile())
+        return _html_response(render_profile_page(_shaped(account, fault), self.clock.now(), status_code=code))
 
-    async def _video(self, handle: str, video_id: str) -> Response:
-        early, code = await self._page_fault(handle, _VIDEO_CODES)
+    async def _video(self, handle: str, video_id: str, request: Request) -> Response:
+        early, code, fault = await self._page_fault(handle, _VIDEO_CODES, request)
         if early is not None:
             return early
         now = self.clock.now()
         # Like TikTok, the handle in a post URL is not checked: `@_` or a stale handle still finds the post.
         found = self._find_video(video_id, now)
-        if found is None:
+        if found is None or code < 0:
             return _html_response(render_status_page("webapp.video-detail", 10204))
         account, video = found
-        return _html_response(render_video_page(account, video, now, status_code=code))
+        return _html_response(render_video_page(_shaped(account, fault), video, now, status_code=code))
 
     def _find_video(self, video_id: str, now: datetime) -> tuple[SimAccount, SimVideo] | None:
         for account in self._accounts.values():
@@ -292,15 +329,17 @@ class SimulatedTikTok:
         query = parse_qs(request.url.query)
         sec_uid = query.get("secUid", [""])[0]
         account = self._by_sec_uid.get(sec_uid)
-        early, code = await self._page_fault(account.handle if account else None, _PROFILE_CODES)
+        early, code, fault = await self._page_fault(account.handle if account else None, _PROFILE_CODES, request)
         if early is not None:
+            if fault is not None and fault.kind == "script_challenge":
+                return early  # the WAF's script page stands in front of every path, the API's too
             # The API answers JSON endpoints' blocks with a captcha JSON or an empty body, not HTML.
             if early.status_code == 200 and b"Please wait" in early.body:
                 return Response(render_captcha_json(), media_type="application/json")
             if early.status_code == 200:
                 return Response(b"", media_type="application/json")
             return early
-        if account is None:
+        if account is None or code < 0:
             return Response(
                 render_item_list(SimAccount("_"), self.clock.now(), status_code=10202), media_type="application/json"
             )
@@ -318,6 +357,15 @@ class SimulatedTikTok:
         target = self._short_links.get(code)
         location = f"{origin}{target}?_r=1&_t=8sim&share_app_id=1233" if target else f"{origin}/?_r=1"
         return Response(status_code=301, headers={"Location": location})
+
+
+def _shaped(account: SimAccount, fault: Fault | None) -> SimAccount:
+    """`account` as a shape fault renders it (its pages in another layout), else `account` itself."""
+    if fault is not None and fault.kind == "mobile_pages":
+        return replace(account, layout="mobile")
+    if fault is not None and fault.kind == "sigi_script":
+        return replace(account, layout="sigi_script")
+    return account
 
 
 def _html_response(html: str) -> Response:

@@ -2,17 +2,21 @@
 
 Pure and synchronous, so parser tests can render a page without a server and the ASGI app in `sim.py`
 stays about routing and faults. Shapes follow `reference/tiktok-ledgers-jobs.md` §1.2-1.5: the
-`__UNIVERSAL_DATA_FOR_REHYDRATION__` blob (or the legacy `SIGI_STATE` one), `statsV2` string counters,
-optional signed-32-bit wraps, photo posts, and the item-list JSON. Counters are functions of the time
-passed in, so a frozen clock gives the same page every time.
+`__UNIVERSAL_DATA_FOR_REHYDRATION__` blob (or the legacy `SIGI_STATE` one, as JSON or in its 2021-22
+`window['SIGI_STATE']=…;` script form), the mobile post page (`webapp.reflow.video.detail`), `statsV2` string
+counters, optional signed-32-bit wraps, photo posts, the item-list JSON, and the pages TikTok answers
+instead of data: a private profile showing `videoCount` 0, 10221 with an empty `userInfo` for a handle that
+does not exist, and a challenge that renders its data only after a script runs (`render_script_challenge`).
+Counters are functions of the time passed in, so a frozen clock gives the same page every time.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from trackagoat_mcp.tiktok.parsing import UNIVERSAL_SCRIPT_ID
@@ -24,6 +28,10 @@ __all__ = [
     "item_struct",
     "render_captcha_json",
     "render_challenge_page",
+    "render_missing_profile",
+    "render_mobile_video_page",
+    "render_script_challenge",
+    "script_challenge_cookie",
     "render_item_list",
     "render_profile_page",
     "render_shell_page",
@@ -89,7 +97,9 @@ class SimAccount:
         since: when `followers` held; `add_account` sets it to the site clock's now when left `None`.
         stats_v2: also send `statsV2` (string counters), as current pages do.
         wrap_int32: send counters of 2^31 and more in `stats` as negative signed-32-bit wraps (the embed quirk).
-        layout: `universal` (current pages) or `sigi` (the legacy `SIGI_STATE` blob).
+        layout: `universal` (current pages), `sigi` (the legacy `SIGI_STATE` JSON blob), `sigi_script` (the
+            2021-22 `window['SIGI_STATE']=…;` script form) or `mobile` (post pages as an iPhone browser gets them:
+            `webapp.reflow.video.detail`, next to a `shareUser` module naming someone else).
     """
 
     handle: str
@@ -106,7 +116,7 @@ class SimAccount:
     verified: bool = False
     stats_v2: bool = True
     wrap_int32: bool = False
-    layout: Literal["universal", "sigi"] = "universal"
+    layout: Literal["universal", "sigi", "sigi_script", "mobile"] = "universal"
 
     def __post_init__(self) -> None:
         self.handle = self.handle.lower()
@@ -218,9 +228,18 @@ def render_universal_page(scope: dict[str, Any], title: str = "TikTok") -> str:
     return _html(title, body=_script(UNIVERSAL_SCRIPT_ID, {"__DEFAULT_SCOPE__": {**app_context, **scope}}))
 
 
-def render_sigi_page(state: dict[str, Any], title: str = "TikTok") -> str:
-    """An HTML page in the legacy layout: a `SIGI_STATE` script holding `state`."""
-    return _html(title, body=_script("SIGI_STATE", state))
+def render_sigi_page(state: dict[str, Any], title: str = "TikTok", *, script_form: bool = False) -> str:
+    """An HTML page in the legacy layout: a `SIGI_STATE` script holding `state`.
+
+    With `script_form`, the 2021-22 variant: `<script id="sigi-persisted-data">` holding JavaScript that assigns
+    the object (`window['SIGI_STATE']={…};window['SIGI_RETRY']=…`), not plain JSON.
+    """
+    if not script_form:
+        return _html(title, body=_script("SIGI_STATE", state))
+    body = json.dumps(state, separators=(",", ":")).replace("</", "<\\/")
+    retry = json.dumps({"retry": 0, "ts": 0})
+    script = f"<script id=\"sigi-persisted-data\">window['SIGI_STATE']={body};window['SIGI_RETRY']={retry};</script>"
+    return _html(title, body=script)
 
 
 def render_status_page(module: str, status_code: int, status_msg: str | None = None) -> str:
@@ -230,9 +249,13 @@ def render_status_page(module: str, status_code: int, status_msg: str | None = N
 
 
 def render_profile_page(account: SimAccount, now: datetime, *, status_code: int = 0) -> str:
-    """The profile page (`/@handle`) of `account` at `now`; 10222 renders the private-account variant."""
+    """The profile page (`/@handle`) of `account` at `now`.
+
+    10222 renders the private-account variant (a filled `userInfo` whose `videoCount` is 0, as a logged-out
+    visitor sees it); 10221 a banned account, still named but without counters.
+    """
     private = status_code == 10222
-    if account.layout == "sigi" and status_code == 0:
+    if account.layout in ("sigi", "sigi_script") and status_code == 0:
         return render_sigi_page(
             {
                 "UserModule": {
@@ -240,16 +263,24 @@ def render_profile_page(account: SimAccount, now: datetime, *, status_code: int 
                     "stats": {account.handle: _stats_blocks(account, account.counters_at(now))["stats"]},
                 },
                 "UserPage": {"uniqueId": account.handle, "statusCode": 0},
-            }
+            },
+            script_form=account.layout == "sigi_script",
         )
+    if status_code == 10221:
+        user = {key: value for key, value in _user_json(account).items() if key in ("id", "uniqueId", "nickname")}
+        module: dict[str, Any] = {"statusCode": 10221, "statusMsg": STATUS_MESSAGES[10221], "userInfo": {"user": user}}
+        return render_universal_page({"webapp.user-detail": module})
     if status_code not in (0, 10222):
         return render_status_page("webapp.user-detail", status_code)
+    counters = account.counters_at(now)
+    if private:
+        counters["videoCount"] = 0
     module = {
         "statusCode": status_code,
         "statusMsg": STATUS_MESSAGES.get(status_code, ""),
         "userInfo": {
             "user": _user_json(account, private=private),
-            **_stats_blocks(account, account.counters_at(now)),
+            **_stats_blocks(account, counters),
             "itemList": [],
         },
     }
@@ -261,15 +292,68 @@ def render_video_page(account: SimAccount, video: SimVideo, now: datetime, *, st
     if status_code != 0:
         return render_status_page("webapp.video-detail", status_code)
     item = item_struct(account, video, now)
-    if account.layout == "sigi":
+    if account.layout in ("sigi", "sigi_script"):
         return render_sigi_page(
             {
                 "ItemModule": {video.video_id: {**item, "author": account.handle}},
                 "VideoPage": {"statusCode": 0},
-            }
+            },
+            script_form=account.layout == "sigi_script",
         )
+    if account.layout == "mobile":
+        return render_mobile_video_page(item)
     module = {"statusCode": 0, "statusMsg": "", "itemInfo": {"itemStruct": item}}
     return render_universal_page({"webapp.video-detail": module})
+
+
+def render_mobile_video_page(item: dict[str, Any], *, status_code: int = 0) -> str:
+    """A post page as an iPhone browser gets it: `webapp.reflow.video.detail` (status in `statusMessage`) next to
+    `webapp.reflow.global.shareUser`, the account that shared the link, which is not the author."""
+    sharer = SimAccount("someone.sharing")
+    return render_universal_page(
+        {
+            "webapp.reflow.video.detail": {
+                "statusCode": status_code,
+                "statusMessage": STATUS_MESSAGES.get(status_code, ""),
+                "itemInfo": {"itemStruct": item},
+            },
+            "webapp.reflow.global.shareUser": {
+                "statusCode": 0,
+                "shareUser": {**_user_json(sharer), **sharer.counters_at(datetime.fromtimestamp(0, UTC))},
+            },
+        }
+    )
+
+
+def render_missing_profile() -> str:
+    """TikTok's current answer for a handle that does not exist: statusCode 10221 with an empty `userInfo`."""
+    return render_universal_page(
+        {"webapp.user-detail": {"statusCode": 10221, "statusMsg": "", "userInfo": {}}}, title="TikTok"
+    )
+
+
+def script_challenge_cookie(seed: str) -> tuple[str, str]:
+    """The cookie (name, value) the script challenge for `seed` sets once its script has run."""
+    return "sim_waf_pass", hashlib.sha256(f"pass:{seed}".encode()).hexdigest()[:32]
+
+
+def render_script_challenge(seed: str) -> str:
+    """A "Please wait…" page whose data only a browser reaches: its script works out the pass cookie for `seed`
+    (SHA-256 through the page's `crypto.subtle`, like the 2026 proof-of-work page), sets it and reloads; the
+    site then serves the real page to requests carrying it. A client that does not run scripts sees only this
+    page, with no data blob."""
+    name, _value = script_challenge_cookie(seed)
+    seed_b64 = base64.b64encode(f"pass:{seed}".encode()).decode()
+    script = (
+        "(async()=>{const d=await crypto.subtle.digest('SHA-256',Uint8Array.from(atob('" + seed_b64 + "'),"
+        "c=>c.charCodeAt(0)));const h=Array.from(new Uint8Array(d)).map(b=>b.toString(16).padStart(2,'0'))"
+        ".join('').slice(0,32);document.cookie='" + name + "='+h+'; path=/';location.reload();})();"
+    )
+    return _html(
+        "Please wait...",
+        body='<p>Please wait...</p><div id="cs" class="eyJ2Ijp7ImEiOiIiLCJjIjoiIn19"></div>'
+        f'<div id="wci" class="{name}"></div><script>{script}</script>',
+    )
 
 
 def render_item_list(
