@@ -19,6 +19,7 @@ from trackagoat_mcp.errors import ConfigError
 __all__ = [
     "ALL_TOOLSETS",
     "DEFAULT_TOOLSETS",
+    "MONEY_CONFIRMATION_MODES",
     "Settings",
     "default_database_url",
     "load_settings",
@@ -38,6 +39,8 @@ ALL_TOOLSETS: tuple[str, ...] = (
     "admin",
 )
 DEFAULT_TOOLSETS: frozenset[str] = frozenset(ALL_TOOLSETS) - {"admin"}
+
+MONEY_CONFIRMATION_MODES: tuple[str, ...] = ("elicit", "token", "off")
 
 _TRUE = {"1", "true", "yes", "on"}
 _HOST_RE = re.compile(r"^(?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(?:[0-9]{1,5}|\*))?$")
@@ -126,6 +129,10 @@ class Settings:
     """How far back a payout assignment may start: every day before today it reaches back is a period the next
     accrual run evaluates at once, so this bounds the work one call can queue (and the history a program holds)."""
     """Retention job: snapshots older than this are thinned to the last of each day (0, the default, keeps all)."""
+    money_confirmation: str = "elicit"
+    """How a person approves MCP calls that move money (payments, voids, rejecting or voiding accruals,
+    assignments): `elicit` asks through the client's elicitation (a token when the client has none), `token` always
+    answers a preview and a short-lived confirmation token first, `off` writes at once (trusted automation)."""
 
     def __post_init__(self) -> None:
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
@@ -172,6 +179,12 @@ class Settings:
             raise ConfigError(
                 f"TRACKAGOAT_SNAPSHOT_DETAIL_DAYS {self.snapshot_detail_days!r} must be 0 (keep every snapshot) or at "
                 "least 7, so that accruals still being evaluated read full detail."
+            )
+        if self.money_confirmation not in MONEY_CONFIRMATION_MODES:
+            raise ConfigError(
+                f"TRACKAGOAT_MONEY_CONFIRMATION {self.money_confirmation!r} is not one of "
+                f"{list(MONEY_CONFIRMATION_MODES)!r}; use 'elicit' (ask the person), 'token' (preview, then confirm) "
+                "or 'off' (trusted automation)."
             )
         for host in self.allowed_hosts:
             if not _HOST_RE.match(host):
@@ -296,6 +309,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if env.get("TRACKAGOAT_REQUEST_STATE_KEYS"):
         raw_keys = env["TRACKAGOAT_REQUEST_STATE_KEYS"].split(",")
         values["request_state_keys"] = tuple(k.strip() for k in raw_keys if k.strip())
+    if env.get("TRACKAGOAT_MONEY_CONFIRMATION"):
+        values["money_confirmation"] = env["TRACKAGOAT_MONEY_CONFIRMATION"].strip().lower()
     for env_name, (name, kind, _low) in {**_JOB_NUMBERS, **_HTTP_NUMBERS}.items():
         if env.get(env_name):
             values[name] = _parse_number(env_name, env[env_name], kind)

@@ -45,7 +45,17 @@ from trackagoat_mcp.db.models import IdempotencyKey, table_of
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.errors import Conflict, InvalidInput
 
-__all__ = ["KEY_MAX_CHARS", "LEASE", "Claim", "check_key", "claim", "fingerprint", "finish", "release"]
+__all__ = [
+    "KEY_MAX_CHARS",
+    "LEASE",
+    "Claim",
+    "check_key",
+    "claim",
+    "fingerprint",
+    "finish",
+    "finished",
+    "release",
+]
 
 KEY_MAX_CHARS = 255
 LEASE = timedelta(seconds=60)
@@ -178,6 +188,25 @@ async def _claim_once(
     if taken.rowcount != 1:
         raise _in_use(key)
     return Claim(row.id, lease, None)
+
+
+async def finished(
+    session: AsyncSession, *, org_id: uuid.UUID, operation: str, key: str, fingerprint: str
+) -> uuid.UUID | None:
+    """What a finished request with `key` created (None while the key is unused or its request still runs), without
+    claiming anything; a key used for other arguments is refused as `claim` would refuse it."""
+    row = (
+        await session.execute(
+            select(_KEYS.c.fingerprint, _KEYS.c.state, _KEYS.c.resource_id).where(
+                _KEYS.c.org_id == org_id, _KEYS.c.operation == operation, _KEYS.c.key == key
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise _reused(key)
+    return row.resource_id if row.state == "done" else None
 
 
 async def _execute(session: AsyncSession, statement: Any) -> CursorResult[Any]:
