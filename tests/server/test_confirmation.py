@@ -7,7 +7,6 @@ callback plays the person: it records what it was shown and answers accept, decl
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -93,11 +92,14 @@ async def test_an_approved_payment_shows_its_exact_effect_and_is_written_exactly
 
 
 @pytest.mark.parametrize("mode", ERAS)
-@pytest.mark.parametrize(("action", "approve", "code"), [
-    ("decline", True, "confirmation_declined"),
-    ("cancel", True, "confirmation_cancelled"),
-    ("accept", False, "confirmation_declined"),
-])
+@pytest.mark.parametrize(
+    ("action", "approve", "code"),
+    [
+        ("decline", True, "confirmation_declined"),
+        ("cancel", True, "confirmation_cancelled"),
+        ("accept", False, "confirmation_declined"),
+    ],
+)
 async def test_a_declined_or_cancelled_confirmation_writes_nothing_and_says_so(
     db, clock, program, mode, action, approve, code
 ):
@@ -180,7 +182,7 @@ async def test_a_client_without_elicitation_gets_the_token_flow_in_elicit_mode(d
 
 async def _preview(client: Client, tool: str, arguments: dict[str, Any]) -> str:
     result = await client.call_tool(tool, arguments)
-    assert f"[confirmation_required]" in error_text(result)
+    assert "[confirmation_required]" in error_text(result)
     assert result.structured_content is not None
     token: str = result.structured_content["confirmation_token"]
     return token

@@ -58,7 +58,8 @@ Replay = Callable[[AsyncSession, Caller, dict[str, Any]], Awaitable[bool]]
 SHOWN_ITEMS = 60
 """Lines of a preview written out in its text (all of them stay in the structured content)."""
 
-TokenArg = Annotated[str | None, Field(max_length=200, description="From a confirmation_required answer.")]
+TokenArg = Annotated[str | None, Field(max_length=200)]
+"""`confirmation_token`: its name and the tool descriptions say what it is (every description costs catalogue)."""
 
 
 class Approval(BaseModel):

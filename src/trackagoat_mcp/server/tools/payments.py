@@ -101,8 +101,7 @@ async def create_payout_payment(
     arguments returns the first payment (replayed=true); other arguments: idempotency_key_reused; while the first
     runs: idempotency_key_in_use. auto_apply_outstanding=true pays all owed, oldest first (total defaults to it), or
     give lines. Credit is spent first; paying more books credit; settle_in_full writes a shortfall off. No lines:
-    an advance held as credit. creator_id null: ad-hoc (total required). A person confirms first (elicitation, or
-    confirmation_required: repeat the call with its confirmation_token once they approve)."""
+    an advance held as credit. creator_id null: ad-hoc (total required)."""
     app = app_context(ctx)
     arguments: dict[str, Any] = {
         "project_id": project_id,
@@ -196,7 +195,7 @@ async def void_payout_payment(
 ) -> Annotated[CallToolResult, PaymentOut]:
     """Void a mistaken or bounced payment: its lines and adjustments stop counting, so the accruals it paid are owed
     again and credit it spent is restored. Refused (credit_consumed) while a live payment has spent its overpayment
-    credit: void that one first. A second void answers already_voided. A person confirms first, as for payments."""
+    credit: void that one first. A second void answers already_voided."""
     arguments = {"payment_id": payment_id, "reason": reason, "confirmation_token": confirmation_token}
 
     async def write(check: Check | None) -> CallToolResult:

@@ -285,8 +285,7 @@ async def assign_payout_structure(
 ) -> Annotated[CallToolResult, AssignResult]:
     """Assign 1-50 creators of the structure's project from starts_on to ends_on (local dates), all-or-nothing.
     Refused: overlap with the creator's assignment (assignment_overlap), days of evaluated periods
-    (period_already_evaluated). Same dates again: already_assigned. A past start (≤ 1 year) back-dates earnings.
-    New assignments are confirmed by a person first, as for payments."""
+    (period_already_evaluated). Same dates again: already_assigned. A past start (≤ 1 year) back-dates earnings."""
     arguments: dict[str, Any] = {
         "structure_id": structure_id,
         "creator_ids": creator_ids,
@@ -401,8 +400,7 @@ async def update_payout_accrual(
     confirmation_token: TokenArg = None,
 ) -> Annotated[CallToolResult, AccrualOut]:
     """Reject (never earned) or void an unpaid earned accrual so it is not owed, or restore one (owed again, net of
-    live payments). Paid or partly paid: accrual_paid, void the payment first. Repeats: no_change. Reject and void
-    are confirmed by a person first, as for payments."""
+    live payments). Paid or partly paid: accrual_paid, void the payment first. Repeats: no_change."""
     arguments = {"accrual_id": accrual_id, "action": action, "reason": reason, "confirmation_token": confirmation_token}
 
     async def write(check: Check | None) -> CallToolResult:
