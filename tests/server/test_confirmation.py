@@ -16,7 +16,7 @@ from mcp.types import ElicitRequestParams, ElicitResult
 from tests.conftest import make_server
 from tests.domain._support import count_rows
 from tests.payouts.payments_support import Program, add_accrual, audit, seed_program
-from tests.server.conftest import dump_store, error_text, ok
+from tests.server.conftest import add_creator, dump_store, error_text, ok
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import PayoutAssignment, PayoutPayment
 from trackagoat_mcp.db.session import Database
@@ -216,7 +216,7 @@ async def test_an_expired_token_writes_nothing(db, clock, program):
     assert await count_rows(db, PayoutPayment) == 0
 
 
-async def test_a_token_works_only_for_the_key_that_asked(db, clock, program):
+async def test_a_token_works_only_for_the_key_that_asked(db, clock, program, globex):
     await add_accrual(db, program, program.alice, 1_000)
     asker = Caller(program.caller.org_id, frozenset(ALL_SCOPES), key_id=uuid.uuid4())
     other = Caller(program.caller.org_id, frozenset(ALL_SCOPES), key_id=uuid.uuid4())
@@ -228,8 +228,14 @@ async def test_a_token_works_only_for_the_key_that_asked(db, clock, program):
             await client.call_tool("create_payout_payment", _payment(program, confirmation_token=token[:-4] + "AAAA"))
         )
 
+    async with _client(db, clock, globex[0], confirmation="token") as client:
+        elsewhere = error_text(
+            await client.call_tool("create_payout_payment", _payment(program, confirmation_token=token))
+        )
+
     assert "[confirmation_wrong_key]" in text
     assert "[confirmation_invalid]" in forged
+    assert "[not_found]" in elsewhere  # another organization cannot even see what the token was for
     assert await count_rows(db, PayoutPayment) == 0
 
 
@@ -270,6 +276,15 @@ async def test_a_spent_token_cannot_be_replayed(db, clock, program):
 
 
 async def _creator(db: Database, clock: FrozenClock, program: Program, handle: str) -> uuid.UUID:
-    from tests.server.conftest import add_creator
-
     return await add_creator(db, clock, program.caller, program.project, handle)
+
+
+def test_the_setting_reads_elicit_token_or_off_and_refuses_anything_else():
+    from trackagoat_mcp.config import load_settings
+    from trackagoat_mcp.errors import ConfigError
+
+    base = {"TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///unused.db"}
+    assert load_settings(base).money_confirmation == "elicit"
+    assert load_settings({**base, "TRACKAGOAT_MONEY_CONFIRMATION": " Token "}).money_confirmation == "token"
+    with pytest.raises(ConfigError, match="TRACKAGOAT_MONEY_CONFIRMATION 'ask'"):
+        load_settings({**base, "TRACKAGOAT_MONEY_CONFIRMATION": "ask"})
