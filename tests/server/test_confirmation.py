@@ -15,7 +15,7 @@ from mcp.types import ElicitRequestParams, ElicitResult
 
 from tests.conftest import make_server
 from tests.domain._support import count_rows
-from tests.payouts.payments_support import Program, add_accrual, audit, seed_program
+from tests.payouts.payments_support import Program, add_accrual, audit, pay, seed_program
 from tests.server.conftest import add_creator, dump_store, error_text, ok
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import PayoutAssignment, PayoutPayment
@@ -89,6 +89,22 @@ async def test_an_approved_payment_shows_its_exact_effect_and_is_written_exactly
     assert (retry["id"], retry["replayed"]) == (paid["id"], True)
     assert await count_rows(db, PayoutPayment) == 1
     assert (await audit(db, program.caller.org_id)).credit[program.alice] == 450
+
+
+async def test_the_question_names_the_credit_spent_and_the_write_off(db, clock, program):
+    await pay(db, clock, program, program.alice, total_amount_cents=400)  # an advance: 400 cents of credit
+    await add_accrual(db, program, program.alice, 3_000)
+    person = Person()
+    arguments = _payment(program, total_amount_cents=2_000, settle_in_full=True, paid_at="2026-03-09T10:00:00")
+    async with _client(db, clock, program.caller, elicitation_callback=person) as client:
+        paid = ok(await client.call_tool("create_payout_payment", arguments))
+
+    (shown,) = person.shown
+    assert "Record a payment of 2000 cents ($20.00) to @alice by Venmo." in shown
+    assert "Credit spent: 400 cents ($4.00)" in shown
+    assert "Written off (settled in full for less): 600 cents ($6.00)" in shown
+    assert "Paid at 2026-03-09T10:00:00+00:00" in shown  # the organization's timezone is UTC
+    assert sorted(a["kind"] for a in paid["payout_adjustments"]) == ["credit_applied", "underpayment"]
 
 
 @pytest.mark.parametrize("mode", ERAS)
