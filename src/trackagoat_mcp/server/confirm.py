@@ -34,6 +34,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from mcp.server.mcpserver import AcceptedElicitation, CancelledElicitation, Context, Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.config import Settings
@@ -55,6 +56,10 @@ Write = Callable[[Check | None], Awaitable[T]]
 DryRun = Callable[[AsyncSession, Caller, dict[str, Any], datetime, Settings], Awaitable[MoneyEffect | None]]
 """Works a call out in a session that is rolled back and describes its effect (None: nothing to confirm)."""
 Replay = Callable[[AsyncSession, Caller, dict[str, Any]], Awaitable[bool]]
+_RACED = (
+    "Other requests were changing the same records at this moment, so no preview could be made and nothing was "
+    "written. Retry the call."
+)
 SHOWN_ITEMS = 60
 """Lines of a preview written out in its text (all of them stay in the structured content)."""
 
@@ -148,6 +153,10 @@ class Confirmation:
                 effect = await self._dry_run(session, caller, fixed, app.clock.now(), app.settings)
         except TrackagoatError as exc:
             return Gate("refused", error=exc)
+        except IntegrityError:
+            # A concurrent write inserted the same unique key while the dry run worked (the tool body would retry;
+            # a preview is simply asked for again).
+            return Gate("refused", error=Conflict(_RACED, code="conflict"))
         if effect is None:
             return Gate("none")
         if token is not None:
