@@ -179,6 +179,33 @@ async def test_void_reject_and_assign_each_ask_with_their_effect_before_writing(
     assert await count_rows(db, PayoutAssignment) == 1
 
 
+@pytest.mark.parametrize("mode", ERAS)
+async def test_a_ledger_that_changes_while_the_person_reads_never_gets_the_old_approval(db, clock, program, mode):
+    await add_accrual(db, program, program.alice, 1_000)
+    person = Person()
+    answer = person.__call__
+
+    async def earns_meanwhile(context: Any, params: ElicitRequestParams) -> ElicitResult:
+        if not person.shown:  # while the first question is open, the accrual job records another week
+            await add_accrual(db, program, program.alice, 2_000)
+        return await answer(context, params)
+
+    async with _client(db, clock, program.caller, mode, elicitation_callback=earns_meanwhile) as client:
+        result = await client.call_tool("create_payout_payment", _payment(program))
+
+    assert "1000 cents ($10.00)" in person.shown[0]
+    if mode == "legacy":
+        # 2025 era: the answer arrives inside the call; the write sees another effect than the one approved.
+        assert "[confirmation_stale]" in error_text(result) and "nothing was written" in error_text(result)
+        assert await count_rows(db, PayoutPayment) == 0
+    else:
+        # 2026-07-28: the retried call works the payment out again; a different question is asked again, and
+        # only the one the person approved last is written.
+        assert len(person.shown) == 2 and "3000 cents ($30.00)" in person.shown[1]
+        assert ok(result)["total_amount_cents"] == 3_000
+        assert await count_rows(db, PayoutPayment) == 1
+
+
 async def test_a_client_without_elicitation_gets_the_token_flow_in_elicit_mode(db, clock, program):
     await add_accrual(db, program, program.alice, 1_000)
     async with _client(db, clock, program.caller) as client:
