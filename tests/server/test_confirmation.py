@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult
@@ -18,7 +19,7 @@ from tests.domain._support import count_rows
 from tests.payouts.payments_support import Program, add_accrual, audit, pay, seed_program
 from tests.server.conftest import add_creator, dump_store, error_text, ok
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.models import PayoutAssignment, PayoutPayment
+from trackagoat_mcp.db.models import IdempotencyKey, PayoutAssignment, PayoutPayment
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.payouts.confirmations import TOKEN_TTL
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
@@ -316,6 +317,28 @@ async def test_a_spent_token_cannot_be_replayed(db, clock, program):
     assert rejected["status"] == "rejected"
     assert "[confirmation_used]" in replay
     assert after == before
+
+
+async def test_two_calls_racing_with_one_token_write_once(db, clock, program):
+    paid = await pay(db, clock, program, program.alice, total_amount_cents=900)
+    void = {"payment_id": str(paid.id), "reason": "sent twice"}
+    async with _client(db, clock, program.caller, confirmation="token") as client:
+        token = await _preview(client, "void_payout_payment", void)
+    results: list[Any] = []
+
+    async def confirm() -> None:
+        async with _client(db, clock, program.caller, confirmation="token") as client:
+            results.append(await client.call_tool("void_payout_payment", {**void, "confirmation_token": token}))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(confirm)
+        group.start_soon(confirm)
+
+    done = [r for r in results if not r.is_error]
+    refused = [error_text(r) for r in results if r.is_error]
+    assert len(done) == 1 and ok(done[0])["status"] == "voided"
+    assert len(refused) == 1 and ("[confirmation_used]" in refused[0] or "[already_voided]" in refused[0]), refused
+    assert await count_rows(db, IdempotencyKey) == 2  # the payment's own key and the one spent token
 
 
 async def _creator(db: Database, clock: FrozenClock, program: Program, handle: str) -> uuid.UUID:
