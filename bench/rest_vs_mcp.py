@@ -93,7 +93,11 @@ async def main(calls: int) -> None:
     await upgrade(url)
     db = Database.connect(url)
     ids = await _seed(db)
-    settings = Settings(database_url=url, rate_limit_per_minute=0, org_rate_limit_per_minute=0)
+    # Trusted automation: both doors write at once (REST never asks a person; MCP would otherwise first answer a
+    # confirmation preview, which is not the transport cost measured here).
+    settings = Settings(
+        database_url=url, rate_limit_per_minute=0, org_rate_limit_per_minute=0, money_confirmation="off"
+    )
     app = build_app(settings, db=db)
     sock, base = _listening()
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))

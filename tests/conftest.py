@@ -152,5 +152,10 @@ async def globex(db: Database, clock: FrozenClock) -> tuple[Caller, uuid.UUID]:
 
 
 def make_server(db: Database, clock: FrozenClock, caller: Caller, **settings: Any) -> Any:
-    """An MCP server over `db` acting for `caller` (toolsets default to all but admin)."""
+    """An MCP server over `db` acting for `caller` (toolsets default to all but admin).
+
+    Money moves without a person's confirmation here (`money_confirmation="off"`) unless the test asks for it:
+    tests about confirmation pass `money_confirmation="elicit"` or `"token"` (see tests/server/test_confirmation.py).
+    """
+    settings.setdefault("money_confirmation", "off")
     return build_server(Settings(database_url="sqlite://", **settings), db=db, clock=clock, caller=caller)

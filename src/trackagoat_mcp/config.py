@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -287,8 +287,8 @@ class Settings(BaseModel):
     request_state_keys: Annotated[tuple[str, ...], NoDecode] = _setting(
         (),
         "HTTP: comma-separated secrets of 32+ characters that seal the state of 2026-07-28 multi-round-trip calls; "
-        "give every replica the same list (first one seals, all unseal, so keys rotate by prepending) — see "
-        '"Scale-out"',
+        "give every replica the same list (first one seals, all unseal, so keys rotate by prepending); the first also "
+        'signs money confirmation tokens — see "Scale-out"',
         note="(a random key per process)",
         repr=False,
     )
@@ -330,6 +330,15 @@ class Settings(BaseModel):
     )
     block_rate_cycles: int = _setting(6, "health: how many of the latest scrape cycles the block rate covers", ge=1)
 
+    money_confirmation: Literal["elicit", "token", "off"] = _setting(
+        "elicit",
+        "how a person approves MCP calls that move money (payments, voids, rejecting or voiding accruals, "
+        "assignments): `elicit` asks through the client's elicitation (a token when it has none), `token` always "
+        "answers a preview and a short-lived confirmation token first, `off` writes at once (trusted automation); see "
+        '"Confirmation before money moves" under "Decisions worth knowing"',
+        rule="must be 'elicit' (ask the person), 'token' (preview, then confirm) or 'off' (trusted automation)",
+    )
+
     @model_validator(mode="wrap")
     @classmethod
     def _refuse_with_a_sentence(cls, data: Any, handler: Callable[[Any], Settings]) -> Settings:
@@ -359,6 +368,11 @@ class Settings(BaseModel):
     @classmethod
     def _origin(cls, url: str) -> str:
         return url.rstrip("/")
+
+    @field_validator("money_confirmation", mode="before")
+    @classmethod
+    def _mode_word(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("read_only", "browser_fetcher", mode="before")
     @classmethod
@@ -470,6 +484,8 @@ def _sentence(error: ErrorDetails) -> str:
     number = int if field.annotation is int else float
     if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         return f"{variable} {number(value)!r} {_rule(field)}."
+    if kind == "literal_error":
+        return f"{variable} {value!r} {_rule(field)}."
     if kind.startswith(("int_", "float_")):
         return f"{variable}={value!r} is not a valid {number.__name__}."
     return f"{variable}={value!r} is not accepted: {error['msg']}."

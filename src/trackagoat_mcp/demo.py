@@ -14,7 +14,9 @@
 4. A scripted MCP session: `trackagoat-mcp serve --no-jobs` as a stdio subprocess, driven by `mcp.Client`,
    whose answers are printed readably (creators, campaign statistics, the inbox, a `scrape_now` with
    progress, the job status, goal compliance, a leaderboard, program health, the payout structures and
-   balance, and one payment that settles what the creator owed the most has earned).
+   balance, and one payment that settles what the creator owed the most has earned, approved by the demo's
+   "person" through elicitation); then a second session without elicitation pays the next creator through the
+   token flow (preview and token, then the confirmed call). See `server.confirm`.
 5. The command to explore the same store with an agent. The store is kept (its directory is printed, to
    delete when done); the simulated site stops with the demo, so that command runs without the jobs.
 
@@ -370,8 +372,9 @@ async def _scripted_session(out: Callable[[str], None], url: str, site_url: str,
     env |= {"TRACKAGOAT_DATABASE_URL": url, "TRACKAGOAT_TIKTOK_BASE_URL": site_url, "TRACKAGOAT_SCRAPE_RATE": "100"}
     params = StdioServerParameters(command=sys.executable, args=["-m", "trackagoat_mcp", "serve", "--no-jobs"], env=env)
     out("Scripted MCP session (`trackagoat-mcp serve --no-jobs` over stdio):")
+    second: dict[str, Any] | None = None
     with anyio.fail_after(60):
-        async with Client(params, read_timeout_seconds=30) as client:
+        async with Client(params, read_timeout_seconds=30, elicitation_callback=_person(out)) as client:
 
             async def call(tool: str, arguments: dict[str, Any], **options: Any) -> dict[str, Any]:
                 result = await client.call_tool(tool, arguments, **options)
@@ -422,7 +425,54 @@ async def _scripted_session(out: Callable[[str], None], url: str, site_url: str,
                 f"{status['stale_creator_count']} stale creators"
             )
             await _goals_and_analytics(out, call, program)
-            await _payouts(out, call, program)
+            second = await _payouts(out, call, program)
+    if second is not None:
+        await _token_flow(out, StdioServerParameters(command=sys.executable, args=params.args, env=params.env), second)
+
+
+def _person(out: Callable[[str], None]) -> Any:
+    """The demo's person: reads each confirmation the server asks for (elicitation) and approves it."""
+    from mcp.types import ElicitRequestParams, ElicitResult
+
+    async def approve(_context: Any, params: ElicitRequestParams) -> ElicitResult:
+        out("  [elicitation] the server asks the person, who approves:")
+        for line in params.message.splitlines():
+            if line:
+                out(f"    | {line}")
+        return ElicitResult(action="accept", content={"approve": True})
+
+    return approve
+
+
+async def _token_flow(out: Callable[[str], None], params: Any, payment: dict[str, Any]) -> None:
+    """The same confirmation for a client without elicitation: a preview and a token, then the confirmed call."""
+    from mcp import Client
+
+    params.env = {**params.env, "TRACKAGOAT_MONEY_CONFIRMATION": "token"}
+    out("A client without elicitation (here forced with TRACKAGOAT_MONEY_CONFIRMATION=token) gets a token instead:")
+    with anyio.fail_after(60):
+        async with Client(params, read_timeout_seconds=30) as client:
+            first = await client.call_tool("create_payout_payment", payment)
+            preview = first.structured_content or {}
+            if not first.is_error or "confirmation_token" not in preview:
+                raise ConfigError(f"The demo expected a confirmation_required answer, got {first.content}.")
+            effect = preview["effect"]
+            out(
+                f"> create_payout_payment @{effect['creator_handle']} → [confirmation_required], nothing written; "
+                f"token valid until {preview['expires_at']}; the agent shows the person:"
+            )
+            for item in effect["items"]:
+                out(f"    | {item['what']}: {_usd(item['cents'])}")
+            confirmed = await client.call_tool(
+                "create_payout_payment", {**payment, "confirmation_token": preview["confirmation_token"]}
+            )
+            if confirmed.is_error or confirmed.structured_content is None:
+                raise ConfigError(f"The demo's confirmed create_payout_payment failed: {confirmed.content}.")
+            paid = confirmed.structured_content
+            out(
+                f"> create_payout_payment + confirmation_token → {_usd(paid['total_amount_cents'])} on "
+                f"{len(paid['payout_payment_lines'])} accruals (written once; the token is spent)\n"
+            )
 
 
 Call = Callable[..., Awaitable[dict[str, Any]]]
@@ -454,8 +504,10 @@ async def _goals_and_analytics(out: Callable[[str], None], call: Call, program: 
         out(f"    - {line}")
 
 
-async def _payouts(out: Callable[[str], None], call: Call, program: DemoProgram) -> None:
-    """The payout structures, the project's balance, and one payment of everything the top creator has earned."""
+async def _payouts(out: Callable[[str], None], call: Call, program: DemoProgram) -> dict[str, Any] | None:
+    """The payout structures, the project's balance, and one payment of everything the top creator has earned,
+    approved by the person through elicitation; returns the arguments of a payment to the next creator owed the
+    most (for the token flow), if any."""
     project = str(program.project_id)
     listed = await call("list_payout_structures", {"project_id": project})
     out(f"> list_payout_structures → {len(listed['items'])} structures")
@@ -472,8 +524,9 @@ async def _payouts(out: Callable[[str], None], call: Call, program: DemoProgram)
     )
     if not balance["creators"]:
         out("    (no accrual has been earned yet: no week has been evaluated with money in it, so no payment)\n")
-        return
-    top = max(balance["creators"], key=lambda c: c["owed_cents"])
+        return None
+    ranked = sorted(balance["creators"], key=lambda c: -c["owed_cents"])
+    top = ranked[0]
     methods = await call("list_payout_methods", {})
     method = next(m for m in methods["items"] if m["is_active"])
     payment = await call(
@@ -502,6 +555,15 @@ async def _payouts(out: Callable[[str], None], call: Call, program: DemoProgram)
         f"> get_payout_balance @{top['tiktok_handle']} → {_usd(after['owed_cents'])} owed; project now "
         f"{_usd(project_after['owed_cents'])} owed\n"
     )
+    if len(ranked) < 2 or ranked[1]["owed_cents"] <= 0:
+        return None
+    return {
+        "project_id": project,
+        "creator_id": str(ranked[1]["creator_id"]),
+        "method_id": str(method["id"]),
+        "idempotency_key": str(uuid.uuid4()),
+        "auto_apply_outstanding": True,
+    }
 
 
 def compliance_lines(compliance: dict[str, Any]) -> list[str]:

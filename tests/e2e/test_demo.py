@@ -67,6 +67,19 @@ async def test_the_demo_fills_a_store_from_the_simulated_site_and_shows_an_mcp_s
     lines = re.findall(rf"^ {{4}}(?:{names}) +week of \d{{4}}-\d\d-\d\d +\$[\d,]+\.\d\d$", out, re.M)
     assert len(lines) == int(paid.group(2)), shown
     assert len({line.rsplit("$", 1)[0] for line in lines}) == len(lines), "each line names its structure and week"
+    # Both confirmation flows: the person approves the first payment through elicitation, the second is confirmed
+    # with a token by a client without elicitation.
+    asked = re.search(
+        r"\[elicitation\] .*\n {4}\| Approve this change\?.*\n(?: {4}\|.*\n)*? {4}\| Record a payment of "
+        r"\d+ cents \(\$([\d,]+\.\d\d)\) to @\S+ by ",
+        out,
+    )
+    assert asked and asked.group(1) == paid.group(1), shown
+    token = re.search(
+        r"> create_payout_payment @\S+ → \[confirmation_required\], nothing written; token valid until", out
+    )
+    confirmed = re.search(r"> create_payout_payment \+ confirmation_token → \$[\d,]+\.\d\d on [1-9]\d* accruals", out)
+    assert token and confirmed, shown
     assert f"TRACKAGOAT_DATABASE_URL={url} " in out and "serve --no-jobs" in out
     assert "Traceback" not in result.stderr, shown
 
@@ -78,7 +91,7 @@ async def test_the_demo_fills_a_store_from_the_simulated_site_and_shows_an_mcp_s
         ]
     await db.dispose()
     creators, videos, creator_snapshots, video_snapshots, goals, structures, payments = counts
-    assert (goals, structures, payments) == (8, 4, 1)
+    assert (goals, structures, payments) == (8, 4, 2)
     assert creators == 12 and videos > 12
     assert creator_snapshots == 12 * 4 + 1, "four daily cycles for everyone, then one scrape_now"
     assert video_snapshots > videos, "videos have a history, not just one snapshot each"

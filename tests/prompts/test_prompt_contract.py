@@ -44,6 +44,7 @@ async def test_every_tool_a_prompt_names_exists(prompt):
     not_tools = arguments | SPEC_PROMPTS | {"auto_apply_outstanding", "total_amount_cents", "idempotency_key_in_use"}
     not_tools |= {"idempotency_key_reused", "scrape_stale", "period_recently_ended", "at_risk", "behind_pace"}
     not_tools |= {"inputs_snapshot", "next_cursor", "skip_partial", "growth_rate_pop", "engagement_rate_by_views"}
+    not_tools |= {"confirmation_token", "confirmation_stale", "confirmation_expired"}
     assert named - not_tools <= tools, f"{prompt.name} names unknown tools {sorted(named - not_tools - tools)}"
     assert "get_agent_context" in named, f"{prompt.name} must start from the description chain"
 

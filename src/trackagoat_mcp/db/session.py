@@ -65,6 +65,13 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def dry_run(self) -> AsyncIterator[AsyncSession]:
+        """A session on the writing connection whose work is always rolled back: a change is worked out by the
+        code that really makes it (its checks, locks and arithmetic), seen, and thrown away."""
+        async with self._session(self._write_engine) as session:
+            yield session
+
+    @asynccontextmanager
     async def _session(self, engine: AsyncEngine, *, commit: bool = False) -> AsyncIterator[AsyncSession]:
         session = AsyncSession(engine, expire_on_commit=False)
         committing = False

@@ -6,10 +6,11 @@ finds the caller, and reads the clock once, so every timestamp written by one ca
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,8 @@ class AppContext:
     """The process's TikTok client (built on first use), for `scrape_now`."""
     scheduler: Scheduler | None = None
     """The background jobs running in this process, if any (`serve` without `--no-jobs`)."""
+    confirmation_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    """Signs money confirmation tokens (`server.confirm.confirmation_key`)."""
 
     def queue_first_scrape(self, creator_ids: Sequence[uuid.UUID]) -> None:
         """Have the in-process scheduler scrape new creators now, without waiting for it.

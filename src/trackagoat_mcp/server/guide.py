@@ -57,6 +57,12 @@ A payout payment settles accruals through its `payout_payment_lines` (`applied_a
 signed `payout_adjustments` (overpayment credit, credit spent, write-offs, ad-hoc); lines plus adjustments equal
 `total_amount_cents`. Lists return compact rows; `get_payout_payment` and `get_payout_accrual` return one whole
 record by id.
+Money never moves on your word alone: `create_payout_payment`, `void_payout_payment`, rejecting or voiding with
+`update_payout_accrual` and new assignments with `assign_payout_structure` show a person the exact effect first.
+With elicitation the person answers in their client (a decline or cancel writes nothing: stop). Without it the call
+answers `[confirmation_required]` with the preview and a `confirmation_token` (ten minutes, this key, these
+arguments, this ledger, once): show the preview, and only after they approve repeat the call with the same
+arguments (the same `idempotency_key`) plus the token; `confirmation_stale` means the ledger changed, so preview again.
 
 ## Working habits
 * Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null. Every result's text

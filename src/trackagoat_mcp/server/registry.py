@@ -45,7 +45,7 @@ from trackagoat_mcp.errors import TrackagoatError
 from trackagoat_mcp.server.context import org_timezone
 from trackagoat_mcp.server.tool_schemas import nullable_as_type_list, portable_input_schema
 
-__all__ = ["StrictTool", "ToolGroup", "ToolSpec", "build_tools", "unstorable_text"]
+__all__ = ["StrictTool", "ToolGroup", "ToolSpec", "build_tools", "on_the_calendar", "unstorable_text"]
 
 logger = logging.getLogger(__name__)
 Scope = Literal["read", "write", "admin"]
@@ -127,7 +127,7 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
                 f"[invalid_input] Argument {bad[0]!r} contains {bad[1]}, which cannot be stored; remove it and retry."
             )
         try:
-            kwargs = await _on_the_calendar(kwargs)
+            kwargs = await on_the_calendar(kwargs)
         except TrackagoatError as exc:
             raise ToolError(f"[{exc.code}] {exc.message}") from exc
         for attempt in range(1, RACE_ATTEMPTS + 1):
@@ -149,7 +149,7 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
     return wrapper
 
 
-async def _on_the_calendar(kwargs: dict[str, Any]) -> dict[str, Any]:
+async def on_the_calendar(kwargs: dict[str, Any]) -> dict[str, Any]:
     """`kwargs` with every date checked against the supported calendar and every time made an aware UTC instant,
     a time without an offset read in the organization's timezone (looked up only when one is given)."""
     timezone: str | None = None

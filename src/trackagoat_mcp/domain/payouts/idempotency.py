@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +25,7 @@ from trackagoat_mcp.domain import idempotency as keys
 from trackagoat_mcp.domain.idempotency import KEY_MAX_CHARS, LEASE, Done, Held, KeyTable, check_key
 from trackagoat_mcp.errors import Conflict
 
-__all__ = ["KEY_MAX_CHARS", "LEASE", "Claim", "check_key", "claim", "fingerprint", "finish", "release"]
+__all__ = ["KEY_MAX_CHARS", "LEASE", "Claim", "check_key", "claim", "fingerprint", "finish", "finished", "release"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,26 @@ def _held(claimed: Claim, key: str) -> Held:
     if claimed.lease is None:
         raise ValueError(f"Idempotency key {key[:80]!r} is done, not held; replay its result instead of finishing it.")
     return Held(claimed.key_id, key, claimed.lease)
+
+
+async def finished(
+    session: AsyncSession, *, org_id: uuid.UUID, operation: str, key: str, fingerprint: str
+) -> uuid.UUID | None:
+    """What a finished request with `key` created (None while the key is unused or its request still runs), without
+    claiming anything; a key used for other arguments is refused as `claim` would refuse it."""
+    table = MONEY_KEYS.table
+    row = (
+        await session.execute(
+            select(table.c.fingerprint, table.c.state, table.c.resource_id).where(
+                table.c.org_id == org_id, table.c.operation == operation, table.c.key == key
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise _reused(key, row._mapping)
+    return row.resource_id if row.state == "done" else None
 
 
 async def finish(session: AsyncSession, held: Claim, *, key: str, resource_id: uuid.UUID, now: datetime) -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,7 +81,10 @@ __all__ = [
     "OPERATION",
     "LineRequest",
     "PaymentRequest",
+    "PaymentCheck",
     "create_payout_payment",
+    "finished_payment",
+    "record_payment",
     "void_payout_payment",
 ]
 
@@ -94,6 +97,9 @@ MAX_LINES = 500
 REASON_MAX = 2000
 PAID_AT_GRACE = timedelta(minutes=5)
 CURRENCY = "USD"
+
+PaymentCheck = Callable[[AsyncSession, PaymentOut], Awaitable[None]]
+"""Runs inside a payment's transaction with the payment as it is about to commit; raising rolls it all back."""
 
 # --- requests ------------------------------------------------------------------------------------------------
 
@@ -142,8 +148,13 @@ def _canonical_id(value: str) -> str:
 # --- creating ------------------------------------------------------------------------------------------------
 
 
-async def create_payout_payment(db: Database, caller: Caller, request: PaymentRequest, *, now: datetime) -> PaymentOut:
+async def create_payout_payment(
+    db: Database, caller: Caller, request: PaymentRequest, *, now: datetime, check: PaymentCheck | None = None
+) -> PaymentOut:
     """Record a payment exactly once per `request.idempotency_key` (rules in the module docstring).
+
+    `check`, when given, sees the payment inside its transaction before the commit (a person's confirmation is
+    compared with what is really written there); a replay of a finished key returns before any check.
 
     Malformed requests are refused before the key is touched. Then the key is claimed in its own transaction; a
     finished key returns the original payment (`replayed=true`), a running one `idempotency_key_in_use`, a key used
@@ -168,7 +179,10 @@ async def create_payout_payment(db: Database, caller: Caller, request: PaymentRe
             payment_id = uuid.uuid4()
             await idempotency.finish(session, held, key=request.idempotency_key, resource_id=payment_id, now=now)
             await _record(session, caller, request, payment_id, now)
-            return await get_payout_payment(session, caller, payment_id)
+            payment = await get_payout_payment(session, caller, payment_id)
+            if check is not None:
+                await check(session, payment)
+            return payment
     except BaseException:
         # Nothing of the work was committed (or, if the commit did happen, the key is `done` and this is a no-op).
         with anyio.move_on_after(10, shield=True):
@@ -177,6 +191,31 @@ async def create_payout_payment(db: Database, caller: Caller, request: PaymentRe
             except Exception:  # the lease expires on its own; the original error is the one to report
                 logger.warning("Could not release idempotency key %s; it frees itself after the lease", held.key_id)
         raise
+
+
+async def finished_payment(session: AsyncSession, caller: Caller, request: PaymentRequest) -> uuid.UUID | None:
+    """The payment an earlier call with this idempotency key and these arguments recorded, if it finished (a retry
+    then only replays it); `idempotency_key_reused` when the key was used for other arguments."""
+    idempotency.check_key(request.idempotency_key)
+    return await idempotency.finished(
+        session,
+        org_id=caller.org_id,
+        operation=OPERATION,
+        key=request.idempotency_key,
+        fingerprint=request.fingerprint(),
+    )
+
+
+async def record_payment(
+    session: AsyncSession, caller: Caller, request: PaymentRequest, *, now: datetime
+) -> PaymentOut:
+    """Work out and write a payment in `session`, without the idempotency key: the write `create_payout_payment`
+    commits, and what a dry run (rolled back) shows a person before it."""
+    caller.require("write")
+    _check_request(request, now)
+    payment_id = uuid.uuid4()
+    await _record(session, caller, request, payment_id, now)
+    return await get_payout_payment(session, caller, payment_id)
 
 
 def _check_request(request: PaymentRequest, now: datetime) -> None:

@@ -5,17 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackagoat_mcp.config import Settings
 from trackagoat_mcp.domain.pagination import Page
 from trackagoat_mcp.domain.payouts import balance, payment_records, payments
 from trackagoat_mcp.domain.payouts.balance import PayoutBalance
+from trackagoat_mcp.domain.payouts.effects import MoneyEffect, payment_effect, void_effect
 from trackagoat_mcp.domain.payouts.payment_records import PaymentOut, PaymentSummary
 from trackagoat_mcp.domain.payouts.payments import MAX_CENTS, MAX_LINES
+from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.server.auth import request_caller
 from trackagoat_mcp.server.budget import fit_page, fit_page_of
+from trackagoat_mcp.server.confirm import Approval, Check, Confirmation, Gate, TokenArg
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -37,7 +42,40 @@ class LineArg(BaseModel):
     )
 
 
+def _payment_request(arguments: dict[str, Any]) -> payments.PaymentRequest:
+    lines = arguments["lines"] or []
+    return payments.PaymentRequest(
+        project_id=arguments["project_id"],
+        creator_id=arguments["creator_id"],
+        method_id=arguments["method_id"],
+        idempotency_key=arguments["idempotency_key"],
+        total_amount_cents=arguments["total_amount_cents"],
+        lines=tuple(payments.LineRequest(line.accrual_id, line.applied_amount_cents) for line in lines),
+        auto_apply_outstanding=arguments["auto_apply_outstanding"],
+        settle_in_full=arguments["settle_in_full"],
+        paid_at=arguments["paid_at"],
+        metadata=arguments["metadata"],
+        readme=arguments["readme"],
+    )
+
+
+async def _payment_replays(session: AsyncSession, caller: Caller, arguments: dict[str, Any]) -> bool:
+    return await payments.finished_payment(session, caller, _payment_request(arguments)) is not None
+
+
+async def _dry_run_payment(
+    session: AsyncSession, caller: Caller, arguments: dict[str, Any], now: datetime, settings: Settings
+) -> MoneyEffect | None:
+    request = _payment_request(arguments)
+    payment = await payments.record_payment(session, caller, request, now=now)
+    return await payment_effect(session, payment, paid_at_given=request.paid_at is not None)
+
+
+PAYMENT = Confirmation("create_payout_payment", _dry_run_payment, replay=_payment_replays)
+
+
 @group.tool(title="Record a payout payment", scope="write", idempotent=True)
+@PAYMENT.bind
 async def create_payout_payment(
     ctx: Context[Any],
     project_id: ProjectId,
@@ -46,6 +84,8 @@ async def create_payout_payment(
     idempotency_key: Annotated[
         str, Field(min_length=1, max_length=255, description="A new UUID per payment; reuse it only to retry.")
     ],
+    gate: Annotated[Gate, Resolve(PAYMENT.gate)],
+    answer: Annotated[ElicitationResult[Approval], Resolve(PAYMENT.ask)],
     total_amount_cents: Annotated[
         int | None, Field(ge=1, le=MAX_CENTS, description="Cents sent. Default: what is settled.")
     ] = None,
@@ -55,6 +95,7 @@ async def create_payout_payment(
     paid_at: Annotated[datetime | None, Field(description="Default: now.")] = None,
     metadata: dict[str, Any] | None = None,
     readme: Annotated[str | None, Field(max_length=20_000)] = None,
+    confirmation_token: TokenArg = None,
 ) -> Annotated[CallToolResult, PaymentOut]:
     """Record money sent (USD cents) settling a creator's earned accruals. Retry with the same idempotency_key and
     arguments returns the first payment (replayed=true); other arguments: idempotency_key_reused; while the first
@@ -62,21 +103,34 @@ async def create_payout_payment(
     give lines. Credit is spent first; paying more books credit; settle_in_full writes a shortfall off. No lines:
     an advance held as credit. creator_id null: ad-hoc (total required)."""
     app = app_context(ctx)
-    request = payments.PaymentRequest(
-        project_id=project_id,
-        creator_id=creator_id,
-        method_id=method_id,
-        idempotency_key=idempotency_key,
-        total_amount_cents=total_amount_cents,
-        lines=tuple(payments.LineRequest(line.accrual_id, line.applied_amount_cents) for line in lines),
-        auto_apply_outstanding=auto_apply_outstanding,
-        settle_in_full=settle_in_full,
-        paid_at=paid_at,
-        metadata=metadata,
-        readme=readme,
-    )
-    result = await payments.create_payout_payment(app.db, request_caller(app), request, now=app.clock.now())
-    return respond(result)
+    arguments: dict[str, Any] = {
+        "project_id": project_id,
+        "creator_id": creator_id,
+        "method_id": method_id,
+        "idempotency_key": idempotency_key,
+        "total_amount_cents": total_amount_cents,
+        "lines": lines,
+        "auto_apply_outstanding": auto_apply_outstanding,
+        "settle_in_full": settle_in_full,
+        "paid_at": paid_at,
+        "metadata": metadata,
+        "readme": readme,
+        "confirmation_token": confirmation_token,
+    }
+    request = _payment_request(arguments)
+
+    async def write(check: Check | None) -> CallToolResult:
+        async def in_transaction(session: AsyncSession, payment: PaymentOut) -> None:
+            if check is not None:
+                await check(session, await payment_effect(session, payment, paid_at_given=paid_at is not None))
+
+        caller = request_caller(app)
+        result = await payments.create_payout_payment(
+            app.db, caller, request, now=app.clock.now(), check=in_transaction
+        )
+        return respond(result)
+
+    return await PAYMENT.settle(ctx, arguments, gate, answer, write)
 
 
 @group.tool(title="List payout payments")
@@ -117,18 +171,41 @@ async def get_payout_payment(ctx: Context[Any], payment_id: PaymentId) -> Annota
     return respond(result)
 
 
+async def _dry_run_void(
+    session: AsyncSession, caller: Caller, arguments: dict[str, Any], now: datetime, settings: Settings
+) -> MoneyEffect | None:
+    voided = await payments.void_payout_payment(
+        session, caller, arguments["payment_id"], reason=arguments["reason"], now=now
+    )
+    return await void_effect(session, voided)
+
+
+VOID = Confirmation("void_payout_payment", _dry_run_void)
+
+
 @group.tool(title="Void a payout payment", scope="write", destructive=True, idempotent=True)
+@VOID.bind
 async def void_payout_payment(
     ctx: Context[Any],
     payment_id: PaymentId,
     reason: Annotated[str, Field(min_length=1, max_length=2000)],
+    gate: Annotated[Gate, Resolve(VOID.gate)],
+    answer: Annotated[ElicitationResult[Approval], Resolve(VOID.ask)],
+    confirmation_token: TokenArg = None,
 ) -> Annotated[CallToolResult, PaymentOut]:
     """Void a mistaken or bounced payment: its lines and adjustments stop counting, so the accruals it paid are owed
     again and credit it spent is restored. Refused (credit_consumed) while a live payment has spent its overpayment
     credit: void that one first. A second void answers already_voided."""
-    async with unit(ctx, write=True) as u:
-        result = await payments.void_payout_payment(u.session, u.caller, payment_id, reason=reason, now=u.now)
-    return respond(result)
+    arguments = {"payment_id": payment_id, "reason": reason, "confirmation_token": confirmation_token}
+
+    async def write(check: Check | None) -> CallToolResult:
+        async with unit(ctx, write=True) as u:
+            result = await payments.void_payout_payment(u.session, u.caller, payment_id, reason=reason, now=u.now)
+            if check is not None:
+                await check(u.session, await void_effect(u.session, result))
+        return respond(result)
+
+    return await VOID.settle(ctx, arguments, gate, answer, write)
 
 
 @group.tool(title="Payout balance")

@@ -6,19 +6,24 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackagoat_mcp.config import Settings
 from trackagoat_mcp.domain.pagination import Page
 from trackagoat_mcp.domain.payouts import accrual_records, assignments, methods, preview, structures
 from trackagoat_mcp.domain.payouts.accrual_records import AccrualOut
 from trackagoat_mcp.domain.payouts.assignments import AssignResult, UnassignResult
 from trackagoat_mcp.domain.payouts.criteria import MAX_AMOUNT_CENTS
+from trackagoat_mcp.domain.payouts.effects import MoneyEffect, accrual_effect, assign_effect
 from trackagoat_mcp.domain.payouts.methods import PayoutMethodOut
 from trackagoat_mcp.domain.payouts.preview import DEFAULT_PREVIEW_LIMIT, MAX_PREVIEW_LIMIT, PreviewOut
-from trackagoat_mcp.domain.payouts.structures import StructureOut, StructureSummary, StructureUpdate
+from trackagoat_mcp.domain.payouts.structures import StructureOut, StructureSummary, StructureUpdate, org_today
+from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.server.budget import fit_page
+from trackagoat_mcp.server.confirm import Approval, Check, Confirmation, Gate, TokenArg
 from trackagoat_mcp.server.context import app_context, unit
 from trackagoat_mcp.server.fencing import respond
 from trackagoat_mcp.server.registry import ToolGroup
@@ -236,32 +241,68 @@ async def archive_payout_structure(
     return respond(result)
 
 
+async def _assign(
+    session: AsyncSession, caller: Caller, arguments: dict[str, Any], now: datetime, backdate_days: int
+) -> tuple[AssignResult, MoneyEffect | None]:
+    """Assign as asked in `session`, and the effect of it."""
+    result = await assignments.assign_creators(
+        session,
+        caller,
+        arguments["structure_id"],
+        arguments["creator_ids"],
+        now=now,
+        starts_on=arguments["starts_on"],
+        ends_on=arguments["ends_on"],
+        backdate_days=backdate_days,
+    )
+    today, _ = await org_today(session, caller, now)
+    first = arguments["starts_on"] or today
+    return result, await assign_effect(session, result, starts_on=first, ends_on=arguments["ends_on"], today=today)
+
+
+async def _dry_run_assign(
+    session: AsyncSession, caller: Caller, arguments: dict[str, Any], now: datetime, settings: Settings
+) -> MoneyEffect | None:
+    return (await _assign(session, caller, arguments, now, settings.assignment_backdate_days))[1]
+
+
+ASSIGN = Confirmation("assign_payout_structure", _dry_run_assign)
+
+
 @group.tool(title="Assign creators to a payout structure", scope="write", idempotent=True)
+@ASSIGN.bind
 async def assign_payout_structure(
     ctx: Context[Any],
     structure_id: StructureId,
     creator_ids: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=50)
     ],
+    gate: Annotated[Gate, Resolve(ASSIGN.gate)],
+    answer: Annotated[ElicitationResult[Approval], Resolve(ASSIGN.ask)],
     starts_on: Annotated[date | None, Field(description="Default today.")] = None,
     ends_on: Annotated[date | None, Field(description="Inclusive; default open-ended.")] = None,
+    confirmation_token: TokenArg = None,
 ) -> Annotated[CallToolResult, AssignResult]:
     """Assign 1-50 creators of the structure's project from starts_on to ends_on (local dates), all-or-nothing.
     Refused: overlap with the creator's assignment (assignment_overlap), days of evaluated periods
     (period_already_evaluated). Same dates again: already_assigned. A past start (≤ 1 year) back-dates earnings."""
+    arguments: dict[str, Any] = {
+        "structure_id": structure_id,
+        "creator_ids": creator_ids,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "confirmation_token": confirmation_token,
+    }
     backdate_days = app_context(ctx).settings.assignment_backdate_days
-    async with unit(ctx, write=True) as u:
-        result = await assignments.assign_creators(
-            u.session,
-            u.caller,
-            structure_id,
-            creator_ids,
-            now=u.now,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            backdate_days=backdate_days,
-        )
-    return respond(result)
+
+    async def write(check: Check | None) -> CallToolResult:
+        async with unit(ctx, write=True) as u:
+            result, effect = await _assign(u.session, u.caller, arguments, u.now, backdate_days)
+            if check is not None:
+                await check(u.session, effect)
+        return respond(result)
+
+    return await ASSIGN.settle(ctx, arguments, gate, answer, write)
 
 
 @group.tool(title="Unassign a creator from a payout structure", scope="write", destructive=True, idempotent=True)
@@ -326,20 +367,50 @@ async def get_payout_accrual(ctx: Context[Any], accrual_id: AccrualId) -> Annota
     return respond(result)
 
 
+async def _update_accrual(
+    session: AsyncSession, caller: Caller, arguments: dict[str, Any], now: datetime
+) -> tuple[AccrualOut, MoneyEffect | None]:
+    """Reject, void or restore as asked in `session`, and the effect to confirm (None for a restore)."""
+    action, reason = arguments["action"], arguments["reason"]
+    before = await accrual_records.get_accrual(session, caller, arguments["accrual_id"])
+    result = await accrual_records.update_accrual(
+        session, caller, arguments["accrual_id"], action=action, reason=reason, now=now
+    )
+    return result, None if action == "restore" else accrual_effect(before, action, reason)
+
+
+async def _dry_run_accrual(
+    session: AsyncSession, caller: Caller, arguments: dict[str, Any], now: datetime, settings: Settings
+) -> MoneyEffect | None:
+    return (await _update_accrual(session, caller, arguments, now))[1]
+
+
+ACCRUAL = Confirmation("update_payout_accrual", _dry_run_accrual)
+
+
 @group.tool(title="Reject, void or restore an accrual", scope="write", destructive=True, idempotent=True)
+@ACCRUAL.bind
 async def update_payout_accrual(
     ctx: Context[Any],
     accrual_id: AccrualId,
     action: Literal["reject", "void", "restore"],
     reason: Annotated[str, Field(min_length=1, max_length=1000)],
+    gate: Annotated[Gate, Resolve(ACCRUAL.gate)],
+    answer: Annotated[ElicitationResult[Approval], Resolve(ACCRUAL.ask)],
+    confirmation_token: TokenArg = None,
 ) -> Annotated[CallToolResult, AccrualOut]:
     """Reject (never earned) or void an unpaid earned accrual so it is not owed, or restore one (owed again, net of
     live payments). Paid or partly paid: accrual_paid, void the payment first. Repeats: no_change."""
-    async with unit(ctx, write=True) as u:
-        result = await accrual_records.update_accrual(
-            u.session, u.caller, accrual_id, action=action, reason=reason, now=u.now
-        )
-    return respond(result)
+    arguments = {"accrual_id": accrual_id, "action": action, "reason": reason, "confirmation_token": confirmation_token}
+
+    async def write(check: Check | None) -> CallToolResult:
+        async with unit(ctx, write=True) as u:
+            result, effect = await _update_accrual(u.session, u.caller, arguments, u.now)
+            if check is not None:
+                await check(u.session, effect)
+        return respond(result)
+
+    return await ACCRUAL.settle(ctx, arguments, gate, answer, write)
 
 
 @group.tool(title="Preview accruals")
