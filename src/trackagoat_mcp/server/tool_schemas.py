@@ -11,7 +11,11 @@ raise on `null` inside `enum` and read `"type": ["integer", "null"]` as a string
   does not: a required argument (`creator_id` null = an ad-hoc payment) or one whose default is not null
   (`is_active` default true, null = all);
 * has `$ref`s replaced by the `$defs` they name, for clients that do not resolve references;
-* has no pydantic `title` (it repeats the name) and no `"default": null` (absence from `required` says it).
+* has no pydantic `title` (it repeats the name) and no `"default": null` (absence from `required` says it);
+* publishes no length bounds on ids and cursors (arguments named `*_id`, `*_ids`, `cursor`, `*_cursor`): they are
+  opaque values a model copies from earlier results, the bounds tell it nothing, and on every id of every tool they
+  cost about a twentieth of the catalogue a model reads each session. The server still enforces them (the
+  pydantic model is unchanged), refusing an over-long id as `[invalid_input]`.
 
 Every argument must declare a type (an argument of any JSON value converts to a string in those dialects): give a
 free-form argument its type with pydantic's `WithJsonSchema`, e.g. `{"type": "object"}` for a metadata patch.
@@ -82,13 +86,35 @@ def _portable(node: Any, names: bool = False) -> Any:
         if (key == "title" and isinstance(value, str)) or (key == "default" and value is None):
             continue
         if key == "properties" and isinstance(value, dict):
-            out[key] = {
-                name: _portable(prop if name in required else _without_null_branch(_null_enum_as_branch(prop)))
-                for name, prop in value.items()
-            }
+            out[key] = {name: _portable(_published_property(name, prop, name in required)) for name, prop in value.items()}
         else:
             out[key] = _portable(value, names=key in _NAME_MAPS)
     return out
+
+
+def _published_property(name: str, prop: Any, required: bool) -> Any:
+    """One argument's schema as published: optional ones lose a meaningless null branch, opaque ones their bounds."""
+    if not required:
+        prop = _without_null_branch(_null_enum_as_branch(prop))
+    return _without_length_bounds(prop) if _is_opaque(name) else prop
+
+
+def _is_opaque(name: str) -> bool:
+    """Ids and cursors: values a model copies from earlier results, never composes."""
+    return name.endswith(("_id", "_ids", "_cursor")) or name == "cursor"
+
+
+def _without_length_bounds(node: Any) -> Any:
+    """`node` without `minLength`/`maxLength`, also in its list items and `anyOf` branches."""
+    if isinstance(node, list):
+        return [_without_length_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: _without_length_bounds(value) if key in {"items", "anyOf"} else value
+        for key, value in node.items()
+        if key not in {"minLength", "maxLength"}
+    }
 
 
 _ENUM_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
