@@ -131,19 +131,20 @@ def leaderboard_spec(title: str, subtitle: str, rows: list[dict[str, Any]], *, x
     `caption` (videos; tooltip only)."""
     height = min(MAX_HEIGHT, max(HEIGHT // 2, 40 + ROW_HEIGHT * len(rows)))
     spec = _base(title, subtitle, rows, height)
-    y = {"field": "row", "type": "nominal", "sort": {"field": "rank", "order": "ascending"}, "title": None}
+    # An explicit order (rank 1 first): a sort by field would be computed per layer and warn about the union.
+    y = {"field": "row", "type": "nominal", "sort": [row["row"] for row in rows], "title": None}
     tooltip = [
         {"field": "rank", "type": "quantitative"},
         {"field": "label", "type": "nominal"},
         {"field": "value", "type": "quantitative", "title": x_title, "format": ","},
         {"field": "caption", "type": "nominal"},
     ]
+    spec["encoding"] = {"y": y}  # shared by both layers, so their y domains are one
     spec["layer"] = [
         {
             "name": "bars",
             "mark": {"type": "bar", "color": STATUS_COLORS["complete"]},
             "encoding": {
-                "y": y,
                 "x": {"field": "value", "type": "quantitative", "title": x_title},
                 "tooltip": tooltip,
             },
@@ -152,7 +153,6 @@ def leaderboard_spec(title: str, subtitle: str, rows: list[dict[str, Any]], *, x
             "name": "values",
             "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 10},
             "encoding": {
-                "y": y,
                 "x": {"field": "value", "type": "quantitative"},
                 "text": {"field": "value", "type": "quantitative", "format": ","},
             },
@@ -293,14 +293,14 @@ def program_health_spec(title: str, subtitle: str, rows: list[dict[str, Any]]) -
     Rows: `check` (the bar's label), `area`, `count`, `detail`.
     """
     spec = _base(title, subtitle, rows, min(MAX_HEIGHT, max(HEIGHT // 2, 60 + ROW_HEIGHT * len(rows))))
-    y = {"field": "check", "type": "nominal", "sort": None, "title": None}
+    y = {"field": "check", "type": "nominal", "sort": [row["check"] for row in rows], "title": None}
     areas = list(HEALTH_COLORS)
+    spec["encoding"] = {"y": y}
     spec["layer"] = [
         {
             "name": "bars",
             "mark": {"type": "bar"},
             "encoding": {
-                "y": y,
                 "x": {
                     "field": "count",
                     "type": "quantitative",
@@ -322,7 +322,7 @@ def program_health_spec(title: str, subtitle: str, rows: list[dict[str, Any]]) -
         {
             "name": "values",
             "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 10},
-            "encoding": {"y": y, "x": {"field": "count", "type": "quantitative"}, "text": {"field": "count"}},
+            "encoding": {"x": {"field": "count", "type": "quantitative"}, "text": {"field": "count"}},
         },
     ]
     return spec
