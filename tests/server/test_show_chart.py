@@ -50,7 +50,9 @@ async def test_every_kind_of_chart_comes_with_its_figures_a_png_of_the_stated_si
             png = png_of(result)
             assert png.startswith(PNG_SIGNATURE), kind
             spec = chart["vega_lite"]
-            assert png_size(png) == (chart["image"]["width"], chart["image"]["height"]) == (spec["width"], spec["height"])
+            assert (
+                png_size(png) == (chart["image"]["width"], chart["image"]["height"]) == (spec["width"], spec["height"])
+            )
             assert chart["image"]["bytes"] == len(png)
 
             rows = spec["datasets"]["rows"]
@@ -75,7 +77,11 @@ async def test_every_kind_of_chart_comes_with_its_figures_a_png_of_the_stated_si
 async def test_buckets_without_data_and_partial_ones_are_drawn_as_such(db, clock):
     program = await seed_program(db, clock, await make_org(db, clock, "Acme"), "acme")
     async with Client(make_server(db, clock, program.caller)) as client:
-        chart = ok(await client.call_tool("show_chart", chart_args(program, "views_over_time", "video", **{"from": "2026-02-25"})))
+        chart = ok(
+            await client.call_tool(
+                "show_chart", chart_args(program, "views_over_time", "video", **{"from": "2026-02-25"})
+            )
+        )
     buckets = chart["data"]["buckets"]
     rows = chart["vega_lite"]["datasets"]["rows"]
     assert [row["start"] for row in rows] == buckets["start"]
