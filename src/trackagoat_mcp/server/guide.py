@@ -58,6 +58,11 @@ signed `payout_adjustments` (overpayment credit, credit spent, write-offs, ad-ho
 `total_amount_cents`. Lists return compact rows; `get_payout_payment` and `get_payout_accrual` return one whole
 record by id.
 
+## Charts for people
+When a person would rather see than read (a views curve, a ranking, a campaign against its target, a creator's
+payout ledger, program health), call `show_chart`. Hosts with MCP Apps draw it interactively; others show its
+PNG. Its text carries the same figures as the matching read tool, so you can still reason over them.
+
 ## Working habits
 * Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null. Every result's text
   stays within 20,000 characters: a page of long rows holds fewer than `limit` (its `next_cursor` goes on).
