@@ -8,6 +8,7 @@ import base64
 import json
 from typing import Any
 
+import pytest
 from mcp import Client
 from mcp.types import CallToolResult, ImageContent, TextContent
 
@@ -124,3 +125,17 @@ async def test_a_chart_of_the_wrong_subject_or_of_another_organization_is_refuse
     assert "[not_found]" in foreign
     assert "[invalid_input]" in metric and "'followers'" in metric
     assert await dump_store(db) == before
+
+
+@pytest.mark.parametrize(("mode", "version"), [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
+async def test_the_chart_its_image_and_its_app_link_reach_clients_of_both_protocol_eras(db, clock, mode, version):
+    program = await seed_program(db, clock, await make_org(db, clock, "Acme"), "acme")
+    async with Client(make_server(db, clock, program.caller), mode=mode) as client:
+        assert client.protocol_version == version
+        [tool] = [t for t in (await client.list_tools()).tools if t.name == "show_chart"]
+        result = await client.call_tool("show_chart", chart_args(program, "program_health", "project"))
+        [page] = (await client.read_resource(CHART_APP_URI)).contents
+    assert tool.meta is not None and tool.meta["ui"]["resourceUri"] == CHART_APP_URI
+    assert result.meta is not None and result.meta["ui"]["resourceUri"] == CHART_APP_URI
+    assert png_size(png_of(result)) == (ok(result)["image"]["width"], ok(result)["image"]["height"])
+    assert page.mime_type == APP_MIME_TYPE
