@@ -38,8 +38,13 @@ __all__ = ["CHART_KINDS", "ChartKind", "ChartRequest", "Drawn", "gather"]
 
 ChartKind = Literal["views_over_time", "leaderboard", "campaign_progress", "payout_ledger", "program_health"]
 CHART_KINDS: tuple[str, ...] = get_args(ChartKind)
-SUBJECT = {"leaderboard": "project", "campaign_progress": "campaign", "payout_ledger": "creator"}
-SUBJECT["program_health"] = "project"
+SUBJECT = {
+    "leaderboard": "project",
+    "campaign_progress": "campaign",
+    "payout_ledger": "creator",
+    "program_health": "project",
+}
+"""The entity type each kind charts (views_over_time takes any)."""
 LEDGER_DAYS = 365
 """The payout ledger's default range: the last year of periods and payments."""
 LEDGER_ACCRUALS = 400

@@ -283,8 +283,13 @@ def payout_ledger_spec(title: str, subtitle: str, rows: list[dict[str, Any]], *,
     return spec
 
 
-HEALTH_COLORS = {"creators": "#e45756", "inbox": "#4c78a8", "goals": "#f58518", "over-posting": "#b279a2"}
-HEALTH_COLORS["payouts"] = "#54a24b"
+HEALTH_COLORS = {
+    "creators": "#e45756",
+    "inbox": "#4c78a8",
+    "goals": "#f58518",
+    "over-posting": "#b279a2",
+    "payouts": "#54a24b",
+}
 
 
 def program_health_spec(title: str, subtitle: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
