@@ -9,6 +9,9 @@ request the browser would make is recorded and aborted). The hostile text must c
 tooltip show it literally and the page holds only its own scripts. The host bridge is exercised too: a host page
 frames the App (sandboxed, as hosts do), answers `ui/initialize` with a dark theme and sends the tool result.
 
+The checks run inside one test (see its docstring) so that Chromium is launched and the program seeded once per
+module, whichever xdist worker takes it.
+
 Without Chromium the module is skipped with the reason, unless `TRACKAGOAT_REQUIRE_CHROMIUM=1` (CI), which makes a
 missing browser a failure. `TRACKAGOAT_CHART_SCREENSHOTS=DIR` also saves each chart's screenshot in DIR (how the
 README's pictures in docs/ were made).
@@ -16,12 +19,13 @@ README's pictures in docs/ were made).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,13 +134,6 @@ class Watched:
         self.context.close()
 
 
-@pytest.fixture
-def watched(browser: Browser) -> Iterator[Watched]:
-    page = Watched(browser)
-    yield page
-    page.close()
-
-
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     """Width, height and unfiltered rows of an 8-bit, non-interlaced RGB or RGBA PNG (what Chromium writes)."""
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
@@ -194,8 +191,7 @@ def save_screenshot(page: Watched, kind: str) -> bytes:
     return shot
 
 
-@pytest.mark.parametrize("kind", list(CHARTS))
-def test_each_chart_draws_in_chromium_with_its_marks_and_labels_and_touches_no_network(kind, charts, watched):
+def each_chart_draws_with_its_marks_and_labels_and_touches_no_network(kind: str, charts: Any, watched: Watched) -> None:
     results, _ = charts
     result = results[kind]
     chart = result["structuredContent"]
@@ -228,7 +224,7 @@ def test_each_chart_draws_in_chromium_with_its_marks_and_labels_and_touches_no_n
     assert watched.errors == [] and watched.dialogs == [] and watched.requests == []
 
 
-def test_hostile_text_is_drawn_as_text_never_markup(charts, watched):
+def hostile_text_is_drawn_as_text_never_markup(charts: Any, watched: Watched) -> None:
     results, texts = charts
     ledger = results["payout_ledger"]["structuredContent"]
     html = app_html(ledger)
@@ -270,7 +266,7 @@ window.addEventListener("message", (event) => {
 </script></body></html>"""
 
 
-def test_a_host_frames_the_app_and_sends_the_tool_result_over_the_bridge(charts, watched):
+def a_host_frames_the_app_and_sends_the_tool_result_over_the_bridge(charts: Any, watched: Watched) -> None:
     results, _ = charts
     page = watched.page
     page.set_content(HOST)
@@ -290,7 +286,7 @@ def test_a_host_frames_the_app_and_sends_the_tool_result_over_the_bridge(charts,
     assert watched.errors == [] and watched.dialogs == [] and watched.requests == []
 
 
-def test_the_app_carries_the_vega_vl_convert_renders_the_png_with(charts, watched):
+def the_app_carries_the_vega_vl_convert_renders_the_png_with(charts: Any, watched: Watched) -> None:
     results, _ = charts
     chart = results["program_health"]["structuredContent"]
     draw(watched, results["program_health"])
@@ -308,3 +304,33 @@ def test_the_app_carries_the_vega_vl_convert_renders_the_png_with(charts, watche
         "(s) => JSON.parse(JSON.stringify(vegaLite.compile(s).spec))", chart["vega_lite"]
     )
     assert in_browser == vl_convert.vegalite_to_vega(chart["vega_lite"], vl_version=line)
+
+
+def test_the_chart_app_draws_every_chart_in_chromium_as_text_safe_svg_without_network_and_through_the_bridge(
+    charts, browser
+):
+    """One test for the module, so that however pytest-xdist spreads the suite, Chromium starts and the program is
+    seeded (five PNGs rendered) once; each check below gets a fresh browser context and says which one failed."""
+    checks: list[tuple[str, Callable[[Watched], None]]] = [
+        *(
+            (
+                f"draws {kind}",
+                functools.partial(each_chart_draws_with_its_marks_and_labels_and_touches_no_network, kind, charts),
+            )
+            for kind in CHARTS
+        ),
+        ("hostile text", functools.partial(hostile_text_is_drawn_as_text_never_markup, charts)),
+        ("host bridge", functools.partial(a_host_frames_the_app_and_sends_the_tool_result_over_the_bridge, charts)),
+        (
+            "same vega as vl-convert",
+            functools.partial(the_app_carries_the_vega_vl_convert_renders_the_png_with, charts),
+        ),
+    ]
+    for name, check in checks:
+        watched = Watched(browser)
+        try:
+            check(watched)
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from exc
+        finally:
+            watched.close()
