@@ -36,7 +36,7 @@ async def test_readme_resources_table_matches_the_server():
     server = build_server(Settings(database_url="sqlite://"), caller=Caller(uuid.uuid4(), frozenset({"read"})))
     uris = [str(r.uri) for r in await server.list_resources()]
     uris += [t.uri_template for t in await server.list_resource_templates()]
-    documented = re.findall(r"^\| `(trackagoat://[^`]+)` \|", README, flags=re.MULTILINE)
+    documented = re.findall(r"^\| `((?:trackagoat|ui)://[^`]+)` \|", README, flags=re.MULTILINE)
     assert sorted(documented) == sorted(uris)
 
 

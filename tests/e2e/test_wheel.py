@@ -1,4 +1,5 @@
-"""The built wheel is self-contained: installed outside the source tree it finds its prompts and migrations."""
+"""The built wheel is self-contained: installed outside the source tree it finds its prompts, migrations and the chart
+App's vendored JavaScript."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import trackagoat_mcp
 from trackagoat_mcp.db.migrate import current_revision, head_revision, upgrade
 from trackagoat_mcp.db.engine import make_engine
 from trackagoat_mcp.server.prompts import load_prompts
+from trackagoat_mcp.server.apps.chart_app import app_html, vendored_versions
 
 site = pathlib.Path(sys.argv[1]).resolve()
 package_file = pathlib.Path(trackagoat_mcp.__file__).resolve()
@@ -43,7 +45,11 @@ async def migrate(url):
 with tempfile.TemporaryDirectory() as tmp:
     revision = anyio.run(migrate, f"sqlite+aiosqlite:///{tmp}/wheel.db")
 
+page = app_html({"vega_lite": {}})
+
 print(json.dumps({
+    "chart_app_chars": len(page),
+    "chart_app_has_vega": "vega" in vendored_versions() and page.count("<script") == 6,
     "package_file": str(package_file),
     "prompts": [p.name for p in prompts],
     "prompt_bodies_empty": [p.name for p in prompts if not p.body.strip()],
@@ -96,6 +102,11 @@ def test_the_wheel_ships_every_prompt_and_migration(wheel: Path) -> None:
     assert shipped_migrations and shipped_migrations == source_migrations
     assert "trackagoat_mcp/db/migrations/env.py" in names
 
+    vendor = REPO / "src/trackagoat_mcp/server/apps/vendor"
+    shipped_vendor = {n.removeprefix("trackagoat_mcp/server/apps/vendor/") for n in names if "/apps/vendor/" in n}
+    assert shipped_vendor == {p.name for p in vendor.iterdir()}, "the chart App's JavaScript and licenses"
+    assert "trackagoat_mcp/server/apps/chart.js" in names
+
 
 def test_the_installed_wheel_loads_its_prompts_and_migrates_a_new_database(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
@@ -120,3 +131,4 @@ def test_the_installed_wheel_loads_its_prompts_and_migrates_a_new_database(wheel
     assert sorted(report["prompts"]) == sorted(p.stem for p in (REPO / "prompts").glob("*.md"))
     assert report["prompt_bodies_empty"] == []
     assert report["revision"] == report["head"] and report["head"]
+    assert report["chart_app_has_vega"] and report["chart_app_chars"] > 800_000

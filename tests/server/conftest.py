@@ -59,7 +59,7 @@ CAMPAIGNS = {
     "set_campaign_items",
     "get_campaign_stats",
 }
-ANALYTICS = {"get_analytics", "get_leaderboard", "get_program_health"}
+ANALYTICS = {"get_analytics", "get_leaderboard", "get_program_health", "show_chart"}
 GOALS = {"list_goals", "create_goal", "update_goal", "delete_goal", "get_goal_compliance"}
 NOTES = {"write_readme", "write_metadata"}
 PAYOUTS = {
@@ -89,8 +89,8 @@ PAYOUTS = {
 JOBS = {"scrape_now", "get_job_status"}
 ADMIN = {"set_description", "manage_api_keys", "run_accruals"}
 ALL_TOOLS = CONTEXT | TRACKING | CAMPAIGNS | ANALYTICS | GOALS | NOTES | PAYOUTS | JOBS | ADMIN
-# Reads are the get_* and list_* tools and preview_accruals; everything else changes the store.
-READS = {name for name in ALL_TOOLS if name.startswith(("get_", "list_"))} | {"preview_accruals"}
+# Reads are the get_* and list_* tools, preview_accruals and show_chart; everything else changes the store.
+READS = {name for name in ALL_TOOLS if name.startswith(("get_", "list_"))} | {"preview_accruals", "show_chart"}
 
 
 FENCE_OPEN = re.compile(r"<(untrusted-data-[0-9a-f]+)>")

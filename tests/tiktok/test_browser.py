@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from tests.chromium import EXECUTABLE, unavailable
 from tests.conftest import make_org
 from tests.jobs.conftest import SETTINGS, add_creator
 from tests.jobs.support import creator_row
@@ -36,9 +37,6 @@ from trackagoat_mcp.tiktok.outbound import OutboundCookie
 from trackagoat_mcp.tiktok.sim import Fault, SimulatedTikTok
 
 from .forward_proxy import ForwardProxy, forward_proxy
-
-EXECUTABLE = os.environ.get("TRACKAGOAT_BROWSER_EXECUTABLE", "/usr/bin/chromium")
-REQUIRED = os.environ.get("TRACKAGOAT_REQUIRE_CHROMIUM") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +66,7 @@ async def proxy(anyio_backend: str) -> AsyncIterator[ForwardProxy]:
 async def browser(proxy: ForwardProxy) -> AsyncIterator[BrowserFetcher]:
     reason = browser_available(EXECUTABLE)
     if reason is not None:
-        if REQUIRED:
-            pytest.fail(f"TRACKAGOAT_REQUIRE_CHROMIUM=1 but the browser fetcher cannot run: {reason}")
-        pytest.skip(f"browser fetcher tests need Chromium and Playwright: {reason}")
+        unavailable(f"browser fetcher tests need Chromium and Playwright: {reason}")
     fetcher = BrowserFetcher(
         executable=EXECUTABLE,
         proxy=proxy.url,

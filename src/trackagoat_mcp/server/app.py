@@ -25,6 +25,7 @@ from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.errors import ConfigError, TrackagoatError
 from trackagoat_mcp.jobs.scheduler import Scheduler
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
+from trackagoat_mcp.server.apps.resources import register_apps
 from trackagoat_mcp.server.auth import request_caller, resolve_stdio_caller
 from trackagoat_mcp.server.completions import register_completions
 from trackagoat_mcp.server.confirm import confirmation_key
@@ -36,6 +37,7 @@ from trackagoat_mcp.server.tools import (
     admin,
     analytics,
     campaigns,
+    charts,
     context,
     goals,
     health,
@@ -56,6 +58,7 @@ TOOL_GROUPS: tuple[ToolGroup, ...] = (
     campaigns.group,
     analytics.group,
     health.group,
+    charts.group,
     goals.group,
     notes.group,
     payouts.group,
@@ -157,6 +160,7 @@ def build_server(
     )
     server.middleware.append(_hide_tools_outside_scope({spec.name: spec for spec in specs}))
     register_resources(server)
+    register_apps(server)
     register_prompts(server)
     register_completions(server)
     return server

@@ -64,6 +64,11 @@ answers `[confirmation_required]` with the preview and a `confirmation_token` (t
 arguments, this ledger, once): show the preview, and only after they approve repeat the call with the same
 arguments (the same `idempotency_key`) plus the token; `confirmation_stale` means the ledger changed, so preview again.
 
+## Charts for people
+When a person would rather see than read (a views curve, a ranking, a campaign against its target, a creator's
+payout ledger, program health), call `show_chart`. Hosts with MCP Apps draw it interactively; others show its
+PNG. Its text carries the same figures as the matching read tool, so you can still reason over them.
+
 ## Working habits
 * Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null. Every result's text
   stays within 20,000 characters: a page of long rows holds fewer than `limit` (its `next_cursor` goes on).

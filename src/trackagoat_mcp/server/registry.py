@@ -45,7 +45,7 @@ from trackagoat_mcp.errors import TrackagoatError
 from trackagoat_mcp.server.context import org_timezone
 from trackagoat_mcp.server.tool_schemas import nullable_as_type_list, portable_input_schema
 
-__all__ = ["StrictTool", "ToolGroup", "ToolSpec", "build_tools", "on_the_calendar", "unstorable_text"]
+__all__ = ["StrictTool", "ToolGroup", "ToolSpec", "build_tools", "on_the_calendar", "ui_meta", "unstorable_text"]
 
 logger = logging.getLogger(__name__)
 Scope = Literal["read", "write", "admin"]
@@ -64,6 +64,8 @@ class ToolSpec:
     destructive: bool
     idempotent: bool
     open_world: bool
+    ui_resource: str | None = None
+    """The `ui://` App resource that shows this tool's results (MCP Apps `_meta.ui.resourceUri`), if any."""
 
     @property
     def read_only(self) -> bool:
@@ -95,8 +97,9 @@ class ToolGroup:
         destructive: bool = False,
         idempotent: bool | None = None,
         open_world: bool = False,
+        ui_resource: str | None = None,
     ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-        """Declare a tool; reads are idempotent by default, writes must say so."""
+        """Declare a tool; reads are idempotent by default, writes must say so. `ui_resource` links an MCP App."""
 
         def decorator(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             self.specs.append(
@@ -109,6 +112,7 @@ class ToolGroup:
                     destructive=destructive,
                     idempotent=(scope == "read") if idempotent is None else idempotent,
                     open_world=open_world,
+                    ui_resource=ui_resource,
                 )
             )
             return fn
@@ -221,6 +225,12 @@ def _invalid_sentence(error: ValidationError, shown: int = 5) -> str:
     return f"Invalid arguments: {'; '.join(clauses)}{tail}. Nothing was done: correct them and retry."
 
 
+def ui_meta(resource_uri: str) -> dict[str, Any]:
+    """The `_meta` linking a tool or a result to its MCP App: `ui.resourceUri`, plus the flat `ui/resourceUri` key of
+    the extension's early draft, which some hosts still read."""
+    return {"ui": {"resourceUri": resource_uri}, "ui/resourceUri": resource_uri}
+
+
 def compact_description(docstring: str) -> str:
     """A docstring as one line per paragraph: the source's indentation and line wrapping are not for the model,
     which reads every tool description at the start of every session."""
@@ -286,6 +296,7 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
         title=spec.title,
         description=compact_description(spec.fn.__doc__ or ""),
         annotations=spec.annotations,
+        meta=ui_meta(spec.ui_resource) if spec.ui_resource else None,
     )
     tool.parameters = portable_input_schema(tool.parameters)
     if tool.fn_metadata.output_schema is not None:

@@ -86,7 +86,9 @@ def _portable(node: Any, names: bool = False) -> Any:
         if (key == "title" and isinstance(value, str)) or (key == "default" and value is None):
             continue
         if key == "properties" and isinstance(value, dict):
-            out[key] = {name: _portable(_published_property(name, prop, name in required)) for name, prop in value.items()}
+            out[key] = {
+                name: _portable(_published_property(name, prop, name in required)) for name, prop in value.items()
+            }
         else:
             out[key] = _portable(value, names=key in _NAME_MAPS)
     return out

@@ -1,0 +1,1 @@
+"""MCP Apps (`ui://` HTML resources) served by this server: the chart App."""
