@@ -70,15 +70,23 @@ async def demo_store(backend: str, pg_server: str, *, rebuild: bool) -> str:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / "mcp_overhead_demo.db"
     if rebuild or not path.exists():
+        building = path.with_suffix(".building.db")
+        _remove(path, building)
+        print("building the demo store (SQLite) ...")
+        await run_demo(f"sqlite+aiosqlite:///{building}", out=lambda _line: None)
+        _remove(path)
+        building.replace(path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        print("building the demo store (SQLite) ...")
-        building = path.with_suffix(".building.db")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{building}{suffix}").unlink(missing_ok=True)
-        await run_demo(f"sqlite+aiosqlite:///{building}", out=lambda _line: None)
-        building.rename(path)
-    return f"sqlite+aiosqlite:///{path}"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data))
 
 
 async def measured_calls(client: Client) -> dict[str, dict[str, Any]]:
@@ -109,7 +117,7 @@ async def capture(client: Client, calls: dict[str, dict[str, Any]], path: Path) 
         if result.is_error:
             raise SystemExit(f"{name} failed: {result.content}")
         results[name] = result.model_dump(mode="json", by_alias=True, exclude_none=True)
-    path.write_text(json.dumps({"tools": tools, "results": results, "arguments": calls}))
+    _write_json(path, {"tools": tools, "results": results, "arguments": calls})
 
 
 async def _timed_block(client: Client, tool: str, args: dict[str, Any], count: int, samples: list[float]) -> None:
@@ -143,7 +151,9 @@ async def run(args: argparse.Namespace) -> None:
     async with Client(ours_params, mode=mode) as ours:
         calls = await measured_calls(ours)
         await capture(ours, calls, capture_path)
-    floor_params = StdioServerParameters(command=sys.executable, args=[str(BENCH_DIR / "floor_server.py"), str(capture_path)])
+    floor_params = StdioServerParameters(
+        command=sys.executable, args=[str(BENCH_DIR / "floor_server.py"), str(capture_path)]
+    )
     echo_params = StdioServerParameters(command=sys.executable, args=[str(BENCH_DIR / "echo_server.py")])
     print(f"MCP stdio overhead: backend={args.backend}, {args.calls} calls each, machine shared (alternating blocks)")
     print(f"{'series':<32} {'calls':>6} {'calls/s':>9} {'mean ms':>9} {'p50 ms':>9} {'p99 ms':>9}")
