@@ -2,7 +2,8 @@
 
 The whole computation runs in the database (recursive CTEs, five small queries), so it stays fast
 on large programs; its statements are built once per process from bind parameters, so a small campaign does not pay
-for building and compiling them on every call. Result columns are labelled and read by name (`VALUE_NAMES`). The expensive part, visiting every video of the tree, happens once: the videos reached
+for building and compiling them on every call. Result columns are labelled and read by name (`VALUE_NAMES`).
+The expensive part, visiting every video of the tree, happens once: the videos reached
 through creator items are summed per creator (`per_creator`), the few video items row by row
 (`direct_videos`), and the tree's totals and each direct child's totals are both added up from those rows
 in the same statement. A video item whose creator is also an item of the same tree (or child) is left out
