@@ -51,8 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     server = build(json.loads(args.capture.read_text()))
     if args.http:
-        server.settings.port = args.port
-        server.run("streamable-http", json_response=True)
+        server.run("streamable-http", host="127.0.0.1", port=args.port, json_response=True)
     else:
         server.run()
 
