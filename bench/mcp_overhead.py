@@ -22,12 +22,14 @@ Both servers run as real stdio subprocesses, started by `mcp.Client` exactly as 
     .venv/bin/python bench/mcp_overhead.py                      # SQLite, 1000 calls each, 20 starts each
     .venv/bin/python bench/mcp_overhead.py -n 300 --starts 10   # quicker
     .venv/bin/python bench/mcp_overhead.py --backend postgres
+    PYTHONPATH=/tmp/old/src .venv/bin/python bench/mcp_overhead.py   # an older version's server (`git archive`)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -145,6 +147,8 @@ async def run(args: argparse.Namespace) -> None:
     command = _serve_command()
     url = await demo_store(args.backend, args.pg_server, rebuild=args.rebuild)
     env = {"TRACKAGOAT_DATABASE_URL": url}
+    if "PYTHONPATH" in os.environ:  # `PYTHONPATH=<an older checkout>/src` measures that version's server
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     ours_params = StdioServerParameters(command=command, args=["serve", "--no-jobs"], env=env)
     capture_path = DATA_DIR / "floor_capture.json"
     mode = args.mode

@@ -1,6 +1,6 @@
 """`get_campaign_stats`: recursive totals of a campaign tree, views gained from snapshots, per-child breakdown.
 
-The whole computation runs in the database (recursive CTEs, five small queries), so it stays fast
+The whole computation runs in the database (recursive CTEs, four queries), so it stays fast
 on large programs; its statements are built once per process from bind parameters, so a small campaign does not pay
 for building and compiling them on every call. Result columns are labelled and read by name (`VALUE_NAMES`).
 The expensive part, visiting every video of the tree, happens once: the videos reached
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, null, or_, select, text, union_all
+from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, null, or_, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -37,10 +37,10 @@ from sqlalchemy.types import BigInteger
 
 from trackagoat_mcp.clock import day_range_utc, local_today
 from trackagoat_mcp.db.hints import NotIndexed
-from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot, table_of
-from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels, shown_item
+from trackagoat_mcp.db.models import Campaign, CampaignItem, Organization, Video, VideoSnapshot, table_of
+from trackagoat_mcp.domain.campaigns import item_labels, shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
-from trackagoat_mcp.domain.scope import Caller, get_org
+from trackagoat_mcp.domain.scope import Caller, not_found, parse_id
 from trackagoat_mcp.domain.tree import campaign_tree, child_leaf_items, is_counted, tree_creator_ids
 from trackagoat_mcp.errors import InvalidInput
 
@@ -197,6 +197,7 @@ def _param(name: str, column: Any) -> Any:
 _VIDEOS = table_of(Video).c
 _ROOT = _param("stats_campaign_id", table_of(CampaignItem).c.campaign_id)
 _PROJECT = _param("stats_project_id", _VIDEOS.project_id)
+_ORG = _param("stats_org_id", table_of(Campaign).c.org_id)
 _START = _param("stats_start_at", _VIDEOS.posted_at)
 _END = _param("stats_end_at", _VIDEOS.posted_at)
 _BOUNDS = StatsRange(start_at=_START, end_at=_END, now=_param("stats_now", _VIDEOS.posted_at))
@@ -309,9 +310,26 @@ def _facts_query() -> Any:
 
 @functools.cache
 def _direct_items_query() -> Any:
-    """The shown direct items of `_ROOT`: `item_id`, `item_type`."""
+    """The facts of `_facts_query` joined with each shown direct item of `_ROOT` (`item_id`, `item_type`): one row
+    per item, or one row with NULL items when there is none, so one round trip answers both."""
+    facts = _facts_query().subquery("facts")
     items = table_of(CampaignItem).c
-    return select(items.item_id, items.item_type).where(items.campaign_id == _ROOT, shown_item(items))
+    direct = (
+        select(items.item_id, items.item_type).where(items.campaign_id == _ROOT, shown_item(items)).subquery("direct")
+    )
+    return select(facts, direct.c.item_id, direct.c.item_type).select_from(facts.outerjoin(direct, true()))
+
+
+@functools.cache
+def _campaign_query() -> Any:
+    """The campaign `_ROOT` if it belongs to organization `_ORG`, with that organization's timezone."""
+    campaigns = table_of(Campaign).c
+    orgs = table_of(Organization).c
+    return (
+        select(Campaign, orgs.timezone)
+        .join_from(Campaign, Organization, orgs.id == campaigns.org_id)
+        .where(campaigns.id == _ROOT, campaigns.org_id == _ORG)
+    )
 
 
 async def campaign_stats(
@@ -324,10 +342,13 @@ async def campaign_stats(
     range_to: date | None = None,
 ) -> CampaignStats:
     """Statistics of a campaign's whole tree (see the module docstring for the definitions)."""
-    campaign = await get_campaign_row(session, caller, campaign_id)
-    org = await get_org(session, caller)
-    first, last = resolve_range(now, org.timezone, range_from, range_to)
-    start_at, end_at = day_range_utc(first, last, org.timezone)
+    root_id = parse_id(campaign_id, "campaign")
+    found = (await session.execute(_campaign_query(), {_ROOT.key: root_id, _ORG.key: caller.org_id})).first()
+    if found is None:
+        raise not_found("campaign", root_id)
+    campaign, timezone = found.Campaign, found.timezone
+    first, last = resolve_range(now, timezone, range_from, range_to)
+    start_at, end_at = day_range_utc(first, last, timezone)
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         # A large tree's per-creator grouping and top-children sort outgrow the 4 MB default and spill to disk.
@@ -345,10 +366,9 @@ async def campaign_stats(
     per_child = sorted(
         (row for row in rows if row.child_id is not None), key=lambda row: (-int(row.all_views or 0), row.child_id)
     )
-    direct: dict[uuid.UUID, str] = {
-        row.item_id: row.item_type for row in await session.execute(_direct_items_query(), params)
-    }
-    facts = (await session.execute(_facts_query(), params)).one()
+    direct_rows = (await session.execute(_direct_items_query(), params)).all()
+    facts = direct_rows[0]
+    direct: dict[uuid.UUID, str] = {row.item_id: row.item_type for row in direct_rows if row.item_id is not None}
 
     # Direct items with no counted video (a creator who has not posted yet) are listed after the others, with
     # zero totals: they are often exactly what the reader is looking for.
@@ -379,7 +399,7 @@ async def campaign_stats(
         name=campaign.name,
         range_from=first,
         range_to=last,
-        timezone=org.timezone,
+        timezone=timezone,
         campaigns_in_tree=int(facts.campaigns_in_tree),
         creators_in_tree=int(facts.creators_in_tree),
         lifetime=lifetime,
