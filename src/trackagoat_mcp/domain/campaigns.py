@@ -231,20 +231,22 @@ async def item_labels(session: AsyncSession, refs: list[tuple[str, uuid.UUID]]) 
     by_type: dict[str, list[uuid.UUID]] = {"creator": [], "video": [], "campaign": []}
     for item_type, item_id in refs:
         by_type[item_type].append(item_id)
-    sources = {
-        "creator": (col(Creator.id), ("@" + col(Creator.tiktok_handle))),
+    sources: dict[str, tuple[Any, Any]] = {
+        "creator": (col(Creator.id), "@" + col(Creator.tiktok_handle)),
         "video": (col(Video.id), col(Video.url)),
         "campaign": (col(Campaign.id), col(Campaign.name)),
     }
-    parts = [
-        select(literal(kind).label("item_type"), key.label("item_id"), label.label("label")).where(key.in_(ids))
-        for kind, ids in by_type.items()
-        if ids
-        for key, label in [sources[kind]]
-    ]
+    parts: list[Any] = []
+    for kind, ids in by_type.items():
+        if ids:
+            key, label = sources[kind]
+            parts.append(
+                select(literal(kind).label("item_type"), key.label("item_id"), label.label("label")).where(key.in_(ids))
+            )
     if not parts:
         return {}
-    rows = await session.execute(parts[0] if len(parts) == 1 else union_all(*parts))
+    statement: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    rows = await session.execute(statement)
     return {(row.item_type, row.item_id): row.label for row in rows}
 
 
