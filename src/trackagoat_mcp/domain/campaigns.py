@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, literal, or_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -227,31 +227,27 @@ async def get_campaign(
 
 
 async def item_labels(session: AsyncSession, refs: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], str]:
-    """Human labels for items: `@handle`, the video URL, or the campaign name."""
-    labels: dict[tuple[str, uuid.UUID], str] = {}
+    """Human labels for items: `@handle`, the video URL, or the campaign name (one query for every kind)."""
     by_type: dict[str, list[uuid.UUID]] = {"creator": [], "video": [], "campaign": []}
     for item_type, item_id in refs:
         by_type[item_type].append(item_id)
-    if by_type["creator"]:
-        for cid, handle in (
-            await session.execute(
-                select(col(Creator.id), col(Creator.tiktok_handle)).where(col(Creator.id).in_(by_type["creator"]))
+    sources: dict[str, tuple[Any, Any]] = {
+        "creator": (col(Creator.id), "@" + col(Creator.tiktok_handle)),
+        "video": (col(Video.id), col(Video.url)),
+        "campaign": (col(Campaign.id), col(Campaign.name)),
+    }
+    parts: list[Any] = []
+    for kind, ids in by_type.items():
+        if ids:
+            key, label = sources[kind]
+            parts.append(
+                select(literal(kind).label("item_type"), key.label("item_id"), label.label("label")).where(key.in_(ids))
             )
-        ).all():
-            labels[("creator", cid)] = "@" + handle
-    if by_type["video"]:
-        for vid, url in (
-            await session.execute(select(col(Video.id), col(Video.url)).where(col(Video.id).in_(by_type["video"])))
-        ).all():
-            labels[("video", vid)] = url
-    if by_type["campaign"]:
-        for cid, name in (
-            await session.execute(
-                select(col(Campaign.id), col(Campaign.name)).where(col(Campaign.id).in_(by_type["campaign"]))
-            )
-        ).all():
-            labels[("campaign", cid)] = name
-    return labels
+    if not parts:
+        return {}
+    statement: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    rows = await session.execute(statement)
+    return {(row.item_type, row.item_id): row.label for row in rows}
 
 
 async def _check_member(

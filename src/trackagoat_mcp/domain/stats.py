@@ -1,7 +1,9 @@
 """`get_campaign_stats`: recursive totals of a campaign tree, views gained from snapshots, per-child breakdown.
 
-The whole computation runs in the database (recursive CTEs, a handful of queries), so it stays fast
-on large programs. The expensive part, visiting every video of the tree, happens once: the videos reached
+The whole computation runs in the database (recursive CTEs, four queries), so it stays fast
+on large programs; its statements are built once per process from bind parameters, so a small campaign does not pay
+for building and compiling them on every call. Result columns are labelled and read by name (`VALUE_NAMES`).
+The expensive part, visiting every video of the tree, happens once: the videos reached
 through creator items are summed per creator (`per_creator`), the few video items row by row
 (`direct_videos`), and the tree's totals and each direct child's totals are both added up from those rows
 in the same statement. A video item whose creator is also an item of the same tree (or child) is left out
@@ -20,12 +22,13 @@ Definitions:
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, and_, case, exists, func, literal, null, or_, select, text, union_all
+from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, null, or_, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -34,10 +37,10 @@ from sqlalchemy.types import BigInteger
 
 from trackagoat_mcp.clock import day_range_utc, local_today
 from trackagoat_mcp.db.hints import NotIndexed
-from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot, table_of
-from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels, shown_item
+from trackagoat_mcp.db.models import Campaign, CampaignItem, Organization, Video, VideoSnapshot, table_of
+from trackagoat_mcp.domain.campaigns import item_labels, shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
-from trackagoat_mcp.domain.scope import Caller, get_org
+from trackagoat_mcp.domain.scope import Caller, not_found, parse_id
 from trackagoat_mcp.domain.tree import campaign_tree, child_leaf_items, is_counted, tree_creator_ids
 from trackagoat_mcp.errors import InvalidInput
 
@@ -99,8 +102,11 @@ def _views_before(video_id: Any, moment: datetime) -> Any:
     )
 
 
-def scoped_videos(videos: Any, where: Any, bounds: StatsRange, name: str) -> Any:
+def scoped_videos(videos: Any, where: Any, bounds: StatsRange, name: str, *, live_end: bool | None = None) -> Any:
     """The videos matching `where`, with their snapshot look-ups done once each (`before`, `end_views`).
+
+    `live_end` says whether the range ends after `bounds.now` (the current counters are then the end values); it
+    is worked out from `bounds` unless given, which it must be when the bounds are bind parameters.
 
     Only videos that can have gained views inside the range look anything up: one posted before the range
     and not scraped since it began kept the same counters throughout. The subquery is fenced with OFFSET 0,
@@ -109,7 +115,7 @@ def scoped_videos(videos: Any, where: Any, bounds: StatsRange, name: str) -> Any
     touched = videos.last_scraped_at >= bounds.start_at
     needs_baseline = and_(videos.posted_at < bounds.start_at, touched)
     before = case((needs_baseline, _views_before(videos.id, bounds.start_at)), else_=null())
-    if bounds.end_at > bounds.now:
+    if bounds.end_at > bounds.now if live_end is None else live_end:
         end_views: Any = videos.view_count
     else:
         end_views = case(
@@ -156,23 +162,24 @@ def gain_columns(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
     return _Greatest(gain, literal(0)), no_baseline
 
 
-def _totals(row: Any, offset: int = 0) -> Totals:
-    values = [int(v or 0) for v in row[offset : offset + 6]]
-    return Totals(
-        videos=values[0], views=values[1], likes=values[2], comments=values[3], shares=values[4], saves=values[5]
-    )
+COUNTERS = ("videos", "views", "likes", "comments", "shares", "saves")
+VALUE_NAMES = (*(f"all_{n}" for n in COUNTERS), *(f"range_{n}" for n in COUNTERS), "views_gained", "no_baseline")
+"""Numbers summed for a set of videos, by label: lifetime totals, totals of videos posted in range, views gained,
+videos without a baseline."""
 
 
-VALUE_COUNT = 14
-"""Numbers summed for a set of videos: lifetime totals (6), totals posted in range (6), views gained, no baseline."""
+def _totals(row: Any, prefix: str) -> Totals:
+    """The `Totals` of a result row whose columns are labelled `<prefix><counter>` (see `VALUE_NAMES`)."""
+    values = row._mapping
+    return Totals(**{name: int(values[prefix + name] or 0) for name in COUNTERS})
 
 
 def _video_values(rows: Any, bounds: StatsRange) -> list[Any]:
-    """One video's numbers, in the order `_totals` reads them (its count is 1)."""
+    """One video's numbers, labelled as `VALUE_NAMES` (its count is 1)."""
     counters = _counters(rows)
     in_range = and_(rows.posted_at >= bounds.start_at, rows.posted_at < bounds.end_at)
     gain, no_baseline = gain_columns(rows, bounds)
-    return [
+    values = [
         literal(1),
         *counters,
         case((in_range, 1), else_=0),
@@ -180,15 +187,33 @@ def _video_values(rows: Any, bounds: StatsRange) -> list[Any]:
         gain,
         no_baseline,
     ]
+    return [value.label(name) for value, name in zip(values, VALUE_NAMES, strict=True)]
 
 
-def _totals_query(campaign: Any, bounds: StatsRange) -> Any:
+def _param(name: str, column: Any) -> Any:
+    return bindparam(name, type_=column.type)
+
+
+_VIDEOS = table_of(Video).c
+_ROOT = _param("stats_campaign_id", table_of(CampaignItem).c.campaign_id)
+_PROJECT = _param("stats_project_id", _VIDEOS.project_id)
+_ORG = _param("stats_org_id", table_of(Campaign).c.org_id)
+_START = _param("stats_start_at", _VIDEOS.posted_at)
+_END = _param("stats_end_at", _VIDEOS.posted_at)
+_BOUNDS = StatsRange(start_at=_START, end_at=_END, now=_param("stats_now", _VIDEOS.posted_at))
+"""The values a statistics statement is run with: the statements are built once, from these bind parameters, so a
+call neither rebuilds nor recompiles them (building one is most of the cost of a small campaign's statistics)."""
+
+
+@functools.cache
+def _totals_query(live_end: bool) -> Any:
     """One statement: a row with `child_id` NULL for the whole tree, then the top direct children by views.
 
-    Each row is `child_id` followed by the `VALUE_COUNT` sums (see the module docstring for how).
+    Each row is `child_id` followed by the sums labelled `VALUE_NAMES` (see the module docstring for how). Its
+    parameters are `_ROOT`, `_PROJECT` and the `_BOUNDS`; `live_end` says whether the range ends after now.
     """
-    names = [f"v{i}" for i in range(VALUE_COUNT)]
-    leaves = child_leaf_items(campaign.id)
+    bounds = _BOUNDS
+    leaves = child_leaf_items(_ROOT)
     creator_pairs = (
         select(leaves.c.child_id, leaves.c.item_id.label("creator_id"))
         .where(leaves.c.item_type == "creator")
@@ -201,35 +226,36 @@ def _totals_query(campaign: Any, bounds: StatsRange) -> Any:
         .distinct()
         .cte("video_pairs")
     )
-    videos = table_of(Video).c
-    in_scope = and_(is_counted(videos), NotIndexed(videos.project_id) == campaign.project_id)
+    videos = _VIDEOS
+    in_scope = and_(is_counted(videos), NotIndexed(videos.project_id) == _PROJECT)
     by_creator = scoped_videos(
-        videos, and_(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id))), bounds, "by_creator"
+        videos,
+        and_(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id))),
+        bounds,
+        "by_creator",
+        live_end=live_end,
     )
-    by_item = scoped_videos(videos, and_(in_scope, videos.id.in_(select(video_pairs.c.video_id))), bounds, "by_item")
+    by_item = scoped_videos(
+        videos, and_(in_scope, videos.id.in_(select(video_pairs.c.video_id))), bounds, "by_item", live_end=live_end
+    )
     # Both CTEs are read twice (for the tree and for the children); the database computes each once.
     per_creator = (
         select(
             by_creator.c.creator_id,
-            *[
-                func.sum(value).label(name)
-                for value, name in zip(_video_values(by_creator.c, bounds), names, strict=True)
-            ],
+            *[func.sum(value).label(value.name) for value in _video_values(by_creator.c, bounds)],
         )
         .group_by(by_creator.c.creator_id)
         .cte("per_creator")
     )
-    direct_videos = select(
-        by_item.c.id.label("video_id"),
-        by_item.c.creator_id,
-        *[value.label(name) for value, name in zip(_video_values(by_item.c, bounds), names, strict=True)],
-    ).cte("direct_videos")
+    direct_videos = select(by_item.c.id.label("video_id"), by_item.c.creator_id, *_video_values(by_item.c, bounds)).cte(
+        "direct_videos"
+    )
 
     def numbers(table: Any) -> list[Any]:
-        return [table.c[name] for name in names]
+        return [table.c[name] for name in VALUE_NAMES]
 
     def sums(table: Any) -> list[Any]:
-        return [func.sum(table.c[name]).label(name) for name in names]
+        return [func.sum(table.c[name]).label(name) for name in VALUE_NAMES]
 
     tree_rows = union_all(
         select(*numbers(per_creator)),
@@ -254,11 +280,56 @@ def _totals_query(campaign: Any, bounds: StatsRange) -> Any:
     top_children = (
         select(child_rows.c.child_id, *sums(child_rows))
         .group_by(child_rows.c.child_id)
-        .order_by(func.sum(child_rows.c.v1).desc(), child_rows.c.child_id)
+        .order_by(func.sum(child_rows.c.all_views).desc(), child_rows.c.child_id)
         .limit(CHILDREN_SHOWN)
         .subquery("top_children")
     )
     return union_all(select(literal(None, Uuid).label("child_id"), *sums(tree_rows)), select(top_children))
+
+
+@functools.cache
+def _facts_query() -> Any:
+    """One row: campaigns and creator items in the tree of `_ROOT`, and its videos waiting for review."""
+    creators = tree_creator_ids(_ROOT).subquery("creators")
+    videos = table_of(Video)
+    pending = (
+        select(func.count())
+        .select_from(videos)
+        .join(creators, creators.c.creator_id == videos.c.creator_id)
+        .where(videos.c.tracking_status == "pending_review")
+    )
+    return select(
+        select(func.count())
+        .select_from(campaign_tree(_ROOT, "campaigns"))
+        .scalar_subquery()
+        .label("campaigns_in_tree"),
+        select(func.count()).select_from(creators).scalar_subquery().label("creators_in_tree"),
+        pending.scalar_subquery().label("pending_review_videos"),
+    )
+
+
+@functools.cache
+def _direct_items_query() -> Any:
+    """The facts of `_facts_query` joined with each shown direct item of `_ROOT` (`item_id`, `item_type`): one row
+    per item, or one row with NULL items when there is none, so one round trip answers both."""
+    facts = _facts_query().subquery("facts")
+    items = table_of(CampaignItem).c
+    direct = (
+        select(items.item_id, items.item_type).where(items.campaign_id == _ROOT, shown_item(items)).subquery("direct")
+    )
+    return select(facts, direct.c.item_id, direct.c.item_type).select_from(facts.outerjoin(direct, true()))
+
+
+@functools.cache
+def _campaign_query() -> Any:
+    """The campaign `_ROOT` if it belongs to organization `_ORG`, with that organization's timezone."""
+    campaigns = table_of(Campaign).c
+    orgs = table_of(Organization).c
+    return (
+        select(Campaign, orgs.timezone)
+        .join_from(Campaign, Organization, orgs.id == campaigns.org_id)
+        .where(campaigns.id == _ROOT, campaigns.org_id == _ORG)
+    )
 
 
 async def campaign_stats(
@@ -271,43 +342,38 @@ async def campaign_stats(
     range_to: date | None = None,
 ) -> CampaignStats:
     """Statistics of a campaign's whole tree (see the module docstring for the definitions)."""
-    campaign = await get_campaign_row(session, caller, campaign_id)
-    org = await get_org(session, caller)
-    first, last = resolve_range(now, org.timezone, range_from, range_to)
-    start_at, end_at = day_range_utc(first, last, org.timezone)
+    root_id = parse_id(campaign_id, "campaign")
+    found = (await session.execute(_campaign_query(), {_ROOT.key: root_id, _ORG.key: caller.org_id})).first()
+    if found is None:
+        raise not_found("campaign", root_id)
+    campaign, timezone = found.Campaign, found.timezone
+    first, last = resolve_range(now, timezone, range_from, range_to)
+    start_at, end_at = day_range_utc(first, last, timezone)
     postgres = session.get_bind().dialect.name == "postgresql"
-    bounds = StatsRange(start_at=start_at, end_at=end_at, now=now)
     if postgres:
         # A large tree's per-creator grouping and top-children sort outgrow the 4 MB default and spill to disk.
         await session.execute(text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'"))
-    rows = (await session.execute(_totals_query(campaign, bounds))).all()
-    overall: Any = next((row[1:] for row in rows if row[0] is None), [0] * VALUE_COUNT)
+    params = {
+        _ROOT.key: campaign.id,
+        _PROJECT.key: campaign.project_id,
+        _START.key: start_at,
+        _END.key: end_at,
+    }
+    rows = (await session.execute(_totals_query(end_at > now), params)).all()
+    # The tree's row always exists: an aggregate without GROUP BY answers one row (NULL sums over no videos).
+    overall = next(row for row in rows if row.child_id is None)
     # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.
-    per_child = sorted((row for row in rows if row[0] is not None), key=lambda row: (-int(row[2] or 0), row[0]))
-
-    items = table_of(CampaignItem).c
-    direct_rows = await session.execute(
-        select(items.item_id, items.item_type).where(items.campaign_id == campaign.id, shown_item(items))
+    per_child = sorted(
+        (row for row in rows if row.child_id is not None), key=lambda row: (-int(row.all_views or 0), row.child_id)
     )
-    direct: dict[uuid.UUID, str] = dict(direct_rows.all())
-    tree = campaign_tree(campaign.id)
-    campaigns_in_tree = (await session.execute(select(func.count()).select_from(tree))).scalar_one()
-    creators = tree_creator_ids(campaign.id).subquery("creators")
-    creators_in_tree = (await session.execute(select(func.count()).select_from(creators))).scalar_one()
-    videos = table_of(Video)
-    pending = (
-        await session.execute(
-            select(func.count())
-            .select_from(videos)
-            .join(creators, creators.c.creator_id == videos.c.creator_id)
-            .where(videos.c.tracking_status == "pending_review")
-        )
-    ).scalar_one()
+    direct_rows = (await session.execute(_direct_items_query(), params)).all()
+    facts = direct_rows[0]
+    direct: dict[uuid.UUID, str] = {row.item_id: row.item_type for row in direct_rows if row.item_id is not None}
 
     # Direct items with no counted video (a creator who has not posted yet) are listed after the others, with
     # zero totals: they are often exactly what the reader is looking for.
     figures: dict[uuid.UUID, tuple[Totals, Totals, int]] = {
-        row[0]: (_totals(row, 1), _totals(row, 7), int(row[13] or 0)) for row in per_child
+        row.child_id: (_totals(row, "all_"), _totals(row, "range_"), int(row.views_gained or 0)) for row in per_child
     }
     shown_ids = list(figures) + [i for i in sorted(direct, key=str) if i not in figures]
     shown = [(direct.get(child_id, "campaign"), child_id) for child_id in shown_ids[:CHILDREN_SHOWN]]
@@ -326,24 +392,24 @@ async def campaign_stats(
                 views_gained=gained_c,
             )
         )
-    lifetime = _totals(overall, 0)
+    lifetime = _totals(overall, "all_")
     progress = round(lifetime.views * 100 / campaign.target_views, 1) if campaign.target_views else None
     return CampaignStats(
         campaign_id=campaign.id,
         name=campaign.name,
         range_from=first,
         range_to=last,
-        timezone=org.timezone,
-        campaigns_in_tree=int(campaigns_in_tree),
-        creators_in_tree=int(creators_in_tree),
+        timezone=timezone,
+        campaigns_in_tree=int(facts.campaigns_in_tree),
+        creators_in_tree=int(facts.creators_in_tree),
         lifetime=lifetime,
-        in_range=_totals(overall, 6),
-        views_gained=int(overall[12] or 0),
-        videos_without_baseline=int(overall[13] or 0),
+        in_range=_totals(overall, "range_"),
+        views_gained=int(overall.views_gained or 0),
+        videos_without_baseline=int(overall.no_baseline or 0),
         target_views=campaign.target_views,
         target_progress_pct=progress,
         target_at=campaign.target_at,
         children=children,
         children_total=len(direct),
-        pending_review_videos=int(pending),
+        pending_review_videos=int(facts.pending_review_videos),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import CTE, Select, Uuid, literal, select, union, union_all
+from sqlalchemy import CTE, ColumnElement, Select, Uuid, literal, select, union, union_all
 
 from trackagoat_mcp.db.models import CampaignItem, Video, table_of
 
@@ -32,10 +32,12 @@ def is_counted(video: Any = Video) -> Any:
     return video.tracking_status.in_(COUNTED_STATUSES) & video.tracking_disabled_at.is_(None)
 
 
-def campaign_tree(root_id: uuid.UUID, name: str = "tree") -> CTE:
-    """A CTE with one column `campaign_id`: the root and every campaign below it."""
+def campaign_tree(root_id: uuid.UUID | ColumnElement[Any], name: str = "tree") -> CTE:
+    """A CTE with one column `campaign_id`: the root (an id, or an expression such as a bind parameter) and every
+    campaign below it."""
     items = table_of(CampaignItem).c
-    base = select(literal(root_id, Uuid).label("campaign_id"))
+    root = root_id if isinstance(root_id, ColumnElement) else literal(root_id, Uuid)
+    base = select(root.label("campaign_id"))
     cte = base.cte(name, recursive=True)
     step = select(items.item_id).join(cte, items.campaign_id == cte.c.campaign_id).where(items.item_type == "campaign")
     return cte.union(step)
@@ -61,13 +63,13 @@ def tree_video_ids(root_id: uuid.UUID) -> Select[Any]:
     return union(by_creator, by_video)  # type: ignore[return-value]
 
 
-def tree_creator_ids(root_id: uuid.UUID) -> Select[Any]:
+def tree_creator_ids(root_id: uuid.UUID | ColumnElement[Any]) -> Select[Any]:
     """SELECT of the distinct creator ids the campaign tree contains as creator items."""
     leaves = _leaf_items(campaign_tree(root_id)).cte("leaves")
     return select(leaves.c.item_id.label("creator_id")).where(leaves.c.item_type == "creator").distinct()
 
 
-def child_leaf_items(root_id: uuid.UUID) -> CTE:
+def child_leaf_items(root_id: uuid.UUID | ColumnElement[Any]) -> CTE:
     """A CTE (child_id, item_type, item_id): every creator and video item of the tree, tagged with the root's direct
     item it hangs under (a direct creator or video item is its own child; the items of a direct campaign's whole
     tree carry that campaign's id). An item under several children appears once per child (or more: not distinct).
