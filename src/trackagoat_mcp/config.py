@@ -126,6 +126,18 @@ class Settings:
     """How far back a payout assignment may start: every day before today it reaches back is a period the next
     accrual run evaluates at once, so this bounds the work one call can queue (and the history a program holds)."""
     """Retention job: snapshots older than this are thinned to the last of each day (0, the default, keeps all)."""
+    alert_interval_minutes: float = 15.0
+    """How often the alert job evaluates every organization's findings and sends new alerts to webhooks."""
+    alert_unpaid_days: int = 14
+    """An unpaid balance becomes an alert once its oldest earned period began this many days ago."""
+    alert_unpaid_cents: int = 1
+    """An unpaid balance becomes an alert only from this many cents (with `alert_unpaid_days`)."""
+    webhook_allow_loopback: bool = False
+    """Alert webhooks may use plain http to loopback addresses (tests and local development only)."""
+    webhook_allow_private: bool = False
+    """Alert webhooks may point at private, link-local or loopback addresses (an internal chat bridge)."""
+    webhook_attempts: int = 4
+    """Tries per webhook delivery (the first plus retries with exponential backoff) within one alert run."""
 
     def __post_init__(self) -> None:
         if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
@@ -195,6 +207,10 @@ _JOB_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRACKAGOAT_JOB_RUN_RETENTION_DAYS": ("job_run_retention_days", int, 0),
     "TRACKAGOAT_SNAPSHOT_DETAIL_DAYS": ("snapshot_detail_days", int, 0),
     "TRACKAGOAT_ASSIGNMENT_BACKDATE_DAYS": ("assignment_backdate_days", int, 0),
+    "TRACKAGOAT_ALERT_INTERVAL_MINUTES": ("alert_interval_minutes", float, 1),
+    "TRACKAGOAT_ALERT_UNPAID_DAYS": ("alert_unpaid_days", int, 0),
+    "TRACKAGOAT_ALERT_UNPAID_CENTS": ("alert_unpaid_cents", int, 1),
+    "TRACKAGOAT_WEBHOOK_ATTEMPTS": ("webhook_attempts", int, 1),
 }
 """Scraper and retention settings read from the environment: variable → (field, type, smallest allowed value)."""
 
@@ -293,6 +309,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         values["sqlite_busy_timeout"] = _parse_number(
             "TRACKAGOAT_SQLITE_BUSY_TIMEOUT", env["TRACKAGOAT_SQLITE_BUSY_TIMEOUT"], float
         )
+    for env_name, name in (
+        ("TRACKAGOAT_WEBHOOK_ALLOW_LOOPBACK", "webhook_allow_loopback"),
+        ("TRACKAGOAT_WEBHOOK_ALLOW_PRIVATE", "webhook_allow_private"),
+    ):
+        if env_name in env:
+            values[name] = _parse_bool(env_name, env[env_name])
     if env.get("TRACKAGOAT_REQUEST_STATE_KEYS"):
         raw_keys = env["TRACKAGOAT_REQUEST_STATE_KEYS"].split(",")
         values["request_state_keys"] = tuple(k.strip() for k in raw_keys if k.strip())

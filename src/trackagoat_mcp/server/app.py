@@ -33,11 +33,13 @@ from trackagoat_mcp.server.registry import ToolGroup, ToolSpec, build_tools
 from trackagoat_mcp.server.resources import register_resources
 from trackagoat_mcp.server.tools import (
     admin,
+    alerts,
     analytics,
     campaigns,
     context,
     goals,
     health,
+    insights,
     jobs,
     notes,
     payments,
@@ -55,6 +57,8 @@ TOOL_GROUPS: tuple[ToolGroup, ...] = (
     campaigns.group,
     analytics.group,
     health.group,
+    insights.group,
+    alerts.group,
     goals.group,
     notes.group,
     payouts.group,
