@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from tests.domain._support import insert_video
 from tests.goals._support import add_creator, add_goal, utc
+from trackagoat_mcp.db.models import JobRun, PayoutAccrual, PayoutStructure, PayoutStructureVersion
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
 
@@ -59,3 +60,49 @@ async def seed_calendar(db: Database, caller: Caller, project: uuid.UUID, now: d
             db, caller, project, ids["spammer"], posted, views=views, snapshots=[(posted + timedelta(hours=3), views)]
         )
     return Program(caller, project, ids)
+
+
+async def owe(db: Database, caller: Caller, project: uuid.UUID, creator: uuid.UUID, *, cents: int, start: datetime):
+    """An `earned` weekly accrual of `cents`, all outstanding, for the week starting `start`."""
+    async with db.write() as session:
+        structure = PayoutStructure(org_id=caller.org_id, project_id=project, name=f"s{uuid.uuid4().hex[:6]}")
+        session.add(structure)
+        await session.flush()
+        version = PayoutStructureVersion(
+            structure_id=structure.id, version=1, period="weekly", amount_cents=cents, criteria_type="recurring"
+        )
+        session.add(version)
+        await session.flush()
+        session.add(
+            PayoutAccrual(
+                org_id=caller.org_id,
+                project_id=project,
+                creator_id=creator,
+                structure_id=structure.id,
+                structure_version_id=version.id,
+                period_start_at=start,
+                period_end_at=start + timedelta(weeks=1),
+                amount_cents=cents,
+                outstanding_cents=cents,
+                status="earned",
+            )  # fmt: skip
+        )
+
+
+async def seed_alerts(db: Database, caller: Caller, project: uuid.UUID, now: datetime) -> Program:
+    """`seed_calendar` plus a blocked creator, an unpaid balance from 9 February and a scrape job 13 h behind.
+
+    Expected findings: lagging's weekly goal at risk now and missed last week, spammer's over-posting day, the blocked
+    creator, steady's unpaid balance (4 weeks old, past the 14-day threshold), the scrape job's lag.
+    """
+    program = await seed_calendar(db, caller, project, now)
+    program.ids["blocked"] = await add_creator(
+        db, caller, project, "blocked", scraped_at=now - timedelta(hours=6), state="blocked"
+    )
+    await owe(db, caller, project, program.ids["steady"], cents=2500, start=utc("2026-02-09T00:00"))
+    await owe(db, caller, project, program.ids["lagging"], cents=900, start=utc("2026-03-02T00:00"))  # too recent
+    async with db.write() as session:
+        session.add(
+            JobRun(job="scrape", slot="old", claimed_by="w", status="ok", finished_at=now - timedelta(hours=13))
+        )
+    return program
