@@ -35,9 +35,9 @@ async def get_content_calendar(
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, ContentCalendar]:
-    """Posts per creator and local day (default this month, max 92 days): counted/pending/excluded vs the cadence
-    of posts goals (else "N posts per week" in a description): periods with status and still_due, gaps, streaks,
-    over-posting days. Give one of creator_id (day columns), project_id or campaign_id (tree): rows per creator."""
+    """Posts per creator and local day (default this month, max 92): counted/pending/excluded vs the cadence of
+    posts goals (or "N posts per week" in descriptions): periods with status and still_due, gaps, streaks,
+    over-posting days. One of creator_id (day columns), project_id, campaign_id (tree)."""
     async with unit(ctx) as u:
         result = await content_calendar(
             u.session, u.caller, now=u.now, project_id=project_id, campaign_id=campaign_id, creator_id=creator_id,
@@ -55,9 +55,9 @@ async def get_creator_pools(
     from_: From = None,
     to: date | None = None,
 ) -> Annotated[CallToolResult, CreatorPools]:
-    """Pools of comparable creators (follower bands merged to 3+ each) with median views per post, engagement and
-    posts over [from, to] (default 30 days). views_index = median views ÷ pool's; under < 0.5, over > 2. creator_id
-    ranks one creator in its pool. Name pools in project metadata.creator_pools {key: name}."""
+    """Creators pooled by follower band (3+ a pool): pool medians of views per post, engagement, posts over
+    [from, to] (default 30 days); views_index = median views ÷ pool's (under < 0.5, over > 2). creator_id ranks one
+    in its pool. Name pools in project metadata.creator_pools {key: name}."""
     async with unit(ctx) as u:
         result = await creator_pools(
             u.session, u.caller, project_id=project_id, now=u.now, creator_id=creator_id, pool=pool,
