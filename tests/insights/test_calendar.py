@@ -101,6 +101,7 @@ async def test_a_campaign_calendar_covers_the_creators_of_its_tree_and_pages_by_
     assert [i.tiktok_handle for i in second.items] == ["spammer"] and second.next_cursor is None
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no backend difference to see
 async def test_bad_calendar_arguments_are_sentences(db, clock, program):
     with pytest.raises(InvalidInput, match="exactly one of project_id"):
         await calendar(db, program, clock, project_id=str(program.project), creator_id=str(program.ids["steady"]))

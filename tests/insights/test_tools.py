@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from mcp import Client
 
 from tests.conftest import make_server
@@ -43,6 +44,7 @@ async def test_an_agent_reads_the_calendar_and_pools_and_triages_alerts(db, cloc
     assert "[invalid_input]" in bad or "[not_found]" in bad
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no backend difference to see
 async def test_the_webhook_needs_an_admin_key_and_read_only_keys_do_not_see_the_alerts_tool(db, clock, acme):
     caller, _ = acme
     writer = Caller(caller.org_id, frozenset({"write"}))

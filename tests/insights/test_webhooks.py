@@ -100,6 +100,7 @@ async def test_a_receiver_that_keeps_failing_is_tried_a_bounded_number_of_times_
         assert {row.notified_at for row in await session.scalars(select(Alert))} == {None}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no backend difference to see
 async def test_setting_the_webhook_needs_admin_and_a_public_https_url(db, clock, acme):
     caller, _ = acme
     writer = type(caller)(caller.org_id, frozenset({"write"}))
@@ -127,6 +128,7 @@ async def test_setting_the_webhook_needs_admin_and_a_public_https_url(db, clock,
     assert check_url("https://10.1.2.3/x", UrlPolicy(allow_private=True)) == "https://10.1.2.3/x"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no backend difference to see
 async def test_the_secret_is_shown_once_and_a_new_one_replaces_it(db, clock, acme):
     caller, _ = acme
     async with db.write() as session:
