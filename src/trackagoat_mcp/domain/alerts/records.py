@@ -38,6 +38,7 @@ __all__ = [
     "EvaluationReport",
     "acknowledge_alerts",
     "evaluate_org",
+    "get_alerts",
     "list_alerts",
     "record_findings",
     "resolve_alerts",
@@ -197,16 +198,18 @@ async def list_alerts(
     return Page[AlertOut](items=[AlertOut.of(row) for row in rows], next_cursor=next_cursor)
 
 
-async def _rows(session: AsyncSession, caller: Caller, alert_ids: list[str]) -> list[Alert]:
+async def get_alerts(session: AsyncSession, caller: Caller, alert_ids: list[str]) -> list[AlertOut]:
+    """The caller's alerts with these ids, in the order given (NotFound names the first unknown one)."""
+    caller.require("read")
+    return [AlertOut.of(row) for row in await _rows(session, caller, alert_ids, lock=False)]
+
+
+async def _rows(session: AsyncSession, caller: Caller, alert_ids: list[str], *, lock: bool = True) -> list[Alert]:
     if not 1 <= len(alert_ids) <= MAX_IDS:
         raise InvalidInput(f"alert_ids has {len(alert_ids)} ids; give 1 to {MAX_IDS} (from action list).")
     ids = [parse_id(raw, "alert") for raw in alert_ids]
-    rows = {
-        row.id: row
-        for row in await session.scalars(
-            select(Alert).where(col(Alert.org_id) == caller.org_id, col(Alert.id).in_(ids)).with_for_update()
-        )
-    }
+    query = select(Alert).where(col(Alert.org_id) == caller.org_id, col(Alert.id).in_(ids))
+    rows = {row.id: row for row in await session.scalars(query.with_for_update() if lock else query)}
     for raw, alert_id in zip(alert_ids, ids, strict=True):
         if alert_id not in rows:
             raise not_found("alert", raw)

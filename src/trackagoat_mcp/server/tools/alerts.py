@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from trackagoat_mcp.domain import alerts
 from trackagoat_mcp.domain.alerts import AlertOut, UrlPolicy, WebhookOut
+from trackagoat_mcp.domain.pagination import Page
 from trackagoat_mcp.errors import InvalidInput
 from trackagoat_mcp.server.budget import fit_page
 from trackagoat_mcp.server.context import app_context, unit
@@ -55,9 +56,12 @@ async def manage_alerts(
     policy = UrlPolicy(allow_loopback=settings.webhook_allow_loopback, allow_private=settings.webhook_allow_private)
     async with unit(ctx, write=action != "list") as u:
         if action == "list":
-            page = await alerts.list_alerts(
-                u.session, u.caller, status=status, project_id=project_id, limit=limit, cursor=cursor
-            )
+            if alert_ids:
+                page = Page[AlertOut](items=await alerts.get_alerts(u.session, u.caller, alert_ids), next_cursor=None)
+            else:
+                page = await alerts.list_alerts(
+                    u.session, u.caller, status=status, project_id=project_id, limit=limit, cursor=cursor
+                )
             hook = await alerts.get_webhook(u.session, u.caller)
             return respond(AlertsResult(action=action, items=page.items, next_cursor=page.next_cursor, webhook=hook))
         if action in ("acknowledge", "resolve"):
