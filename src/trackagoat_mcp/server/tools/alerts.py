@@ -55,6 +55,7 @@ async def manage_alerts(
     settings = app_context(ctx).settings
     policy = UrlPolicy(allow_loopback=settings.webhook_allow_loopback, allow_private=settings.webhook_allow_private)
     async with unit(ctx, write=action != "list") as u:
+        u.caller.require("write")  # a write tool refuses read-only keys on every action, as every write tool does
         if action == "list":
             if alert_ids:
                 page = Page[AlertOut](items=await alerts.get_alerts(u.session, u.caller, alert_ids), next_cursor=None)
