@@ -22,7 +22,7 @@ from trackagoat_mcp.db.models import Alert, AlertDelivery
 from trackagoat_mcp.domain import alerts
 from trackagoat_mcp.domain.alerts import UrlPolicy
 from trackagoat_mcp.domain.alerts.webhooks import check_url
-from trackagoat_mcp.errors import Forbidden, InvalidInput
+from trackagoat_mcp.errors import ConfigError, Forbidden, InvalidInput
 from trackagoat_mcp.jobs.alerts import AlertSettings, run_alerts
 from trackagoat_mcp.jobs.webhooks import RetryPolicy
 
@@ -144,3 +144,24 @@ async def test_the_secret_is_shown_once_and_a_new_one_replaces_it(db, clock, acm
     async with db.write() as session:
         cleared = await alerts.clear_webhook(session, caller)
     assert cleared.url is None
+
+
+def test_the_alert_job_takes_its_thresholds_policy_and_retries_from_the_environment():
+    from trackagoat_mcp.config import load_settings
+    from trackagoat_mcp.jobs.scheduler import alert_settings_of, schedules
+
+    env = {
+        "TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///x.db",
+        "TRACKAGOAT_ALERT_INTERVAL_MINUTES": "5",
+        "TRACKAGOAT_ALERT_UNPAID_DAYS": "30",
+        "TRACKAGOAT_ALERT_UNPAID_CENTS": "10000",
+        "TRACKAGOAT_WEBHOOK_ATTEMPTS": "2",
+        "TRACKAGOAT_WEBHOOK_ALLOW_PRIVATE": "yes",
+    }
+    settings = load_settings(env)
+    job = alert_settings_of(settings)
+    assert (job.interval, job.thresholds.unpaid_days, job.thresholds.unpaid_cents) == (timedelta(minutes=5), 30, 10000)
+    assert (job.retry.attempts, job.url_policy.allow_private, job.url_policy.allow_loopback) == (2, True, False)
+    assert schedules(settings)["alerts"].text == "every 5 minutes"
+    with pytest.raises(ConfigError, match="TRACKAGOAT_WEBHOOK_ATTEMPTS"):
+        load_settings({**env, "TRACKAGOAT_WEBHOOK_ATTEMPTS": "0"})
