@@ -23,7 +23,7 @@ counted post in the range, `alone` in a pool of one. `rank` orders the pool by m
 (`write_metadata` with `{"creator_pools": {"10k-100k": "Micro creators"}}`); the name is shown beside the key.
 
 **Size.** Without `creator_id` or `pool`, each pool lists its members off the line (under, over, no posts; at most
-10); with `pool` (a key) or `creator_id` (its pool) the pool lists every member, weakest first, at most 50.
+8); with `pool` (a key) or `creator_id` (its pool) the pool lists every member, weakest first, at most 50.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ MIN_POOL_SIZE = 3
 UNDER = 0.5
 OVER = 2.0
 METADATA_KEY = "creator_pools"
-OFF_LINE_SHOWN = 10
+OFF_LINE_SHOWN = 8
+"""Off-line members listed per pool in the overview: 6 pools of 8 long rows stay well within 20,000 characters."""
 MEMBERS_SHOWN = 50
 UNKNOWN = "unknown"
 Standing = Literal["under", "in_line", "over", "no_posts", "alone"]
