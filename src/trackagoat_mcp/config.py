@@ -339,6 +339,27 @@ class Settings(BaseModel):
         rule="must be 'elicit' (ask the person), 'token' (preview, then confirm) or 'off' (trusted automation)",
     )
 
+    alert_interval_minutes: float = _setting(
+        15.0, "how often the alert job evaluates every organization's findings and sends new alerts to webhooks", ge=1
+    )
+    alert_unpaid_days: int = _setting(
+        14, "an unpaid balance becomes an alert once its oldest earned period began this many days ago", ge=0
+    )
+    alert_unpaid_cents: int = _setting(
+        1, "an unpaid balance becomes an alert only from this many cents (with `ALERT_UNPAID_DAYS`)", ge=1
+    )
+    webhook_attempts: int = _setting(
+        4,
+        "tries per alert webhook delivery (the first plus retries with exponential backoff) within one alert run",
+        ge=1,
+    )
+    webhook_allow_loopback: bool = _setting(
+        False, "alert webhooks may use plain http to loopback addresses (tests and local development only)"
+    )
+    webhook_allow_private: bool = _setting(
+        False, "alert webhooks may point at private, link-local or loopback addresses (an internal chat bridge)"
+    )
+
     @model_validator(mode="wrap")
     @classmethod
     def _refuse_with_a_sentence(cls, data: Any, handler: Callable[[Any], Settings]) -> Settings:
@@ -374,7 +395,7 @@ class Settings(BaseModel):
     def _mode_word(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("read_only", "browser_fetcher", mode="before")
+    @field_validator("read_only", "browser_fetcher", "webhook_allow_loopback", "webhook_allow_private", mode="before")
     @classmethod
     def _switch(cls, value: Any) -> Any:
         if not isinstance(value, str):

@@ -207,13 +207,14 @@ async def test_get_job_status_shows_runs_next_ticks_own_failures_and_stale_creat
         status = ok(await client.call_tool("get_job_status", {"runs": 5}))
         unknown = error_text(await client.call_tool("get_job_status", {"project_id": str(uuid.uuid4())}))
 
-    scrape, accruals, retention = status["jobs"]
+    scrape, accruals, retention, alerts = status["jobs"]
     assert (scrape["job"], scrape["schedule"], scrape["next_run_at"]) == ("scrape", "every 5 minutes", _at("12:05"))
     [run] = scrape["runs"]
     assert (run["status"], run["worker"], run["finished_at"]) == ("ok", "worker", _at("12:00"))
     assert [(f["kind"], f["creator_id"]) for f in run["failures"]] == [("private", str(program.ids["sel"]))]
     assert (accruals["job"], accruals["next_run_at"], accruals["runs"]) == ("accruals", _at("12:15"), [])
     assert (retention["job"], retention["schedule"], retention["runs"]) == ("retention", "daily at 00:00 UTC", [])
+    assert (alerts["job"], alerts["schedule"], alerts["next_run_at"]) == ("alerts", "every 15 minutes", _at("12:15"))
     stale = status["stale_creators"]
     assert [(s["tiktok_handle"], s["scrape_state"], s["never_scraped"]) for s in stale] == [("sel", "private", True)]
     assert stale[0]["since"] == _at("12:00") and status["stale_creator_count"] == 1

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tests.domain._support import insert_video
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Goal, SQLModel, VideoSnapshot
+from trackagoat_mcp.db.models import Alert, Campaign, CampaignItem, Creator, Goal, SQLModel, VideoSnapshot
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, notes
 from trackagoat_mcp.domain.payouts import accrual_records as payout_records
@@ -59,7 +59,15 @@ CAMPAIGNS = {
     "set_campaign_items",
     "get_campaign_stats",
 }
-ANALYTICS = {"get_analytics", "get_leaderboard", "get_program_health", "show_chart"}
+ANALYTICS = {
+    "get_analytics",
+    "get_leaderboard",
+    "get_program_health",
+    "get_content_calendar",
+    "get_creator_pools",
+    "manage_alerts",
+    "show_chart",
+}
 GOALS = {"list_goals", "create_goal", "update_goal", "delete_goal", "get_goal_compliance"}
 NOTES = {"write_readme", "write_metadata"}
 PAYOUTS = {
@@ -235,7 +243,7 @@ class World:
 
 async def seed_world(db: Database, clock: FrozenClock, org: tuple[Caller, uuid.UUID], prefix: str) -> World:
     """A selective creator with one pending and one counted video, a campaign holding the creator, an API key, and a
-    weekly posts goal of the creator."""
+    weekly posts goal of the creator, and an open alert about the creator."""
     caller, project = org
     creator = await add_creator(db, clock, caller, project, f"{prefix}_creator", tracking_mode="selective")
     pending = await add_video(db, clock, caller, project, creator, status="pending_review", caption=f"{prefix} pending")
@@ -256,8 +264,15 @@ async def seed_world(db: Database, clock: FrozenClock, org: tuple[Caller, uuid.U
             updated_at=clock.now(),
         )
         session.add(goal)
+        alert = Alert(
+            org_id=caller.org_id, project_id=project, key=f"creator_stale:{creator}", source="health",
+            kind="creator_stale", message=f"@{prefix}_creator: stale", subject_type="creator", subject_id=creator,
+            first_seen_at=clock.now(), last_seen_at=clock.now(),
+        )  # fmt: skip
+        session.add(alert)
     payouts = await seed_payouts(db, clock, caller, project, creator)
-    return World(caller, project, creator, pending, counted, campaign, key.id, ids={"goal": goal.id, **payouts})
+    ids = {"goal": goal.id, "alert": alert.id, **payouts}
+    return World(caller, project, creator, pending, counted, campaign, key.id, ids=ids)
 
 
 async def seed_payouts(

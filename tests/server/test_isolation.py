@@ -27,7 +27,7 @@ from tests.server.conftest import (
 )
 
 ENTITY_KINDS = ("project", "creator", "video", "campaign")
-OTHER_KINDS = ("goal",)
+OTHER_KINDS = ("goal", "alert")
 """Id arguments that are not entity_type entities (`key_id` is the API key's)."""
 
 

@@ -41,6 +41,7 @@ from trackagoat_mcp.db.models import Campaign, Creator, PayoutStructure, Project
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import notes
 from trackagoat_mcp.domain.analytics import MAX_BUCKETS
+from trackagoat_mcp.domain.calendar import MAX_DAYS as CALENDAR_DAYS
 from trackagoat_mcp.domain.stats import MAX_RANGE_DAYS
 
 BUDGET = 20_000
@@ -58,10 +59,16 @@ def widest(clock: FrozenClock) -> dict[str, dict[str, Any]]:
         "get_leaderboard": longest,
         "get_campaign_stats": longest,
         "preview_accruals": {"until": (clock.now() + timedelta(days=92)).isoformat()},
+        "get_content_calendar": {"from": str(today - timedelta(days=CALENDAR_DAYS - 1)), "to": str(today)},
+        "get_creator_pools": longest,
     }
 
 
-SUBJECT_ONE_OF = {"preview_accruals": "project_id", "get_payout_balance": "project_id"}
+SUBJECT_ONE_OF = {
+    "preview_accruals": "project_id",
+    "get_payout_balance": "project_id",
+    "get_content_calendar": "project_id",
+}
 """Tools that need one of several optional ids: the widest subject is the project."""
 
 

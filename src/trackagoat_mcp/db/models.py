@@ -18,6 +18,9 @@ from sqlmodel import Field, SQLModel
 from trackagoat_mcp.db.types import UTCDateTime, json_column
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
+    "AlertWebhook",
     "ApiKey",
     "Campaign",
     "CampaignItem",
@@ -528,3 +531,73 @@ def table_of(model: type[SQLModel]) -> Table:
     """The SQLAlchemy `Table` behind a model, typed for Core queries."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+class Alert(SQLModel, table=True):
+    """A health finding recorded for people and agents: one row per stable `key` in an organization, seen first at
+    `first_seen_at` and last at `last_seen_at`; `open` → `acknowledged` → `resolved`, reopened when it recurs after
+    being resolved. `notified_at` is set once the organization's webhook has received it (null: not sent yet)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("org_id", "key", name="uq_alerts_org_key"),
+        Index("ix_alerts_org_status_seen", "org_id", "status", "last_seen_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id")
+    project_id: uuid.UUID | None = Field(default=None, foreign_key="projects.id")
+    key: str = Field(sa_type=String(255))
+    source: str = Field(sa_type=String(64))
+    kind: str = Field(sa_type=String(64))
+    severity: str = Field(default="warning", sa_type=String(16))
+    subject_type: str | None = Field(default=None, sa_type=String(32))
+    subject_id: uuid.UUID | None = None
+    message: str = Field(sa_type=Text)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=json_column("details"))
+    status: str = Field(default="open", sa_type=String(16))
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reopened_count: int = Field(default=0)
+    notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AlertWebhook(SQLModel, table=True):
+    """An organization's alert webhook: new alerts are POSTed to `url`, signed with HMAC-SHA256 under `secret`.
+
+    The secret is shown once when set and kept here so that every replica can sign; it is never returned again.
+    It is protected as the rest of the store is (database access control and backups), not encrypted at rest:
+    a leaked secret lets someone forge alerts to the receiver, nothing more, and setting the webhook again rotates it.
+    """
+
+    __tablename__ = "alert_webhooks"
+
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", primary_key=True)
+    url: str = Field(sa_type=Text)
+    secret: str = Field(sa_type=String(128), repr=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One attempt to POST alerts to an organization's webhook (the delivery log): the `delivery_id` is the same
+    for every retry of one batch (receivers deduplicate by it), `status_code` or `error` says what happened."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_org_at", "org_id", "attempted_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id")
+    delivery_id: uuid.UUID
+    attempt: int
+    url: str = Field(sa_type=Text)
+    alert_count: int
+    ok: bool = Field(default=False)
+    status_code: int | None = None
+    error: str | None = Field(default=None, sa_type=Text)
+    attempted_at: datetime = Field(sa_type=UTCDateTime)
+    duration_ms: int = Field(default=0)

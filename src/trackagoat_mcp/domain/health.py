@@ -203,7 +203,7 @@ def _creator_issue(creator: Creator, now: datetime) -> CreatorIssue:
     )
 
 
-async def _creator_issues(session: AsyncSession, project_id: uuid.UUID, now: datetime) -> CreatorIssues:
+async def _creator_issues(session: AsyncSession, project_id: uuid.UUID, now: datetime, top_n: int) -> CreatorIssues:
     failing = (
         (col(Creator.scrape_state) != "ok")
         | col(Creator.last_scraped_at).is_(None)
@@ -223,7 +223,7 @@ async def _creator_issues(session: AsyncSession, project_id: uuid.UUID, now: dat
     by_state: dict[str, int] = {}
     for issue in issues:
         by_state[issue.state] = by_state.get(issue.state, 0) + 1
-    return CreatorIssues(count=len(issues), by_state=by_state, items=issues[:TOP_N])
+    return CreatorIssues(count=len(issues), by_state=by_state, items=issues[:top_n])
 
 
 async def _inbox(session: AsyncSession, project_id: uuid.UUID) -> InboxBacklog:
@@ -264,7 +264,7 @@ def _goal_issues_of(groups: list[CreatorCompliance], status: Literal["at_risk", 
     ]
 
 
-async def _goal_issues(session: AsyncSession, project_id: uuid.UUID, tz: str, now: datetime) -> GoalIssues:
+async def _goal_issues(session: AsyncSession, project_id: uuid.UUID, tz: str, now: datetime, top_n: int) -> GoalIssues:
     at_risk = _goal_issues_of(await evaluate_project(session, project_id, tz=tz, now=now), "at_risk")
     missed: list[GoalIssue] = []
     today = local_today(now, tz)
@@ -272,21 +272,23 @@ async def _goal_issues(session: AsyncSession, project_id: uuid.UUID, tz: str, no
         previous_day: date = period_containing(parse_period_kind(kind), today, tz).start_date - timedelta(days=1)
         groups = await evaluate_project(session, project_id, tz=tz, now=now, reference_date=previous_day, period=kind)
         missed += _goal_issues_of(groups, "missed")
-    return GoalIssues(at_risk_count=len(at_risk), missed_count=len(missed), items=(missed + at_risk)[:TOP_N])
+    return GoalIssues(at_risk_count=len(at_risk), missed_count=len(missed), items=(missed + at_risk)[:top_n])
 
 
-async def _over_posting(session: AsyncSession, project_id: uuid.UUID, tz: str, now: datetime) -> OverpostingSummary:
+async def _over_posting(
+    session: AsyncSession, project_id: uuid.UUID, tz: str, now: datetime, top_n: int
+) -> OverpostingSummary:
     incidents = await find_incidents(session, project_id, tz=tz, now=now)
     recent = sum(incident.severity == "recent" for incident in incidents)
     return OverpostingSummary(
         lookback_days=DEFAULT_LOOKBACK_DAYS,
         recent_count=recent,
         historical_count=len(incidents) - recent,
-        items=incidents[:TOP_N],
+        items=incidents[:top_n],
     )
 
 
-async def _outstanding(session: AsyncSession, caller: Caller, project_id: uuid.UUID) -> OutstandingPayouts:
+async def _outstanding(session: AsyncSession, caller: Caller, project_id: uuid.UUID, top_n: int) -> OutstandingPayouts:
     owed = func.sum(col(PayoutAccrual.outstanding_cents))
     rows = (
         await session.execute(
@@ -319,7 +321,7 @@ async def _outstanding(session: AsyncSession, caller: Caller, project_id: uuid.U
     ]
     items.sort(key=lambda i: (-i.outstanding_cents, i.tiktok_handle))
     return OutstandingPayouts(
-        total_cents=sum(i.outstanding_cents for i in items), creator_count=len(items), items=items[:TOP_N]
+        total_cents=sum(i.outstanding_cents for i in items), creator_count=len(items), items=items[:top_n]
     )
 
 
@@ -414,11 +416,13 @@ async def program_health(
     project_id: object,
     *,
     now: datetime,
+    top_n: int = TOP_N,
     block_rate_cycles: int = 6,
     block_rate_threshold: float = 0.2,
 ) -> ProgramHealth:
-    """Check a project of the caller's organization (see the module docstring); the block-rate finding counts
-    the latest `block_rate_cycles` scrape cycles and fires above `block_rate_threshold`."""
+    """Check a project of the caller's organization (see the module docstring); lists hold at most `top_n` items
+    (`TOP_N` for people and models; the alert job asks for more, since it records every finding); the block-rate
+    finding counts the latest `block_rate_cycles` scrape cycles and fires above `block_rate_threshold`."""
     project = await get_project(session, caller, project_id)
     tz = (await get_org(session, caller)).timezone
     health = ProgramHealth(
@@ -426,11 +430,11 @@ async def program_health(
         generated_at=now,
         timezone=tz,
         summary=[],
-        creators=await _creator_issues(session, project.id, now),
+        creators=await _creator_issues(session, project.id, now, top_n),
         inbox=await _inbox(session, project.id),
-        goals=await _goal_issues(session, project.id, tz, now),
-        over_posting=await _over_posting(session, project.id, tz, now),
-        outstanding_payouts=await _outstanding(session, caller, project.id),
+        goals=await _goal_issues(session, project.id, tz, now, top_n),
+        over_posting=await _over_posting(session, project.id, tz, now, top_n),
+        outstanding_payouts=await _outstanding(session, caller, project.id, top_n),
         jobs=JobLags(scrape=await _job_lag(session, "scrape", now), accruals=await _job_lag(session, "accruals", now)),
         scrape_blocks=await recent_block_rate(session, cycles=block_rate_cycles, threshold=block_rate_threshold),
     )

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trackagoat_mcp.clock import day_range_utc
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video, table_of
 from trackagoat_mcp.domain.pagination import cursor_int, decode_cursor, encode_cursor
+from trackagoat_mcp.domain.pools import pool_members
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import CAPTION_PREVIEW_CHARS, UNTRUSTED
 from trackagoat_mcp.domain.scope import Caller, get_org
@@ -80,6 +81,10 @@ class LeaderboardItem(BaseModel):
     saves: int
     engagement_rate_by_views: float | None = Field(description="Percent; null without views.")
     views_gained: int
+    pool: str | None = Field(default=None, description="pools=true: the creator's pool key (get_creator_pools).")
+    vs_pool: float | None = Field(
+        default=None, description="pools=true: median views per post ÷ the pool's median (under 0.5 = weak)."
+    )
 
 
 class Leaderboard(BaseModel):
@@ -259,10 +264,14 @@ async def get_leaderboard(
     ascending: bool = False,
     cursor: str | None = None,
     now: datetime,
+    pools: bool = False,
 ) -> Leaderboard:
     """Rank the project's videos, creators or campaigns by `order_by`, `limit` ranks after `cursor` (see the module
-    docstring)."""
+    docstring). `pools` adds each creator's pool and its views index against the pool (`domain/pools.py`), over the
+    same range."""
     _check(kind, order_by, limit)
+    if pools and kind != "creators":
+        raise InvalidInput(f"pools compares creators with their peers; use kind 'creators', not {kind!r}.")
     project = await get_project(session, caller, project_id)
     org = await get_org(session, caller)
     first, last = resolve_range(now, org.timezone, range_from, range_to)
@@ -306,6 +315,13 @@ async def get_leaderboard(
         )
         for rank, row in enumerate(rows, start=offset + 1)
     ]
+    if pools:
+        members = await pool_members(session, project.id, first, last, org.timezone)
+        placed = {m.creator_id: (key, m.views_index) for key, ms in members.items() for m in ms}
+        items = [
+            item.model_copy(update=dict(zip(("pool", "vs_pool"), placed.get(item.id, (None, None)), strict=True)))
+            for item in items
+        ]
     reached = offset + len(rows)
     return Leaderboard(
         project_id=project.id,

@@ -12,7 +12,8 @@ Every job runs once at start-up by default (the floors and slots decide what is 
 that starts after downtime should catch up at once), then on its schedule.
 
 `default_jobs` builds the jobs of `serve` and `worker`: the scrape cycle every
-`TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5), the accrual run hourly and the retention job daily. The
+`TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5), the accrual run hourly, the retention job daily and the alert
+job every `TRACKAGOAT_ALERT_INTERVAL_MINUTES` (default 15). The
 scrape job also takes `request("scrape", ids)`: `add_creators` queues the first scrape of new creators that
 way, at once and without waiting for the cycle in flight (a creator never checked is due anyway, so without
 an in-process scheduler a worker picks it up on its next tick).
@@ -28,21 +29,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import anyio
+import httpx2
 from anyio.abc import TaskStatus
 
 from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain.alerts import Thresholds, UrlPolicy
 from trackagoat_mcp.jobs.accruals import run_accruals
+from trackagoat_mcp.jobs.alerts import AlertSettings, run_alerts
 from trackagoat_mcp.jobs.retention import run_retention
 from trackagoat_mcp.jobs.scraper import ScrapeSettings, run_scrape_cycle
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
+from trackagoat_mcp.jobs.webhooks import RetryPolicy
 
 __all__ = [
     "PeriodicJob",
     "Schedule",
     "Scheduler",
     "Timing",
+    "alert_settings_of",
     "default_jobs",
     "every",
     "hourly_at",
@@ -98,6 +104,10 @@ def schedules(settings: Settings) -> dict[str, Timing]:
         "scrape": Timing(every(timedelta(minutes=minutes)), f"every {minutes:g} minutes"),
         "accruals": Timing(hourly_at(settings.accrual_minute), f"hourly at :{settings.accrual_minute:02d} UTC"),
         "retention": Timing(every(timedelta(days=1)), "daily at 00:00 UTC"),
+        "alerts": Timing(
+            every(timedelta(minutes=settings.alert_interval_minutes)),
+            f"every {settings.alert_interval_minutes:g} minutes",
+        ),
     }
 
 
@@ -251,6 +261,18 @@ class Scheduler:
             log.exception("Background job %s failed; it runs again at its next time", label)
 
 
+def alert_settings_of(settings: Settings) -> AlertSettings:
+    """The alert job's settings (`TRACKAGOAT_ALERT_*`, `TRACKAGOAT_WEBHOOK_*`)."""
+    return AlertSettings(
+        interval=timedelta(minutes=settings.alert_interval_minutes),
+        thresholds=Thresholds(unpaid_days=settings.alert_unpaid_days, unpaid_cents=settings.alert_unpaid_cents),
+        url_policy=UrlPolicy(
+            allow_loopback=settings.webhook_allow_loopback, allow_private=settings.webhook_allow_private
+        ),
+        retry=RetryPolicy(attempts=settings.webhook_attempts),
+    )
+
+
 def default_jobs(
     db: Database, settings: Settings, clock: Clock, worker_id: str, *, tiktok: TikTokAccess
 ) -> list[PeriodicJob]:
@@ -280,8 +302,15 @@ def default_jobs(
             dict(report.failures) or "none",
         )
 
+    alert_settings = alert_settings_of(settings)
+
+    async def alerts(_now: datetime) -> None:
+        async with httpx2.AsyncClient() as http:
+            await run_alerts(db, clock, http, worker_id=worker_id, settings=alert_settings)
+
     return [
         PeriodicJob("scrape", when["scrape"].next_run, scrape, run_for=scrape),
+        PeriodicJob("alerts", when["alerts"].next_run, alerts),
         PeriodicJob("accruals", when["accruals"].next_run, lambda _now: run_accruals(db, clock, worker_id=worker_id)),
         PeriodicJob(
             "retention",

@@ -99,7 +99,7 @@ class JobStatus(BaseModel):
     """The background jobs as this organization sees them."""
 
     checked_at: datetime
-    jobs: list[JobOut] = Field(description="scrape, accruals and retention.")
+    jobs: list[JobOut] = Field(description="scrape, accruals, retention and alerts.")
     scrape_now: ScrapeNowUsage
     stale_after_hours: int
     stale_creators: list[StaleCreator] = Field(description=f"Oldest first; at most {MAX_STALE}.")

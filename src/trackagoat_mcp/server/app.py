@@ -35,12 +35,14 @@ from trackagoat_mcp.server.registry import ToolGroup, ToolSpec, build_tools
 from trackagoat_mcp.server.resources import register_resources
 from trackagoat_mcp.server.tools import (
     admin,
+    alerts,
     analytics,
     campaigns,
     charts,
     context,
     goals,
     health,
+    insights,
     jobs,
     notes,
     payments,
@@ -59,6 +61,8 @@ TOOL_GROUPS: tuple[ToolGroup, ...] = (
     analytics.group,
     health.group,
     charts.group,
+    insights.group,
+    alerts.group,
     goals.group,
     notes.group,
     payouts.group,

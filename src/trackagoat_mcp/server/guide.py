@@ -9,11 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from trackagoat_mcp.domain.alerts import AlertOut
 from trackagoat_mcp.domain.context import AgentContext
 from trackagoat_mcp.domain.payouts.accrual_records import AccrualOut
 from trackagoat_mcp.domain.payouts.methods import PayoutMethodOut
 from trackagoat_mcp.domain.payouts.payment_records import PaymentOut
 from trackagoat_mcp.domain.payouts.structures import StructureOut
+from trackagoat_mcp.domain.pools import Pool
 from trackagoat_mcp.domain.schemas import CampaignOut, CampaignStats, CreatorOut, ProjectOut, VideoOut
 
 __all__ = ["GUIDE", "SchemaDocument", "schema_document"]
@@ -69,6 +71,17 @@ When a person would rather see than read (a views curve, a ranking, a campaign a
 payout ledger, program health), call `show_chart`. Hosts with MCP Apps draw it interactively; others show its
 PNG. Its text carries the same figures as the matching read tool, so you can still reason over them.
 
+## Calendar, pools and alerts
+* `get_content_calendar` shows each creator's posts per local day against the cadence their `posts` goals set
+  (or a description's "3 posts per week"): what is still due this period, gaps, streaks, over-posting days.
+* `get_creator_pools` groups a project's creators by follower band (3+ per pool) so "underperforming" means
+  "against creators with a similar audience"; `get_leaderboard(pools=true)` adds each creator's pool and its
+  views against the pool's median. Name pools for people in the project's metadata: `{"creator_pools":
+  {"10k-100k": "Micro creators"}}`.
+* `manage_alerts` lists what the alert job recorded from program health (one alert per problem, with first and
+  last seen; a resolved one reopens if the problem comes back). Acknowledge what someone is handling, resolve what
+  is done; an admin key sets the webhook that posts new alerts to chat.
+
 ## Working habits
 * Lists return compact rows and `next_cursor`; pass it back as `cursor` until it is null. Every result's text
   stays within 20,000 characters: a page of long rows holds fewer than `limit` (its `next_cursor` goes on).
@@ -108,6 +121,8 @@ _ENTITIES: dict[str, type[BaseModel]] = {
     "payout_structure": StructureOut,
     "payout_accrual": AccrualOut,
     "payout_payment": PaymentOut,
+    "creator_pool": Pool,
+    "alert": AlertOut,
 }
 
 
@@ -131,7 +146,7 @@ def schema_document() -> SchemaDocument:
     return SchemaDocument(
         hierarchy="organization → project → {creator → video, video (direct add), campaign → {creator, video, "
         "campaign}*, payout_structure → payout_accrual (per creator and period), payout_payment → "
-        "{payout_payment_lines → payout_accrual, payout_adjustments}}; organization → payout_method",
+        "{payout_payment_lines → payout_accrual, payout_adjustments}}; organization → {payout_method, alert}",
         entities={
             name: SchemaEntity(description=(model.__doc__ or "").strip(), fields=_fields(model))
             for name, model in _ENTITIES.items()
@@ -143,5 +158,6 @@ def schema_document() -> SchemaDocument:
             "Times are UTC ISO 8601 (a time argument without an offset is read in the organization's timezone); dates "
             "YYYY-MM-DD in the organization's timezone, 1970-01-01 to 2100-12-31; money in integer cents.",
             "Only auto_tracked, included and direct_add videos count; excluded videos are never returned.",
+            "project metadata.creator_pools = {pool key: name} names similar-creator pools (get_creator_pools).",
         ],
     )

@@ -40,6 +40,7 @@ class LeaderboardQuery(StrictQuery):
     to: Annotated[Day | None, Field(description="Last local day, inclusive.")] = None
     limit: Annotated[int, Field(ge=1, le=100)] = 10
     ascending: bool = False
+    pools: Annotated[bool, Field(description="Creators: add each one's pool and vs_pool (creator-pools).")] = False
 
 
 async def _ranked(state: RestState, caller: Caller, kind: LeaderboardKind, q: LeaderboardQuery) -> Response:
@@ -55,6 +56,7 @@ async def _ranked(state: RestState, caller: Caller, kind: LeaderboardKind, q: Le
             limit=q.limit,
             ascending=q.ascending,
             now=state.clock.now(),
+            pools=q.pools,
         )
     return success(board)
 

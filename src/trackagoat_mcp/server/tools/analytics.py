@@ -74,6 +74,7 @@ async def get_leaderboard(
     limit: Annotated[int, Field(ge=1, le=100)] = 10,
     ascending: Annotated[bool, Field(description="true ranks the lowest first (who is behind).")] = False,
     cursor: Cursor = None,
+    pools: Annotated[bool, Field(description="Creators: add pool and vs_pool (get_creator_pools).")] = False,
 ) -> Annotated[CallToolResult, Leaderboard]:
     """Rank a project's videos, active creators or campaigns (tree, each video once) over [from, to] (local days,
     default the last 30): posts, views..saves, engagement_rate_by_views (%) of counted videos posted in the range
@@ -91,5 +92,6 @@ async def get_leaderboard(
             ascending=ascending,
             cursor=cursor,
             now=u.now,
+            pools=pools,
         )
     return respond(result)
