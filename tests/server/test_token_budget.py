@@ -1,9 +1,13 @@
 """Token discipline: what a model reads of the catalogue, and of one default page, stays bounded.
 
 A model pays for `tools/list` at the start of every session and for every result it reads; both are
-budgets (issue 7): the catalogue of all toolsets as a model sees it (names, titles, descriptions, input
-schemas as compact JSON — output schemas are for client-side validation, not shown) stays under 40,000
-characters, and a list tool's default page of the largest items stays under 20,000 characters.
+budgets: the catalogue of all toolsets as a model sees it stays under 40,000 characters, and a list tool's default
+page of the largest items stays under 20,000 characters.
+
+What a model sees of a tool is what hosts pass to it: name, description and input schema (compact JSON). That is
+the whole tool format of the model APIs hosts call (Anthropic's `name`/`description`/`input_schema`, OpenAI's and
+Gemini's function declarations with `parameters`). A tool's `title` is for the host's own interface and output
+schemas are for client-side validation; neither reaches the model, so neither is counted.
 """
 
 from __future__ import annotations
@@ -29,9 +33,7 @@ PAGE_BUDGET = 22_000
 
 
 def catalogue_size(tools: list) -> int:
-    shown = [
-        {"name": t.name, "title": t.title, "description": t.description, "inputSchema": t.input_schema} for t in tools
-    ]
+    shown = [{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in tools]
     return len(json.dumps(shown, separators=(",", ":"), ensure_ascii=False))
 
 

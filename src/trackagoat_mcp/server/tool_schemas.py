@@ -12,7 +12,8 @@ raise on `null` inside `enum` and read `"type": ["integer", "null"]` as a string
   (`is_active` default true, null = all);
 * has `$ref`s replaced by the `$defs` they name, for clients that do not resolve references;
 * has no pydantic `title` (it repeats the name) and no `"default": null` (absence from `required` says it);
-* publishes no length bounds on ids and cursors (arguments named `*_id`, `*_ids`, `cursor`, `*_cursor`): they are
+* publishes no length bounds on ids, cursors and tokens (arguments named `*_id`, `*_ids`, `cursor`, `*_cursor`,
+  `*_token`): they are
   opaque values a model copies from earlier results, the bounds tell it nothing, and on every id of every tool they
   cost about a twentieth of the catalogue a model reads each session. The server still enforces them (the
   pydantic model is unchanged), refusing an over-long id as `[invalid_input]`.
@@ -102,8 +103,8 @@ def _published_property(name: str, prop: Any, required: bool) -> Any:
 
 
 def _is_opaque(name: str) -> bool:
-    """Ids and cursors: values a model copies from earlier results, never composes."""
-    return name.endswith(("_id", "_ids", "_cursor")) or name == "cursor"
+    """Ids, cursors and tokens: values a model copies from earlier results, never composes."""
+    return name.endswith(("_id", "_ids", "_cursor", "_token")) or name == "cursor"
 
 
 def _without_length_bounds(node: Any) -> Any:
