@@ -39,12 +39,12 @@ async def get_analytics(
         BaseMetric | None, Field(description="Required by growth_rate_pop, unused otherwise.")
     ] = None,
 ) -> Annotated[CallToolResult, AnalyticsSeries]:
-    """Time series of one metric of a video, creator, campaign (tree, each video once) or project from snapshots
-    of counted videos. Buckets: day/week (Mon)/month in the org timezone, at most 400, widened to whole buckets. new =
-    change within the bucket (a video's first snapshot adds 0); cumulative = value at its end. Rates in %:
+    """Time series of one metric of a video, creator, campaign (tree, each video once) or project from counted
+    videos' snapshots. Buckets: day/week (Mon)/month in the org timezone, at most 400, widened to whole buckets. new =
+    change within the bucket (a first snapshot adds 0); cumulative = value at its end. Rates in %:
     engagement_rate_by_* = (likes+comments+shares+saves) / views|followers; growth_rate_pop = change vs the previous
-    bucket of base_metric. followers and post metrics are not for videos. buckets are columns (entry i of
-    start/value/partial/why); value null = no data; partial = incomplete bucket."""
+    bucket of base_metric. No followers or post metrics for videos. buckets are columns (entry i of
+    start/value/partial/why); value null = no data."""
     async with unit(ctx) as u:
         result = await series_of(
             u.session,
