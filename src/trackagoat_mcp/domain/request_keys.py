@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates
 from trackagoat_mcp.db.models import RestIdempotencyKey, table_of
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.payouts.idempotency import check_key
@@ -112,10 +112,9 @@ async def _claim_once(
     now: datetime,
     lease: datetime,
 ) -> Held | Stored | None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     new_id = uuid.uuid4()
     inserted = await session.execute(
-        insert(_KEYS)
+        insert_ignoring_duplicates(session, _KEYS, unique=["org_id", "key"])
         .values(
             id=new_id,
             org_id=org_id,
@@ -126,7 +125,6 @@ async def _claim_once(
             locked_until=lease,
             created_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["org_id", "key"])
         .returning(_KEYS.c.id)
     )
     if inserted.first() is not None:

@@ -25,15 +25,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, and_, case, exists, func, literal, null, or_, select, text, union_all
+from sqlalchemy import Uuid, and_, case, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import BigInteger
 
 from trackagoat_mcp.clock import day_range_utc, local_today
-from trackagoat_mcp.db.hints import NotIndexed
+from trackagoat_mcp.db.dialect import Greatest, NotIndexed, use_work_mem
 from trackagoat_mcp.db.models import CampaignItem, Video, VideoSnapshot, table_of
 from trackagoat_mcp.domain.campaigns import get_campaign_row, item_labels, shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
@@ -59,23 +55,6 @@ def resolve_range(now: datetime, tz: str, range_from: date | None, range_to: dat
     if (to - start).days > MAX_RANGE_DAYS:
         raise InvalidInput(f"The range {start.isoformat()}..{to.isoformat()} is longer than {MAX_RANGE_DAYS} days.")
     return start, to
-
-
-class _Greatest(FunctionElement[int]):
-    """`GREATEST(a, b)`; SQLite spells the scalar maximum `max(a, b)`."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(_Greatest)
-def _greatest_default(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"GREATEST({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_Greatest, "sqlite")
-def _greatest_sqlite(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"max({compiler.process(element.clauses, **kw)})"
 
 
 @dataclass(frozen=True)
@@ -153,7 +132,7 @@ def gain_columns(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
         else_=literal(0),
     )
     # GREATEST, not CASE WHEN gain > 0 THEN gain: that would evaluate the gain (and its look-ups) twice.
-    return _Greatest(gain, literal(0)), no_baseline
+    return Greatest(gain, literal(0)), no_baseline
 
 
 def _totals(row: Any, offset: int = 0) -> Totals:
@@ -275,11 +254,9 @@ async def campaign_stats(
     org = await get_org(session, caller)
     first, last = resolve_range(now, org.timezone, range_from, range_to)
     start_at, end_at = day_range_utc(first, last, org.timezone)
-    postgres = session.get_bind().dialect.name == "postgresql"
     bounds = StatsRange(start_at=start_at, end_at=end_at, now=now)
-    if postgres:
-        # A large tree's per-creator grouping and top-children sort outgrow the 4 MB default and spill to disk.
-        await session.execute(text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'"))
+    # A large tree's per-creator grouping and top-children sort outgrow PostgreSQL's 4 MB default and spill to disk.
+    await use_work_mem(session, STATS_WORK_MEM)
     rows = (await session.execute(_totals_query(campaign, bounds))).all()
     overall: Any = next((row[1:] for row in rows if row[0] is None), [0] * VALUE_COUNT)
     # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.

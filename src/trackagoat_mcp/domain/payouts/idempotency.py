@@ -37,10 +37,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates
 from trackagoat_mcp.db.models import IdempotencyKey, table_of
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.errors import Conflict, InvalidInput
@@ -134,10 +134,9 @@ async def _claim_once(
     now: datetime,
     lease: datetime,
 ) -> Claim | None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     new_id = uuid.uuid4()
     inserted = await session.execute(
-        insert(_KEYS)
+        insert_ignoring_duplicates(session, _KEYS, unique=["org_id", "operation", "key"])
         .values(
             id=new_id,
             org_id=org_id,
@@ -148,7 +147,6 @@ async def _claim_once(
             locked_until=lease,
             created_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["org_id", "operation", "key"])
         .returning(_KEYS.c.id)
     )
     if inserted.first() is not None:
