@@ -1,4 +1,4 @@
-"""`db/sqlite_driver.py`: one trip to aiosqlite's thread per statement, `BEGIN` sent with the first statement,
+"""`db/sqlite_driver.py`: one trip to the connection's thread per statement, `BEGIN` sent with the first statement,
 rollbacks queued; the same results and transactions as SQLAlchemy's own adapter."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_org
 from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db import sqlite_driver
 from trackagoat_mcp.db.models import Project
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import projects
@@ -30,15 +30,15 @@ async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Any:
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Every call awaited on an aiosqlite connection's thread, by function name."""
+    """Every job awaited on a connection's thread, by function name (queued rollbacks are not awaited)."""
     counted: Counter[str] = Counter()
-    original = aiosqlite.Connection._execute
+    original = sqlite_driver.ConnectionThread.call
 
-    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        counted[getattr(fn, "__name__", "?")] += 1
-        return await original(self, fn, *args, **kwargs)
+    async def counting(self: Any, job: Any) -> Any:
+        counted[getattr(getattr(job, "func", job), "__name__", "?")] += 1
+        return await original(self, job)
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    monkeypatch.setattr(sqlite_driver.ConnectionThread, "call", counting)
     return counted
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import anyio
 from mcp import Client
+from sqlalchemy import text
 
 from tests.conftest import make_org
 from tests.server.conftest import dump_store, error_text, ok
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain import creators
 from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.server.app import build_server
 from trackagoat_mcp.server.short_links import MAX_SHORT_LINKS
@@ -260,3 +262,58 @@ async def test_with_the_site_configured_elsewhere_add_videos_opens_short_links_o
     [result] = added["results"]
     assert (result["tiktok_video_id"], result["outcome"]) == (post.video_id, "added")
     assert sim.origins == {"http://sim.test": 1}
+
+
+async def _until_a_writer_waits_for_another(db: Database) -> None:
+    """Return once a session of `db` waits for a lock another holds (PostgreSQL); on SQLite, after a moment (a
+    writer there waits for the write lock in its driver thread, which nothing reports)."""
+    if db.is_sqlite:
+        await anyio.sleep(0.3)
+        return
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while True:
+        async with db.read() as session:
+            if await session.scalar(waiting):
+                return
+        await anyio.sleep(0.02)
+
+
+async def test_a_call_that_loses_a_unique_key_race_retries_its_write_and_opens_its_short_links_once(
+    db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    """Another writer adds `racer` while the call is between its check and its insert (PostgreSQL runs them side by
+    side; on SQLite the call waits for the write lock and finds the row). The call retries its write inside the
+    store, never the whole tool: it reports `racer` as already tracked and opened its short link once."""
+    sim.add_short_link("ZMrace", "racer")
+    arguments = {"project_id": str(program.project_id), "handles": ["vm.tiktok.com/ZMrace", "@other"]}
+    rival_added, release = anyio.Event(), anyio.Event()
+    results = []
+
+    async def rival() -> None:
+        async with db.write() as session:
+            await creators.add_creators(
+                session, program.caller, project_id=program.project_id, handles=["racer"], now=clock.now()
+            )
+            rival_added.set()
+            await release.wait()  # committed only now, while the call waits on its uncommitted row
+
+    with anyio.fail_after(CALL_SECONDS):
+        async with Client(server(db, clock, program.caller, sim)) as client, anyio.create_task_group() as group:
+
+            async def call() -> None:
+                results.append(await client.call_tool("add_creators", arguments))
+
+            group.start_soon(rival)
+            await rival_added.wait()
+            group.start_soon(call)
+            await _until_a_writer_waits_for_another(db)
+            release.set()
+
+    added = ok(results[0])
+    assert [(r["tiktok_handle"], r["outcome"]) for r in added["results"]] == [
+        ("racer", "already_tracked"),
+        ("other", "created"),
+    ]
+    assert dict(sim.requests) == {"/ZMrace": 1}

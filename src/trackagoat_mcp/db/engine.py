@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import PoolResetState
 
-from trackagoat_mcp.db.sqlite_driver import OneTripDbapi
+from trackagoat_mcp.db.sqlite_driver import DRIVERNAME
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "missing_sqlite_file", "sqlite_path"]
 
@@ -19,7 +18,7 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # the 2 MiB default cache turned that into one read system call per page.
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 1 << 30
-# Connections per SQLite file, with no overflow. Each aiosqlite connection is a thread, so a pool as large as the
+# Connections per SQLite file, with no overflow. Each SQLite connection is a thread, so a pool as large as the
 # number of concurrent clients keeps that many threads contending for the GIL, while a smaller one queues requests
 # behind the in-process jobs; five balances the two (figures: bench/README.md, "Figures behind rules in the
 # code"). No code path holds a connection while it waits for another (the whole suite passes with a pool of one).
@@ -51,19 +50,18 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
     several processes queue on the busy timeout instead of failing with "database is locked" on lock
     upgrade.
 
-    Every aiosqlite call is a round trip to the connection's thread, and those round trips are most of
-    the cost of a small read, so SQLite connections come from `sqlite_driver`: one trip per statement, `BEGIN`
+    Every SQLite URL (`sqlite+aiosqlite:///…`, the documented form, or plain `sqlite:///…`) is served by
+    `sqlite_driver`: `sqlite3` on one thread per connection, one round trip to that thread per statement, `BEGIN`
     sent with the first statement, rollbacks queued rather than waited for.
     """
     kwargs: dict[str, Any] = {"echo": echo}
     path = sqlite_path(url)
-    if make_url(url).drivername.startswith("sqlite"):
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": sqlite_busy_timeout_ms / 1000}
-        kwargs["module"] = OneTripDbapi()
-        kwargs["pool_reset_on_return"] = None  # the "reset" listener below queues the rollback instead
         if path is not None:  # in-memory SQLite uses a static pool of one connection
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
-        engine = create_async_engine(url, **kwargs)
+        engine = create_async_engine(parsed.set(drivername=DRIVERNAME), **kwargs)
         _configure_sqlite(engine, sqlite_busy_timeout_ms, path)
         return engine
     kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -78,8 +76,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | No
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Autocommit at the driver level; SQLAlchemy's "begin" event below issues BEGIN itself.
-        dbapi_connection.isolation_level = None
+        # The connection is in autocommit mode at the driver level; the "begin" event below issues BEGIN itself.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
@@ -94,9 +91,3 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | No
         # Not sent now: the connection sends it in front of the session's first statement (`sqlite_driver`).
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.connection.dbapi_connection.pending_begin = f"BEGIN {mode}"
-
-    @event.listens_for(engine.sync_engine, "reset")
-    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
-        # Replaces the pool's awaited rollback-on-return (pool_reset_on_return=None) with a queued one.
-        if state.asyncio_safe:
-            dbapi_connection.rollback()

@@ -2,8 +2,8 @@
 
 Every domain function takes the `AsyncSession` one of these yields. `write()` commits when the block
 exits cleanly and rolls back otherwise, so a failed call leaves the store unchanged. Driver errors
-that mean "the database is not reachable right now" become `StoreUnavailable`, a sentence the caller
-can act on, instead of a traceback.
+that mean "the database is not reachable right now" (`db.dialect.store_unavailable`) become
+`StoreUnavailable`, a sentence the caller can act on, instead of a traceback.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from trackagoat_mcp.config import Settings
+from trackagoat_mcp.db.dialect import store_unavailable
 from trackagoat_mcp.db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
 from trackagoat_mcp.errors import StoreUnavailable
 
@@ -29,8 +27,10 @@ logger = logging.getLogger(__name__)
 class Database:
     """Owns the engine; hands out sessions. Build one per process (`Database.connect(url)`) and `dispose()` it."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, url: str | None = None) -> None:
         self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=False) if url is None else url
+        """The URL as configured (the engine's names the driver `db.engine` picked for it)."""
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine
 
@@ -41,7 +41,7 @@ class Database:
         `sqlite_busy_timeout` is how many seconds a SQLite write waits for another writer (another process, a
         backup) before it fails as `StoreUnavailable`; PostgreSQL ignores it.
         """
-        return cls(make_engine(url, sqlite_busy_timeout_ms=round(sqlite_busy_timeout * 1000)))
+        return cls(make_engine(url, sqlite_busy_timeout_ms=round(sqlite_busy_timeout * 1000)), url)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Database:
@@ -82,7 +82,7 @@ class Database:
                 await session.commit()
         except BaseException as exc:
             await _close(session)
-            if _is_unavailable(exc):
+            if store_unavailable(exc):
                 raise StoreUnavailable(self._unavailable(committing)) from exc
             raise
         await _close(session)
@@ -113,29 +113,3 @@ async def _close(session: AsyncSession) -> None:
         logger.debug("closing a session failed; its connection is discarded", exc_info=True)
         with suppress(Exception):
             await session.invalidate()
-
-
-def _is_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` means "the database cannot be used right now" rather than a fault in the request."""
-    if isinstance(exc, (OSError, PostgresConnectionError, OperatorInterventionError, PoolTimeout)):
-        # The driver could not reach the server at all (refused, reset, timed out, "the database system is
-        # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
-        # restarts. Or every pooled connection stayed busy for the pool's whole timeout.
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    text = str(exc.orig).lower()
-    return any(
-        marker in text
-        for marker in (
-            "database is locked",
-            "connection refused",
-            "connection was closed",
-            "could not connect",
-            "terminating connection",
-            "the database system is",
-            "connection is closed",
-        )
-    )

@@ -1,48 +1,116 @@
-"""SQLAlchemy's aiosqlite adapter, with one trip to the driver's thread per statement instead of six per read.
+"""SQLite for SQLAlchemy's async engine: the standard library's `sqlite3` on one thread per connection.
 
-aiosqlite runs every sqlite3 call on one thread per connection; each call is a round trip (queue, thread wake-up,
-event-loop wake-up), and those trips are most of what a small read costs. SQLAlchemy's adapter spends four on a
-statement (open a cursor, execute, fetch, close) plus one for `BEGIN` and one for the rollback that ends a read
-session. Here:
+`sqlite3` blocks, so each connection owns a thread that runs its calls in order; the event loop hands it a job
+and awaits the answer. Each hand-over is a round trip (queue, thread wake-up, event-loop wake-up), and those
+trips are most of what a small read costs, so the connection makes as few as the rules below allow:
 
-* a statement is one trip: open, execute, fetch every row and close happen in one function on the thread;
-* `BEGIN` is not a trip of its own: it is kept pending and sent in front of the session's first statement
-  (a session that runs no statement never begins one, and its commit or rollback has nothing to do);
-* a rollback is queued without waiting for it. aiosqlite runs its queue in order, so whatever uses the
-  connection next runs after it. A rollback that fails is logged, and the pool's return hook
-  (`engine._on_reset`) rolls back whatever is still open on the thread anyway.
+* a statement is one trip: execute, fetch every row and close the cursor happen in one job on the thread;
+* `BEGIN` is not a trip of its own: the engine's "begin" hook leaves it pending (`pending_begin`) and the
+  session's first statement sends it in front of itself (a session that runs no statement never begins one,
+  and its commit or rollback has nothing to do);
+* a rollback is queued without waiting for it. The thread runs its queue in order, so whatever uses the
+  connection next runs after it; a rollback that fails is logged, and closing the connection ends the
+  transaction anyway.
 
-A read unit of work is thus one round trip. Errors keep their types: `BEGIN IMMEDIATE` timing out on another
-writer's lock raises the same `OperationalError` ("database is locked"), from the first statement instead of
-from `BEGIN`. Built on SQLAlchemy 2.1's adapter classes (pyproject pins `sqlalchemy>=2.1,<2.2`); the whole
-suite runs through it.
+Queuing the rollback is also what keeps a cancelled call correct. When the awaiting side is cancelled (an MCP
+`notifications/cancelled`, a timeout) the thread still runs the statement it was given, e.g. a `BEGIN IMMEDIATE`
+waiting out the busy timeout, which then opens a transaction after the connection is back in the pool. Checked
+from the event loop, `in_transaction` would still be false and the transaction would keep the write lock from
+every other process; queued, "roll back whatever is open" runs after that statement and before the next session.
+
+Errors keep their types: they are `sqlite3`'s own, raised from the statement that failed (`BEGIN IMMEDIATE`
+timing out on another writer's lock raises `OperationalError` "database is locked" from the session's first
+statement). `AsyncSession.stream` works but buffers: every statement's rows arrive whole.
+
+Built on SQLAlchemy's public interfaces: a DB-API module and connection of our own, SQLAlchemy's SQLite dialect
+(`SQLiteDialect_pysqlite`, which compiles SQL and reflects, subclassed as third-party dialects do and registered
+through `sqlalchemy.dialects.registry`), and `sqlalchemy.util.await_`, the bridge SQLAlchemy's async engine gives
+dialects for awaiting from its synchronous core. One exception has no public form: the asyncio extension awaits
+`cursor._async_soft_close()` on every async dialect's cursor, so `Cursor` provides it (it only ever defines that
+name; nothing here reads or calls a private part of SQLAlchemy, aiosqlite or `sqlite3`).
 """
 
 from __future__ import annotations
 
+import asyncio  # noqa: TID251 - SQLAlchemy's async engine runs on asyncio; the thread answers through its loop
 import collections
 import logging
+import queue
 import sqlite3
+import threading
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy.dialects.sqlite.aiosqlite import (
-    AsyncAdapt_aiosqlite_connection,
-    AsyncAdapt_aiosqlite_cursor,
-    AsyncAdapt_aiosqlite_dbapi,
-)
-from sqlalchemy.util import await_, immutabledict
+from sqlalchemy import pool
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.util import await_
 
-__all__ = ["OneTripConnection", "OneTripDbapi"]
+__all__ = ["DRIVERNAME", "Connection", "SQLiteThreadDialect"]
 
 logger = logging.getLogger(__name__)
+
+DRIVERNAME = "sqlite+trackagoat"
+"""The URL driver name this dialect is registered under (`db.engine` points every SQLite URL at it)."""
 
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 """What a statement left: description, rows (when it returns any), rowcount, lastrowid."""
 
+_Job = tuple[Callable[[], Any], "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop | None"]
+
+
+class ConnectionThread:
+    """One thread running jobs in the order they were queued; the event loop awaits a job or leaves it queued."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        threading.Thread(target=self.work, name="trackagoat-sqlite", daemon=True).start()
+
+    async def call(self, job: Callable[[], Any]) -> Any:
+        """Run `job` on the thread and return its result (or raise its exception)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self.jobs.put((job, future, loop))
+        return await future
+
+    def post(self, job: Callable[[], Any]) -> None:
+        """Queue `job` without waiting for it; its failure is logged."""
+        self.jobs.put((job, None, None))
+
+    def stop(self) -> None:
+        """End the thread once the jobs queued before this have run."""
+        self.jobs.put(None)
+
+    def work(self) -> None:
+        while (item := self.jobs.get()) is not None:
+            job, future, loop = item
+            try:
+                result, error = job(), None
+            except BaseException as exc:  # handed to the awaiting side, which re-raises it
+                result, error = None, exc
+            if future is None or loop is None:
+                if error is not None:
+                    logger.warning("a queued SQLite job failed", exc_info=error)
+                continue
+            try:
+                loop.call_soon_threadsafe(_settle, future, result, error)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                pass
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():  # the awaiting side was cancelled; the job's effects are handled by what runs next
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
 
 def _run(connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """On the driver's thread: the pending `BEGIN`, then the statement, its rows, and the cursor closed."""
+    """On the thread: the pending `BEGIN`, then the statement, its rows, and the cursor closed."""
     if begin is not None:
         connection.execute(begin)
     if many:
@@ -57,135 +125,178 @@ def _run(connection: sqlite3.Connection, begin: str | None, operation: str, para
         cursor.close()
 
 
-def _queue_rollback(driver: Any) -> None:
-    """Put "roll back whatever is open" on an aiosqlite connection's queue, without waiting for it.
-
-    Checking `in_transaction` from the event loop instead would be wrong after a cancellation (an MCP
-    `notifications/cancelled`, a timeout): the awaiting side is gone, but the thread still runs the statement it
-    was given, e.g. a `BEGIN IMMEDIATE` waiting out the busy timeout, which opens a transaction after the
-    connection is back in the pool. That transaction would keep the write lock from every other process and fail
-    the connection's next `BEGIN`. Queued, the check runs after that statement and before the next session's.
-    """
-    driver._tx.put_nowait((None, partial(_rollback_if_open, driver)))
+def _rollback_if_open(connection: sqlite3.Connection) -> None:
+    """On the thread: end the open transaction, if any (nobody waits for this)."""
+    if connection.in_transaction:
+        connection.rollback()
 
 
-def _rollback_if_open(driver: Any) -> None:
-    """On the driver's thread: end the open transaction, if any (nobody waits for this)."""
-    connection = driver._connection
-    try:
-        if connection is not None and connection.in_transaction:
-            connection.rollback()
-    except sqlite3.Error:
-        logger.warning("rolling back a SQLite connection failed; the pool retries when it takes it back", exc_info=True)
+class Cursor:
+    """A DB-API cursor holding a statement's whole result after one trip; no `sqlite3` cursor stays open."""
 
+    arraysize = 1
 
-class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    """A cursor that holds a statement's whole result after one trip; no driver cursor stays open."""
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.rows: collections.deque[Any] = collections.deque()
 
-    __slots__ = ("_description", "_rowcount", "_lastrowid")
+    def execute(self, operation: str, parameters: Any = None) -> None:
+        self.take(await_(self.connection.run(operation, parameters, many=False)))
 
-    def __init__(self, adapt_connection: OneTripConnection) -> None:  # no trip: nothing is opened here
-        self._adapt_connection = adapt_connection
-        self._connection = adapt_connection._connection
-        self._cursor = None  # type: ignore[assignment]  # the base class's close() then has nothing to close
-        self._soft_closed_memoized = immutabledict()
-        self._rows = collections.deque()
-        self._description: Any = None
-        self._rowcount = -1
-        self._lastrowid: int | None = None
+    def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
+        self.take(await_(self.connection.run(operation, seq_of_parameters, many=True)))
 
-    @property
-    def description(self) -> Any:
-        return self._description
+    def take(self, outcome: _Outcome) -> None:
+        self.description, rows, self.rowcount, self.lastrowid = outcome
+        self.rows = collections.deque(rows or ())
 
-    @property
-    def rowcount(self) -> int:
-        return self._rowcount
+    def fetchone(self) -> Any:
+        return self.rows.popleft() if self.rows else None
 
-    @property
-    def lastrowid(self) -> Any:
-        return self._lastrowid
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = min(self.arraysize if size is None else size, len(self.rows))
+        return [self.rows.popleft() for _ in range(count)]
 
-    @property
-    def arraysize(self) -> int:
-        return 1
+    def fetchall(self) -> list[Any]:
+        rows = list(self.rows)
+        self.rows.clear()
+        return rows
 
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        pass  # every row is already here; fetchmany() takes its size per call
-
-    async def _execute_async(self, operation: Any, parameters: Any) -> None:
-        await self._run(operation, parameters, many=False)
-
-    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
-        await self._run(operation, seq_of_parameters, many=True)
-
-    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        adapted = self._adapt_connection
-        assert isinstance(adapted, OneTripConnection)
-        async with adapted._execute_mutex:
-            driver: Any = self._connection
-            begin, adapted.pending_begin = adapted.pending_begin, None
-            adapted.sent = True
-            outcome = await driver._execute(_run, driver._conn, begin, operation, parameters, many)
-            self._description, rows, self._rowcount, self._lastrowid = outcome
-            if rows is not None:
-                self._rows = collections.deque(rows)
+    def close(self) -> None:
+        self.rows.clear()
 
     async def _async_soft_close(self) -> None:
-        pass  # nothing is open on the driver's side
+        """Nothing to do: no `sqlite3` cursor stays open. SQLAlchemy's asyncio extension awaits this method of
+        every async dialect's cursor before it hands a result with rows to synchronous code; it is the one name
+        outside the DB-API this driver must provide, and SQLAlchemy defines it with an underscore (see pyproject)."""
 
 
-class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """An adapted aiosqlite connection whose statements take one trip each and whose `BEGIN` waits for the first."""
+class Connection:
+    """A DB-API connection whose `sqlite3` connection lives on its own thread (see the module docstring)."""
 
-    __slots__ = ("pending_begin", "sent")
-    _cursor_cls = _OneTripCursor  # type: ignore[assignment]  # a subclass; mypy reads the base as exact
-
-    def __init__(self, dbapi: Any, connection: Any) -> None:
-        super().__init__(dbapi, connection)
+    def __init__(self, database: str, **kwargs: Any) -> None:
+        self.thread = ConnectionThread()
+        self.closed = False
+        kwargs["isolation_level"] = None  # SQLAlchemy's "begin" hook sends BEGIN itself
+        kwargs.pop("check_same_thread", None)  # only the thread ever touches it
+        try:
+            self.sqlite: sqlite3.Connection = await_(self.thread.call(partial(sqlite3.connect, database, **kwargs)))
+        except BaseException:
+            self.thread.stop()
+            raise
         self.pending_begin: str | None = None
         """The `BEGIN …` the next statement sends first (set by the engine's "begin" hook)."""
         self.sent = False
-        """Whether a statement went to the thread since the last commit or rollback, i.e. whether a transaction may
-        be open (a session's rollback and the pool's on return then queue one rollback, not two)."""
+        """Whether a statement went to the thread since the last commit or rollback, i.e. whether a transaction
+        may be open (a session's rollback and the pool's rollback on return then queue one rollback, not two)."""
 
-    def cursor(self, server_side: bool = False) -> Any:
-        if server_side and self.pending_begin is not None:  # a streaming cursor runs on the driver's own cursor
-            begin, self.pending_begin = self.pending_begin, None
-            self._run_now(begin)
-        return super().cursor(server_side)
+    async def run(self, operation: str, parameters: Any, *, many: bool) -> _Outcome:
+        begin, self.pending_begin = self.pending_begin, None
+        self.sent = True
+        outcome: _Outcome = await self.thread.call(partial(_run, self.sqlite, begin, operation, parameters, many))
+        return outcome
+
+    def cursor(self) -> Cursor:
+        return Cursor(self)
 
     def commit(self) -> None:
         if self.pending_begin is not None:  # never began: nothing to commit
             self.pending_begin = None
             return
-        super().commit()
-        self.sent = False
+        if self.sent:
+            await_(self.thread.call(self.sqlite.commit))
+            self.sent = False
 
     def rollback(self) -> None:
         self.pending_begin = None
-        if self.sent:
+        if self.sent and not self.closed:
             self.sent = False
-            _queue_rollback(self._connection)
+            self.thread.post(partial(_rollback_if_open, self.sqlite))
 
-    def _run_now(self, statement: str) -> None:
-        driver: Any = self._connection
-        self.sent = True
+    def create_function(self, *args: Any, **kwargs: Any) -> None:
+        await_(self.thread.call(partial(self.sqlite.create_function, *args, **kwargs)))
+
+    @property
+    def isolation_level(self) -> str | None:
+        return None
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        if value is not None:
+            raise sqlite3.NotSupportedError(
+                f"isolation_level {value!r} is not supported: this connection leaves BEGIN to SQLAlchemy"
+            )
+
+    def close(self) -> None:
+        """Close the `sqlite3` connection (ending any transaction) and wait for it, then end the thread."""
+        if self.closed:
+            return
+        self.closed = True
         try:
-            await_(driver._execute(_run, driver._conn, None, statement, None, False))
-        except Exception as error:
-            self._handle_exception(error)
+            await_(self.thread.call(self.sqlite.close))
+        finally:
+            self.thread.stop()
+
+    def terminate(self) -> None:
+        """Close without waiting (the pool's way when nothing may be awaited, e.g. during garbage collection)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.thread.post(self.sqlite.close)
+        self.thread.stop()
 
 
-class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
-    """The aiosqlite DB-API adapter, handing out `OneTripConnection`s (passed to the engine as `module=`)."""
+class _DBAPI:
+    """The DB-API module SQLAlchemy sees: `sqlite3`'s errors and constants, and `connect` giving `Connection`s."""
 
-    def __init__(self) -> None:
-        import aiosqlite
+    paramstyle = "qmark"
+    Error = sqlite3.Error
+    DatabaseError = sqlite3.DatabaseError
+    IntegrityError = sqlite3.IntegrityError
+    InterfaceError = sqlite3.InterfaceError
+    InternalError = sqlite3.InternalError
+    NotSupportedError = sqlite3.NotSupportedError
+    OperationalError = sqlite3.OperationalError
+    ProgrammingError = sqlite3.ProgrammingError
+    DataError = sqlite3.DataError
+    Warning = sqlite3.Warning
+    Binary = sqlite3.Binary
+    PARSE_COLNAMES = sqlite3.PARSE_COLNAMES
+    PARSE_DECLTYPES = sqlite3.PARSE_DECLTYPES
+    sqlite_version = sqlite3.sqlite_version
+    sqlite_version_info = sqlite3.sqlite_version_info
 
-        super().__init__(aiosqlite, sqlite3)
+    @staticmethod
+    def connect(database: str, **kwargs: Any) -> Connection:
+        return Connection(database, **kwargs)
 
-    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        adapted = super().connect(*arg, **kw)
-        return OneTripConnection(self, adapted._connection)
+
+class SQLiteThreadDialect(SQLiteDialect_pysqlite):
+    """SQLAlchemy's SQLite dialect over `Connection`: async, one trip per statement."""
+
+    driver = "trackagoat"
+    is_async = True
+    has_terminate = True
+    supports_statement_cache = True
+    supports_server_side_cursors = False
+
+    @classmethod
+    def import_dbapi(cls) -> Any:
+        return _DBAPI()
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
+        in_memory = not url.database or url.database == ":memory:" or url.query.get("mode") == "memory"
+        return pool.StaticPool if in_memory else pool.AsyncAdaptedQueuePool
+
+    def get_driver_connection(self, connection: Any) -> Any:
+        return connection
+
+    def do_terminate(self, dbapi_connection: Any) -> None:
+        dbapi_connection.terminate()
+
+
+registry.register(DRIVERNAME.replace("+", "."), __name__, "SQLiteThreadDialect")

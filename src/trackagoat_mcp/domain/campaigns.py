@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Creator, Video, table_of
+from trackagoat_mcp.db.races import retries_lost_races
 from trackagoat_mcp.domain.notes import check_readme
 from trackagoat_mcp.domain.pagination import (
     Page,
@@ -274,6 +275,7 @@ async def _reaches(session: AsyncSession, start: uuid.UUID, target: uuid.UUID) -
     return found is not None
 
 
+@retries_lost_races
 async def set_campaign_items(
     session: AsyncSession,
     caller: Caller,

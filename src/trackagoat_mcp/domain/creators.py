@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from trackagoat_mcp.clock import local_today
 from trackagoat_mcp.db.models import Creator, Video
+from trackagoat_mcp.db.races import retries_lost_races
 from trackagoat_mcp.domain.handles import is_short_link, normalize_handle
 from trackagoat_mcp.domain.pagination import (
     Page,
@@ -87,6 +88,7 @@ def _normalize_all(handles: list[str], *, skip: Callable[[str], bool] | None = N
     return normalized
 
 
+@retries_lost_races
 async def add_creators(
     session: AsyncSession,
     caller: Caller,
@@ -203,6 +205,7 @@ async def list_creators(
     return Page[CreatorSummary](items=[CreatorSummary.of(c) for c in page], next_cursor=next_cursor)
 
 
+@retries_lost_races
 async def update_creator(
     session: AsyncSession,
     caller: Caller,

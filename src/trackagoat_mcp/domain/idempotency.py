@@ -39,10 +39,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.errors import Conflict, InvalidInput
 
@@ -130,13 +130,11 @@ async def _claim_once(
     recorded: Mapping[str, Any] | None,
 ) -> Held | Done | None:
     table = keys.table
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     new_id = uuid.uuid4()
     values = {**scope, **(recorded or {}), "key": key, "fingerprint": fingerprint, "state": "in_progress"}
     inserted = await session.execute(
-        insert(table)
+        insert_ignoring_duplicates(session, table, unique=[*keys.scope, "key"])
         .values(id=new_id, locked_until=lease, created_at=now, **values)
-        .on_conflict_do_nothing(index_elements=[*keys.scope, "key"])
         .returning(table.c.id)
     )
     if inserted.first() is not None:

@@ -28,15 +28,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, null, or_, select, text, true, union_all
+from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, null, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import BigInteger
 
 from trackagoat_mcp.clock import day_range_utc, local_today
-from trackagoat_mcp.db.hints import NotIndexed
+from trackagoat_mcp.db.dialect import Greatest, NotIndexed, use_work_mem
 from trackagoat_mcp.db.models import Campaign, CampaignItem, Organization, Video, VideoSnapshot, table_of
 from trackagoat_mcp.domain.campaigns import item_labels, shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
@@ -62,23 +58,6 @@ def resolve_range(now: datetime, tz: str, range_from: date | None, range_to: dat
     if (to - start).days > MAX_RANGE_DAYS:
         raise InvalidInput(f"The range {start.isoformat()}..{to.isoformat()} is longer than {MAX_RANGE_DAYS} days.")
     return start, to
-
-
-class _Greatest(FunctionElement[int]):
-    """`GREATEST(a, b)`; SQLite spells the scalar maximum `max(a, b)`."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(_Greatest)
-def _greatest_default(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"GREATEST({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_Greatest, "sqlite")
-def _greatest_sqlite(element: _Greatest, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"max({compiler.process(element.clauses, **kw)})"
 
 
 @dataclass(frozen=True)
@@ -159,7 +138,7 @@ def gain_columns(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
         else_=literal(0),
     )
     # GREATEST, not CASE WHEN gain > 0 THEN gain: that would evaluate the gain (and its look-ups) twice.
-    return _Greatest(gain, literal(0)), no_baseline
+    return Greatest(gain, literal(0)), no_baseline
 
 
 COUNTERS = ("videos", "views", "likes", "comments", "shares", "saves")
@@ -349,10 +328,8 @@ async def campaign_stats(
     campaign, timezone = found.Campaign, found.timezone
     first, last = resolve_range(now, timezone, range_from, range_to)
     start_at, end_at = day_range_utc(first, last, timezone)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        # A large tree's per-creator grouping and top-children sort outgrow the 4 MB default and spill to disk.
-        await session.execute(text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'"))
+    # A large tree's per-creator grouping and top-children sort outgrow PostgreSQL's 4 MB default and spill to disk.
+    await use_work_mem(session, STATS_WORK_MEM)
     params = {
         _ROOT.key: campaign.id,
         _PROJECT.key: campaign.project_id,

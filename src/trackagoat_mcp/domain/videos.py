@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from trackagoat_mcp.clock import day_range_utc
 from trackagoat_mcp.db.models import Video
+from trackagoat_mcp.db.races import retries_lost_races
 from trackagoat_mcp.domain.campaigns import get_campaign_row
 from trackagoat_mcp.domain.creators import MAX_BULK, get_creator
 from trackagoat_mcp.domain.handles import ParsedVideoUrl, is_short_link, parse_video_url, posted_at_from_video_id
@@ -87,6 +88,7 @@ def _parse_all(urls: list[str], *, skip: Callable[[str], bool] | None = None) ->
     return parsed
 
 
+@retries_lost_races
 async def add_videos(
     session: AsyncSession, caller: Caller, *, project_id: Any, urls: list[str], now: datetime
 ) -> AddVideosResult:

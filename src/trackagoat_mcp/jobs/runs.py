@@ -22,9 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates
 from trackagoat_mcp.db.models import JobRun, table_of
 from trackagoat_mcp.db.session import Database
 
@@ -67,8 +67,7 @@ async def claim_run(db: Database, *, job: str, slot: str, worker_id: str, now: d
         "report": {},
     }
     async with db.write() as session:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(table_of(JobRun)).values(values).on_conflict_do_nothing(index_elements=["job", "slot"])
+        statement = insert_ignoring_duplicates(session, table_of(JobRun), unique=["job", "slot"]).values(values)
         result = await session.execute(statement)
     return RunRef(run_id, job, slot) if result.rowcount == 1 else None  # type: ignore[attr-defined]
 

@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from trackagoat_mcp.clock import day_range_utc
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates, lock_rows
 from trackagoat_mcp.db.models import Creator, CreatorSnapshot, Organization, Video, VideoSnapshot, table_of
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.jobs.fairness import take_turns
@@ -321,7 +321,7 @@ async def apply_creator(
     """
     counts = AppliedCounts()
     async with db.write() as session:
-        creator = await session.get_one(Creator, plan.id, with_for_update=not db.is_sqlite)
+        creator = (await session.scalars(lock_rows(select(Creator).where(col(Creator.id) == plan.id)))).one()
         if outcome.profile_tried:
             creator.profile_checked_at = now
         if outcome.listing_tried:
@@ -443,11 +443,10 @@ async def _insert_new_posts(session: Any, plan: CreatorPlan, posts: Any, now: da
         )
     if not rows:
         return 0, too_old
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     table = table_of(Video)
     values = [{("metadata" if k == "meta" else k): v for k, v in row.items()} for row in rows]
     result = await session.execute(
-        insert(table).values(values).on_conflict_do_nothing(index_elements=["project_id", "tiktok_video_id"])
+        insert_ignoring_duplicates(session, table, unique=["project_id", "tiktok_video_id"]).values(values)
     )
     added = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
     return int(added), too_old

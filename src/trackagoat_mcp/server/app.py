@@ -15,6 +15,7 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp.types import ListToolsResult
+from sqlalchemy.engine import make_url
 
 from trackagoat_mcp import __version__
 from trackagoat_mcp.clock import Clock, SystemClock
@@ -92,7 +93,7 @@ async def ensure_migrated(db: Database) -> None:
         raise ConfigError(f"Cannot open the database ({type(exc).__name__}); check TRACKAGOAT_DATABASE_URL.") from exc
     head = head_revision()
     if revision is None:
-        shown = db.engine.url.render_as_string(hide_password=True)
+        shown = make_url(db.url).render_as_string(hide_password=True)
         raise ConfigError(
             f"The database {shown!r} is empty or does not exist yet; run `trackagoat-mcp init` (or "
             "`trackagoat-mcp db upgrade`) first."

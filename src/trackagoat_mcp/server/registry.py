@@ -41,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from trackagoat_mcp.clock import check_day, check_instant
+from trackagoat_mcp.db.races import UNHANDLED_CONFLICT
 from trackagoat_mcp.errors import TrackagoatError
 from trackagoat_mcp.server.context import org_timezone
 from trackagoat_mcp.server.tool_schemas import nullable_as_type_list, portable_input_schema
@@ -49,7 +50,6 @@ __all__ = ["StrictTool", "ToolGroup", "ToolSpec", "build_tools", "on_the_calenda
 
 logger = logging.getLogger(__name__)
 Scope = Literal["read", "write", "admin"]
-RACE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -134,21 +134,16 @@ def _translate_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
             kwargs = await on_the_calendar(kwargs)
         except TrackagoatError as exc:
             raise ToolError(f"[{exc.code}] {exc.message}") from exc
-        for attempt in range(1, RACE_ATTEMPTS + 1):
-            try:
-                return await fn(*args, **kwargs)
-            except TrackagoatError as exc:
-                raise ToolError(f"[{exc.code}] {exc.message}") from exc
-            except IntegrityError as exc:
-                # Two requests inserted the same unique key at once; ours rolled back whole. Running it again
-                # sees the winner's row (e.g. "already_tracked"), which is what the caller would get a moment later.
-                logger.info("Tool %s lost a race on a unique key (attempt %d): %s", fn.__name__, attempt, exc.orig)
-                if attempt == RACE_ATTEMPTS:
-                    raise ToolError(
-                        "[conflict] Other requests kept changing the same records at the same moment, so this call "
-                        "changed nothing. Retry it."
-                    ) from exc
-        raise AssertionError("unreachable")
+        try:
+            return await fn(*args, **kwargs)
+        except TrackagoatError as exc:
+            raise ToolError(f"[{exc.code}] {exc.message}") from exc
+        except IntegrityError as exc:
+            # A constraint failed that the domain does not retry (writes that may lose a unique-key race retry
+            # themselves, inside the store, via `db.races`): never run the tool again, which would repeat its
+            # network calls and progress messages. The transaction rolled back whole.
+            logger.warning("Tool %s hit a constraint it does not handle: %s", fn.__name__, exc.orig)
+            raise ToolError(f"[conflict] {UNHANDLED_CONFLICT}") from exc
 
     return wrapper
 

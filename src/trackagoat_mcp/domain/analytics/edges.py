@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, func, literal, null, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackagoat_mcp.db.dialect import supports_lateral
 from trackagoat_mcp.db.models import CreatorSnapshot, VideoSnapshot, table_of
 from trackagoat_mcp.db.types import UTCDateTime
 from trackagoat_mcp.domain.periods import Period
@@ -192,7 +193,7 @@ def _query(subjects: Subjects, periods: Sequence[Period], *, lateral_buckets: bo
 
 async def edge_figures(session: AsyncSession, subjects: Subjects, periods: Sequence[Period]) -> list[EdgeFigures]:
     """The figures at the end of each of `periods` (oldest first), in one statement."""
-    statement = _query(subjects, periods, lateral_buckets=session.get_bind().dialect.name == "postgresql")
+    statement = _query(subjects, periods, lateral_buckets=supports_lateral(session))
     rows = {row.idx: row for row in (await session.execute(statement)).all()}
     out: list[EdgeFigures] = []
     for index in range(len(periods)):

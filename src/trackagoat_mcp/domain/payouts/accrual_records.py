@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from sqlmodel import select as model_select
 
+from trackagoat_mcp.db.dialect import lock_rows
 from trackagoat_mcp.db.models import (
     Creator,
     PayoutAccrual,
@@ -228,9 +229,11 @@ async def update_accrual(
     aid = parse_id(accrual_id, "payout accrual")
     accrual = (
         await session.scalars(
-            model_select(PayoutAccrual)
-            .where(col(PayoutAccrual.id) == aid, col(PayoutAccrual.org_id) == caller.org_id)
-            .with_for_update()
+            lock_rows(
+                model_select(PayoutAccrual).where(
+                    col(PayoutAccrual.id) == aid, col(PayoutAccrual.org_id) == caller.org_id
+                )
+            )
         )
     ).first()
     if accrual is None:

@@ -26,11 +26,10 @@ from typing import Any, Literal
 
 import anyio
 from sqlalchemy import ColumnElement, and_, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from trackagoat_mcp.db.hints import NotIndexed
+from trackagoat_mcp.db.dialect import NotIndexed, insert_ignoring_duplicates
 from trackagoat_mcp.db.models import (
     Creator,
     Goal,
@@ -405,10 +404,6 @@ async def evaluate_unit(session: AsyncSession, unit: Unit) -> Outcome:
     return Outcome(outcome.amount_cents, inputs)
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 async def record_unit(
     session: AsyncSession, unit: Unit, outcome: Outcome, *, now: datetime, job_run_id: uuid.UUID | None
 ) -> Recorded:
@@ -416,7 +411,6 @@ async def record_unit(
     structure, creator, period = unit.structure, unit.creator, unit.period
     key = (structure.id, creator.id, period.start_at)
     accrued = outcome.amount_cents > 0
-    insert = _insert(session)
     evaluation = {
         "id": evaluation_id(*key),
         "org_id": structure.org_id,
@@ -431,7 +425,7 @@ async def record_unit(
         "inputs_snapshot": outcome.inputs,
         "evaluated_at": now,
     }
-    result = await session.execute(insert(table_of(PayoutEvaluation)).values(evaluation).on_conflict_do_nothing())
+    result = await session.execute(insert_ignoring_duplicates(session, table_of(PayoutEvaluation)).values(evaluation))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return "already_evaluated"
     if not accrued:
@@ -454,5 +448,5 @@ async def record_unit(
         "created_at": now,
         "updated_at": now,
     }
-    await session.execute(insert(table_of(PayoutAccrual)).values(accrual).on_conflict_do_nothing())
+    await session.execute(insert_ignoring_duplicates(session, table_of(PayoutAccrual)).values(accrual))
     return "accrued"

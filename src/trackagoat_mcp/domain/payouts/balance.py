@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from sqlmodel import select as model_select
 
+from trackagoat_mcp.db.dialect import lock_rows
 from trackagoat_mcp.db.models import Creator, PayoutAccrual, PayoutAdjustment, PayoutPayment, table_of
 from trackagoat_mcp.domain.pagination import check_limit, cursor_text, cursor_uuid, fetch_page
 from trackagoat_mcp.domain.projects import get_project
@@ -99,7 +100,7 @@ async def open_credits(session: AsyncSession, creator_id: uuid.UUID, *, lock: bo
         .order_by(_ADJUSTMENTS.c.id)
     )
     if lock:
-        ids = list((await session.execute(live_overpayments.with_for_update(of=_ADJUSTMENTS))).scalars())
+        ids = list((await session.execute(lock_rows(live_overpayments, of=_ADJUSTMENTS))).scalars())
         if not ids:
             return []
     spent = (

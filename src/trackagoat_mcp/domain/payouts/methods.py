@@ -20,12 +20,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from sqlmodel import select as model_select
 
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates
 from trackagoat_mcp.db.models import PayoutMethod, PayoutPayment, table_of
+from trackagoat_mcp.db.races import retries_lost_races
 from trackagoat_mcp.domain.notes import register_entity_type
 from trackagoat_mcp.domain.pagination import Page, cursor_text, cursor_uuid, fetch_page
 from trackagoat_mcp.domain.scope import Caller, get_in_org, require_text
@@ -84,7 +85,6 @@ class PayoutMethodOut(BaseModel):
 
 async def ensure_default_methods(session: AsyncSession, org_id: uuid.UUID, *, now: datetime) -> None:
     """Insert the organization's default methods that are missing (idempotent, safe under concurrency)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = [
         {
             "id": uuid.uuid4(),
@@ -99,7 +99,7 @@ async def ensure_default_methods(session: AsyncSession, org_id: uuid.UUID, *, no
         for name in DEFAULT_METHODS
     ]
     await session.execute(
-        insert(table_of(PayoutMethod)).values(rows).on_conflict_do_nothing(index_elements=["org_id", "name"])
+        insert_ignoring_duplicates(session, table_of(PayoutMethod), unique=["org_id", "name"]).values(rows)
     )
 
 
@@ -159,6 +159,7 @@ async def list_methods(
     return Page[PayoutMethodOut](items=[PayoutMethodOut.of(m) for m in page], next_cursor=next_cursor)
 
 
+@retries_lost_races
 async def create_method(
     session: AsyncSession, caller: Caller, *, name: str, now: datetime, icon_url: str | None = None
 ) -> PayoutMethodOut:
@@ -174,6 +175,7 @@ async def create_method(
     return PayoutMethodOut.of(method)
 
 
+@retries_lost_races
 async def update_method(
     session: AsyncSession,
     caller: Caller,

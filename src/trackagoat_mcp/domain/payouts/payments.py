@@ -51,6 +51,7 @@ from sqlmodel import col
 from sqlmodel import select as model_select
 
 from trackagoat_mcp.clock import ensure_utc
+from trackagoat_mcp.db.dialect import lock_rows
 from trackagoat_mcp.db.models import (
     Creator,
     PayoutAccrual,
@@ -339,10 +340,11 @@ async def void_payout_payment(
     entity_id = parse_id(payment_id, "payout payment")
     payment = (
         await session.scalars(
-            model_select(PayoutPayment)
-            .where(col(PayoutPayment.id) == entity_id, col(PayoutPayment.org_id) == caller.org_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            lock_rows(
+                model_select(PayoutPayment).where(
+                    col(PayoutPayment.id) == entity_id, col(PayoutPayment.org_id) == caller.org_id
+                )
+            ).execution_options(populate_existing=True)
         )
     ).first()
     if payment is None:
@@ -361,10 +363,11 @@ async def void_payout_payment(
     }
     own_credits = (
         await session.scalars(
-            model_select(PayoutAdjustment.id)
-            .where(col(PayoutAdjustment.payment_id) == payment.id, col(PayoutAdjustment.kind) == "overpayment")
-            .order_by(col(PayoutAdjustment.id))
-            .with_for_update()
+            lock_rows(
+                model_select(PayoutAdjustment.id)
+                .where(col(PayoutAdjustment.payment_id) == payment.id, col(PayoutAdjustment.kind) == "overpayment")
+                .order_by(col(PayoutAdjustment.id))
+            )
         )
     ).all()
     if own_credits:

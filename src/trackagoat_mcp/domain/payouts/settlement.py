@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from sqlmodel import select as model_select
 
+from trackagoat_mcp.db.dialect import lock_rows
 from trackagoat_mcp.db.models import Creator, PayoutAccrual, PayoutAdjustment, PayoutPayment, PayoutPaymentLine, Project
 from trackagoat_mcp.domain.payouts.balance import CreditSource, open_credits
 from trackagoat_mcp.domain.scope import Caller, not_found, parse_id
@@ -111,12 +112,8 @@ async def plan_creator_payment(
 
 async def lock_accruals(session: AsyncSession, *where: Any) -> list[PayoutAccrual]:
     """Lock (PostgreSQL: `FOR UPDATE` in id order, so racing payments queue instead of deadlocking) and read afresh."""
-    query = (
-        model_select(PayoutAccrual)
-        .where(*where)
-        .order_by(col(PayoutAccrual.id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    query = lock_rows(model_select(PayoutAccrual).where(*where).order_by(col(PayoutAccrual.id))).execution_options(
+        populate_existing=True
     )
     return list((await session.scalars(query)).all())
 

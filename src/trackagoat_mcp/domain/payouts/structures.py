@@ -29,6 +29,7 @@ from sqlmodel import col
 from sqlmodel import select as model_select
 
 from trackagoat_mcp.clock import local_today
+from trackagoat_mcp.db.dialect import lock_rows
 from trackagoat_mcp.db.models import Creator, Goal, PayoutAssignment, PayoutStructure, PayoutStructureVersion
 from trackagoat_mcp.domain.notes import check_metadata, check_readme, register_entity_type
 from trackagoat_mcp.domain.pagination import (
@@ -185,7 +186,7 @@ async def get_structure_row(
         col(PayoutStructure.id) == sid, col(PayoutStructure.org_id) == caller.org_id
     )
     if for_update:
-        query = query.with_for_update()
+        query = lock_rows(query)
     row = (await session.scalars(query)).first()
     if row is None:
         raise not_found("payout structure", sid)

@@ -99,8 +99,8 @@ async def create_payout_payment(
 ) -> Annotated[CallToolResult, PaymentOut]:
     """Record money sent (USD cents) settling a creator's earned accruals. A retry with the same idempotency_key
     and arguments returns the first payment (replayed=true). auto_apply_outstanding=true pays all owed, oldest first
-    (total defaults to it), or give lines. Credit is spent first; paying more books credit; settle_in_full writes a shortfall off. No lines:
-    an advance held as credit. creator_id null: ad-hoc (total required)."""
+    (total defaults to it), or give lines. Credit is spent first; paying more books credit; settle_in_full writes a
+    shortfall off. No lines: an advance held as credit. creator_id null: ad-hoc (total required)."""
     app = app_context(ctx)
     arguments: dict[str, Any] = {
         "project_id": project_id,

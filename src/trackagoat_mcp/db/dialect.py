@@ -1,0 +1,176 @@
+"""Every difference between SQLite and PostgreSQL the domain and the jobs rely on, behind small named helpers.
+
+Code above `db` writes plain SQLAlchemy and calls these where the two databases differ:
+
+* `insert_ignoring_duplicates`: `INSERT … ON CONFLICT DO NOTHING` (both databases have it; SQLAlchemy builds
+  it from each dialect's own `insert`).
+* `lock_rows`: `SELECT … FOR UPDATE` on PostgreSQL. SQLite has no row locks and renders nothing: a write session
+  there starts with `BEGIN IMMEDIATE` (`db.session`), which already holds the database's one write lock.
+* `use_work_mem`: a larger per-sort memory for the rest of the transaction on PostgreSQL (`SET LOCAL work_mem`);
+  SQLite has no such setting.
+* `supports_lateral`: whether `LATERAL` joins can be used (PostgreSQL) or a plain join must do (SQLite).
+* `Greatest` and `NotIndexed`: SQL functions spelled differently (`GREATEST` vs SQLite's scalar `max`) or
+  meaningful on one database only (SQLite's `+column` keeps the planner off an index).
+* `store_unavailable(exc)`: whether a driver error means the store cannot be used right now (unreachable,
+  restarting, locked by another writer for the whole busy timeout) rather than a fault in the request.
+* `unique_violation(exc)`: whether an error is a unique key taken by a concurrent writer, the one error a
+  write may retry after (`db.races`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
+from sqlalchemy import Table, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import BigInteger
+
+__all__ = [
+    "Greatest",
+    "NotIndexed",
+    "insert_ignoring_duplicates",
+    "is_postgresql",
+    "lock_rows",
+    "store_unavailable",
+    "supports_lateral",
+    "unique_violation",
+    "use_work_mem",
+]
+
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
+
+
+def is_postgresql(session: AsyncSession) -> bool:
+    """Whether `session` talks to PostgreSQL (otherwise SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# --- statements -----------------------------------------------------------------------------------------------
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Table, *, unique: Sequence[str] = ()) -> Any:
+    """`INSERT INTO table … ON CONFLICT [(unique)] DO NOTHING`; add `.values(…)` (and `.returning(…)`) to it.
+
+    A row whose unique key exists already is skipped, not an error, so concurrent writers of the same row (two
+    processes, two replicas) end with one row and no failed transaction. `unique` names the columns of the
+    constraint the conflict is expected on; empty means any constraint.
+    """
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(unique) or None)
+
+
+def lock_rows(query: SelectT, *, of: Any = None) -> SelectT:
+    """`query` with `FOR UPDATE [OF of]`: the rows read stay locked until the transaction ends (PostgreSQL).
+
+    SQLite renders nothing: its write sessions already hold the one write lock from their `BEGIN IMMEDIATE`.
+    Lock rows in a fixed order (e.g. `ORDER BY id`) so that racing writers queue instead of deadlocking.
+    """
+    return query.with_for_update(of=of)
+
+
+async def use_work_mem(session: AsyncSession, amount: str) -> None:
+    """On PostgreSQL, let each sort and hash of the rest of this transaction use `amount` (e.g. `"64MB"`) before
+    spilling to disk; on SQLite nothing (its page cache is set per connection in `db.engine`)."""
+    if is_postgresql(session):
+        await session.execute(text(f"SET LOCAL work_mem = '{amount}'"))
+
+
+def supports_lateral(session: AsyncSession) -> bool:
+    """Whether queries may use `LATERAL` joins (PostgreSQL); SQLite has none."""
+    return is_postgresql(session)
+
+
+# --- functions --------------------------------------------------------------------------------------------------
+
+
+class Greatest(FunctionElement[int]):
+    """`GREATEST(a, b)`; SQLite spells the scalar maximum `max(a, b)`."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(Greatest)
+def _greatest_default(element: Greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Greatest, "sqlite")
+def _greatest_sqlite(element: Greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+class NotIndexed(FunctionElement[Any]):
+    """The column itself; on SQLite written `+column`, which keeps the query planner from using an index for it.
+
+    Without ANALYZE statistics SQLite takes `project_id = ?` for a selective index lookup and then visits every
+    video of the project through it, instead of going through the creator's (or the tree's) own videos. Use it
+    on a filter that only re-checks what a more selective condition already implies.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(NotIndexed)
+def _not_indexed_default(element: NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(NotIndexed, "sqlite")
+def _not_indexed_sqlite(element: NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+# --- errors -----------------------------------------------------------------------------------------------------
+
+_UNAVAILABLE_MARKERS = (
+    "database is locked",  # SQLite: another writer held the lock for the whole busy timeout
+    "connection refused",
+    "connection was closed",
+    "could not connect",
+    "terminating connection",  # PostgreSQL shutting down or an administrator ending the session
+    "the database system is",  # "… starting up", "… shutting down", "… in recovery mode"
+    "connection is closed",
+)
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means "the database cannot be used right now" rather than a fault in the request."""
+    if isinstance(exc, (OSError, PostgresConnectionError, OperatorInterventionError, PoolTimeout)):
+        # The driver could not reach the server at all (refused, reset, timed out, "the database system is
+        # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
+        # restarts. Or every pooled connection stayed busy for the pool's whole timeout.
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    text_ = str(exc.orig).lower()
+    return any(marker in text_ for marker in _UNAVAILABLE_MARKERS)
+
+
+def unique_violation(exc: BaseException) -> bool:
+    """Whether `exc` is a unique (or primary) key already taken, as opposed to another integrity failure (a
+    foreign key, a NOT NULL, a CHECK), which a retry would only repeat."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    orig = exc.orig
+    # PostgreSQL's SQLSTATE 23505 (asyncpg's, as SQLAlchemy's adapter passes it on); SQLite's extended error name.
+    return getattr(orig, "sqlstate", None) == "23505" or getattr(orig, "sqlite_errorname", None) in (
+        "SQLITE_CONSTRAINT_UNIQUE",
+        "SQLITE_CONSTRAINT_PRIMARYKEY",
+    )
