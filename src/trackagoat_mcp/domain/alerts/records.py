@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates
 from trackagoat_mcp.db.models import Alert, Project, table_of
 from trackagoat_mcp.domain.alerts.findings import SOURCES, Finding, Thresholds
 from trackagoat_mcp.domain.pagination import Page, cursor_time, cursor_uuid, fetch_page
@@ -86,10 +86,6 @@ class EvaluationReport(BaseModel):
     failed_sources: list[str]
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 async def record_findings(
     session: AsyncSession, org_id: uuid.UUID, findings: list[Finding], now: datetime
 ) -> EvaluationReport:
@@ -114,7 +110,7 @@ async def record_findings(
                 "reopened_count": 0, "created_at": now, "updated_at": now,
             }  # fmt: skip
             # Another evaluator may insert the same key at the same moment; the unique key keeps one row.
-            statement = _insert(session)(table_of(Alert)).values(values).on_conflict_do_nothing()
+            statement = insert_ignoring_duplicates(session, table_of(Alert)).values(values)
             result = await session.execute(statement)
             report.new += int(result.rowcount or 0)  # type: ignore[attr-defined]
             continue
