@@ -122,6 +122,12 @@ class Settings:
     job_run_retention_days: int = 90
     """Retention job: finished job runs older than this are deleted, the newest of each kind kept (0 keeps all)."""
     snapshot_detail_days: int = 0
+    min_video_comments_hours: float = 6.0
+    """Comment scraper floor: a video's comments are read at most once per this many hours."""
+    comments_per_video: int = 500
+    """Comments the scraper reads of one video per refresh, newest first (older ones follow in later refreshes)."""
+    comments_per_cycle: int = 5000
+    """Comments the scraper reads per cycle across all videos (0 switches comment scraping off)."""
     assignment_backdate_days: int = 366
     """How far back a payout assignment may start: every day before today it reaches back is a period the next
     accrual run evaluates at once, so this bounds the work one call can queue (and the history a program holds)."""
@@ -195,6 +201,9 @@ _JOB_NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRACKAGOAT_JOB_RUN_RETENTION_DAYS": ("job_run_retention_days", int, 0),
     "TRACKAGOAT_SNAPSHOT_DETAIL_DAYS": ("snapshot_detail_days", int, 0),
     "TRACKAGOAT_ASSIGNMENT_BACKDATE_DAYS": ("assignment_backdate_days", int, 0),
+    "TRACKAGOAT_MIN_VIDEO_COMMENTS_HOURS": ("min_video_comments_hours", float, 0),
+    "TRACKAGOAT_COMMENTS_PER_VIDEO": ("comments_per_video", int, 1),
+    "TRACKAGOAT_COMMENTS_PER_CYCLE": ("comments_per_cycle", int, 0),
 }
 """Scraper and retention settings read from the environment: variable → (field, type, smallest allowed value)."""
 

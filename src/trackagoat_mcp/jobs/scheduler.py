@@ -12,8 +12,8 @@ Every job runs once at start-up by default (the floors and slots decide what is 
 that starts after downtime should catch up at once), then on its schedule.
 
 `default_jobs` builds the jobs of `serve` and `worker`: the scrape cycle every
-`TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5), the accrual run hourly and the retention job daily. The
-scrape job also takes `request("scrape", ids)`: `add_creators` queues the first scrape of new creators that
+`TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5; each is followed by the comment cycle of `jobs.comments`),
+the accrual run hourly and the retention job daily. The scrape job also takes `request("scrape", ids)`: `add_creators` queues the first scrape of new creators that
 way, at once and without waiting for the cycle in flight (a creator never checked is due anyway, so without
 an in-process scheduler a worker picks it up on its next tick).
 """
@@ -34,6 +34,7 @@ from trackagoat_mcp.clock import Clock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.jobs.accruals import run_accruals
+from trackagoat_mcp.jobs.comments import CommentSettings, run_comment_cycle
 from trackagoat_mcp.jobs.retention import run_retention
 from trackagoat_mcp.jobs.scraper import ScrapeSettings, run_scrape_cycle
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
@@ -265,6 +266,7 @@ def default_jobs(
     """
     when = schedules(settings)
     scrape_settings = ScrapeSettings.from_settings(settings)
+    comment_settings = CommentSettings.from_settings(settings)
 
     async def scrape(_now: datetime, creator_ids: Sequence[uuid.UUID] | None = None) -> None:
         report = await run_scrape_cycle(
@@ -279,6 +281,17 @@ def default_jobs(
             report.video_snapshots,
             dict(report.failures) or "none",
         )
+        if creator_ids is None and comment_settings.comments_per_cycle > 0:
+            # Comments ride on the scrape tick (their own floor decides which videos are due), after the
+            # counters, so a slow comment read never delays the numbers payouts depend on.
+            comments = await run_comment_cycle(db, tiktok.client(), clock, comment_settings, worker_id=worker_id)
+            log.info(
+                "Comment cycle %s: %d videos read, %d new comments, failures %s",
+                comments.slot,
+                comments.videos_read,
+                comments.comments_new,
+                dict(comments.failures) or "none",
+            )
 
     return [
         PeriodicJob("scrape", when["scrape"].next_run, scrape, run_for=scrape),

@@ -37,6 +37,7 @@ import httpx2
 from trackagoat_mcp.clock import Clock, SystemClock, ensure_utc
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.errors import Blocked, ConfigError, InvalidInput, NotFound, RateLimited, Unavailable, UpstreamError
+from trackagoat_mcp.tiktok.comments import COMMENT_LIST_PATH, CommentPage, parse_comment_list
 from trackagoat_mcp.tiktok.links import ShortLinkSite, is_short_link, parse_short_link
 from trackagoat_mcp.tiktok.parsing import (
     BLOCKED_STATES,
@@ -274,6 +275,40 @@ class TikTokClient:
         headers = {**API_HEADERS, "Referer": f"{self._base_url}/"}
         response = await self._get(url, params=params, headers=headers, follow_redirects=True)
         return self._outcome(parse_item_list(response.content), response, f"video list of {sec_uid[:20]!r}…")
+
+    async def fetch_comments(self, video_id: str, cursor: int = 0, *, count: int = 50) -> PageResult[CommentPage]:
+        """Fetch one page of a post's comments, newest first (a pinned one on top), from `/api/comment/list/`.
+
+        Args:
+            video_id: the post's numeric id.
+            cursor: the offset to start at: 0 for the newest, else the previous page's `cursor`.
+            count: comments per page (TikTok gives at most 50).
+
+        Returns:
+            The state and, when `ok`, the comments with the next cursor, whether more exist and TikTok's total
+            (`tiktok.comments` describes the shape).
+
+        Raises:
+            InvalidInput: a malformed id, cursor or count.
+            Blocked, RateLimited, Unavailable: as for `fetch_profile`.
+        """
+        if not video_id.isdigit():
+            raise InvalidInput(f"Video id {video_id!r} is not a TikTok post id; pass the digits from its URL.")
+        if cursor < 0 or not 1 <= count <= 50:
+            raise InvalidInput(f"Comment page cursor {cursor!r} and count {count!r} must be >= 0 and 1..50.")
+        params = {
+            "aid": "1988",
+            "app_name": "tiktok_web",
+            "device_platform": "web_pc",
+            "device_id": self._device_id,
+            "aweme_id": video_id,
+            "cursor": str(cursor),
+            "count": str(count),
+        }
+        headers = {**API_HEADERS, "Referer": f"{self._base_url}/@_/video/{video_id}"}
+        url = f"{self._base_url}{COMMENT_LIST_PATH}"
+        response = await self._get(url, params=params, headers=headers, follow_redirects=True)
+        return self._outcome(parse_comment_list(response.content), response, f"comments of post {video_id}")
 
     async def resolve_short_link(self, url: str) -> str:
         """Follow a short link (`vm.tiktok.com/…`, `vt.tiktok.com/…`, `tiktok.com/t/…`) to the page it names.
