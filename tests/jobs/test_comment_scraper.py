@@ -127,6 +127,7 @@ async def test_the_next_refresh_reads_only_new_comments_and_marks_deleted_ones(
     assert report.comments_new == 2 and report.comments_deleted == 1
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the store plays no part in how a fault is met
 @pytest.mark.parametrize("kind", list(FAULTS))
 async def test_a_fault_keeps_the_stored_comments_and_the_next_cycle_catches_up(
     db: Database, clock: FrozenClock, program: Program, sim: SimulatedTikTok, http: httpx2.AsyncClient, kind: FaultKind

@@ -26,6 +26,7 @@ from trackagoat_mcp.tiktok.comments import Comment
 
 __all__ = ["CommentTarget", "apply_comments", "claim_comment_video", "due_comment_videos", "known_cids"]
 
+
 @dataclass(frozen=True)
 class CommentTarget:
     """A claimed video: its ids, TikTok id, and where the backfill of older comments resumes."""

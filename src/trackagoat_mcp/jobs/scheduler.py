@@ -13,9 +13,10 @@ that starts after downtime should catch up at once), then on its schedule.
 
 `default_jobs` builds the jobs of `serve` and `worker`: the scrape cycle every
 `TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5; each is followed by the comment cycle of `jobs.comments`),
-the accrual run hourly and the retention job daily. The scrape job also takes `request("scrape", ids)`: `add_creators` queues the first scrape of new creators that
-way, at once and without waiting for the cycle in flight (a creator never checked is due anyway, so without
-an in-process scheduler a worker picks it up on its next tick).
+the accrual run hourly and the retention job daily. The scrape job also takes `request("scrape", ids)`:
+`add_creators` queues the first scrape of new creators that way, at once and without waiting for the cycle in
+flight (a creator never checked is due anyway, so without an in-process scheduler a worker picks it up on its next
+tick).
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from trackagoat_mcp.server.tools import (
     notes,
     payments,
     payouts,
+    radar,
     tracking,
 )
 
@@ -55,6 +56,7 @@ TOOL_GROUPS: tuple[ToolGroup, ...] = (
     campaigns.group,
     analytics.group,
     health.group,
+    radar.group,
     goals.group,
     notes.group,
     payouts.group,
