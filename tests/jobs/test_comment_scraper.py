@@ -210,3 +210,30 @@ async def test_a_video_with_ten_thousand_comments_stays_within_the_cycle_bound_a
         clock.advance(timedelta(hours=7))
         assert (await comment_cycle(db, client, clock, wide)).top_level_read <= 5000
     assert len(await stored(db, video.id)) == 10_000 and (await feed(db, video.id)).backfill_cursor is None
+
+
+def test_the_comment_settings_come_from_the_environment_and_bad_values_are_refused() -> None:
+    from trackagoat_mcp.config import load_settings
+    from trackagoat_mcp.errors import ConfigError
+
+    env = {
+        "TRACKAGOAT_DATABASE_URL": "sqlite+aiosqlite:///x.db",
+        "TRACKAGOAT_MIN_VIDEO_COMMENTS_HOURS": "2.5",
+        "TRACKAGOAT_COMMENTS_PER_VIDEO": "40",
+        "TRACKAGOAT_COMMENTS_PER_CYCLE": "0",
+    }
+    settings = CommentSettings.from_settings(load_settings(env))
+    assert (settings.min_video_comments_hours, settings.comments_per_video, settings.comments_per_cycle) == (2.5, 40, 0)
+    with pytest.raises(ConfigError, match="TRACKAGOAT_COMMENTS_PER_VIDEO '0'|TRACKAGOAT_COMMENTS_PER_VIDEO 0"):
+        load_settings({**env, "TRACKAGOAT_COMMENTS_PER_VIDEO": "0"})
+    with pytest.raises(ConfigError, match="page_size"):
+        CommentSettings(page_size=51)
+
+
+async def test_comment_scraping_switched_off_reads_nothing(
+    db: Database, client: TikTokClient, clock: FrozenClock, program: Program, sim: SimulatedTikTok
+) -> None:
+    video = await tracked_fresh(db, client, clock, sim)
+    seeded(sim, video, 10)
+    report = await comment_cycle(db, client, clock, CommentSettings(comments_per_cycle=0))
+    assert (report.videos_due, report.fetches, sim.count("/api/comment/list/")) == (0, 0, 0)

@@ -59,7 +59,7 @@ CAMPAIGNS = {
     "set_campaign_items",
     "get_campaign_stats",
 }
-ANALYTICS = {"get_analytics", "get_leaderboard", "get_program_health"}
+ANALYTICS = {"get_analytics", "get_leaderboard", "get_program_health", "get_sentiment_radar", "list_comments"}
 GOALS = {"list_goals", "create_goal", "update_goal", "delete_goal", "get_goal_compliance"}
 NOTES = {"write_readme", "write_metadata"}
 PAYOUTS = {

@@ -191,6 +191,8 @@ def valid_call(tool: str, world: Any) -> dict[str, Any]:
         "get_payout_balance": {"creator_id": str(world.creator)},
         "get_job_status": {},
         "get_program_health": {"project_id": str(world.project)},
+        "get_sentiment_radar": {"project_id": str(world.project)},
+        "list_comments": {"project_id": str(world.project)},
         "list_goals": {},
         "create_goal": {"creator_id": str(world.creator), "metric": "views", "period": "weekly", "target_value": 1000},
         "update_goal": {"goal_id": str(world.of("goal")), "target_value": 4},
