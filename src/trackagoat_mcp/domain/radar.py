@@ -17,8 +17,8 @@ Figures (`domain.sentiment` scores each comment once, when it is stored):
   the range of which at least `NEGATIVE_SHARE` (40) % are negative, compared in integers (4 of 10 is in, 39 of 100
   is not); worst share first. The radar lists the first `LISTED_VIDEOS` (3) and says how many there are.
 
-One statement per radar: sums per video and bucket, one pass over the comments of the scoped videos in the range
-(an index covers it); totals, buckets, creators and the alert are added up from its rows.
+One statement per radar: the comments of the scoped videos in the range are read once (an index covers them), then
+summed per video and per bucket; totals, creators and the alert are added up from the per-video rows.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Integer, case, func, literal, select
+from sqlalchemy import Integer, Uuid, case, cast, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.clock import day_range_utc
@@ -403,39 +403,40 @@ async def _scan(
     edges: Sequence[datetime],
     starts: list[date],
 ) -> tuple[list[_VideoSums], SentimentBuckets]:
-    """One pass over the comments in range: sums per (video, bucket), added up here per video and per bucket.
-
-    One grouped statement instead of one per view: the comments are read once, and the rows that come back are at
-    most videos x buckets, far fewer than the comments.
-    """
+    """The comments in range read once into a materialized set (with each one's bucket), then summed per video and
+    per bucket in one `UNION ALL` statement; rows come back per video and per bucket, never per comment."""
     videos = table_of(Video).c
     comments = table_of(VideoComment).c
     scoped = select(videos.id, videos.creator_id).where(*scope.where, is_counted(videos)).subquery("scoped")
     bucket = _bucket_case(comments.posted_at, edges, 0, len(edges)).label("bucket")
-    query = (
-        select(comments.video_id, scoped.c.creator_id, bucket, *_sum_columns(comments))
+    in_range = (
+        select(comments.video_id, scoped.c.creator_id, bucket, comments.score)
         .join(scoped, scoped.c.id == comments.video_id)
         .where(comments.posted_at >= start, comments.posted_at < end, comments.deleted_at.is_(None))
-        .group_by(comments.video_id, scoped.c.creator_id, bucket)
+        .cte("in_range")
+        .prefix_with("MATERIALIZED")  # both stores otherwise run the scan once per use below
     )
-    per_video: dict[uuid.UUID, _VideoSums] = {}
+    by_video = select(
+        in_range.c.video_id, in_range.c.creator_id, cast(null(), Integer).label("bucket"), *_sum_columns(in_range.c)
+    ).group_by(in_range.c.video_id, in_range.c.creator_id)
+    by_bucket = select(
+        cast(null(), Uuid).label("video_id"),
+        cast(null(), Uuid).label("creator_id"),
+        in_range.c.bucket,
+        *_sum_columns(in_range.c),
+    ).group_by(in_range.c.bucket)
+    per_video: list[_VideoSums] = []
     per_bucket = [[0, 0, 0, 0, 0.0] for _ in starts]
-    for row in await session.execute(query):
+    for row in await session.execute(union_all(by_video, by_bucket)):
         sums = _sums(row)
-        video = per_video.get(row.video_id)
-        if video is None:
-            video = per_video[row.video_id] = _VideoSums(row.video_id, row.creator_id)
-        video.total += sums.total
-        video.analyzed += sums.analyzed
-        video.positive += sums.positive
-        video.negative += sums.negative
-        video.score += sums.score
-        acc = per_bucket[int(row.bucket)]
-        acc[0] += sums.total
-        acc[1] += sums.analyzed
-        acc[2] += sums.positive
-        acc[3] += sums.negative
-        acc[4] += sums.score
+        if row.bucket is None:
+            per_video.append(
+                _VideoSums(
+                    row.video_id, row.creator_id, sums.total, sums.analyzed, sums.positive, sums.negative, sums.score
+                )
+            )
+        else:
+            per_bucket[int(row.bucket)] = [sums.total, sums.analyzed, sums.positive, sums.negative, sums.score]
     series = [_Sums(int(a[0]), int(a[1]), int(a[2]), int(a[3]), float(a[4])) for a in per_bucket]
     buckets = SentimentBuckets(
         start=starts,
@@ -445,7 +446,7 @@ async def _scan(
         negative=[s.negative for s in series],
         average_score=[_mean(s) for s in series],
     )
-    return list(per_video.values()), buckets
+    return per_video, buckets
 
 
 async def _top_creators(session: AsyncSession, rows: Sequence[Any]) -> list[CreatorSentiment]:
