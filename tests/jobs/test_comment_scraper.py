@@ -184,6 +184,9 @@ async def test_a_fault_midway_keeps_the_pages_read_and_resumes_there(
     assert len(await stored(db, video.id)) == 150 and (await feed(db, video.id)).backfill_cursor is None
 
 
+@pytest.mark.parametrize(
+    "db_url", ["sqlite"], indirect=True
+)  # the bound is the scraper's; other tests cover both stores
 async def test_a_video_with_ten_thousand_comments_stays_within_the_cycle_bound_and_backfills(
     db: Database, client: TikTokClient, clock: FrozenClock, program: Program, sim: SimulatedTikTok
 ) -> None:

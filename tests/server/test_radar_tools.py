@@ -7,6 +7,7 @@ scopes with a readable error.
 
 from __future__ import annotations
 
+import pytest
 from mcp import Client
 
 from tests.conftest import make_server
@@ -18,6 +19,7 @@ from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the domain tests run the figures on both stores
 async def test_the_radar_and_the_comment_stream_agree_over_mcp_and_rest(db: Database, clock: FrozenClock) -> None:
     seeded = await seed(db, clock)
     project = str(seeded.project_id)
