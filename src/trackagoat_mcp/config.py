@@ -360,6 +360,19 @@ class Settings(BaseModel):
         False, "alert webhooks may point at private, link-local or loopback addresses (an internal chat bridge)"
     )
 
+    min_video_comments_hours: float = _setting(
+        6.0, "comment scraper floor: a video's comments are read at most once per this many hours", ge=0
+    )
+    comments_per_video: int = _setting(
+        500,
+        "top-level comments the scraper reads of one video per refresh, newest first (older ones follow in later "
+        "refreshes)",
+        ge=1,
+    )
+    comments_per_cycle: int = _setting(
+        5000, "top-level comments the scraper reads per cycle across all videos (`0` turns comment scraping off)", ge=0
+    )
+
     @model_validator(mode="wrap")
     @classmethod
     def _refuse_with_a_sentence(cls, data: Any, handler: Callable[[Any], Settings]) -> Settings:

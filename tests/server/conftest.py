@@ -67,6 +67,8 @@ ANALYTICS = {
     "get_creator_pools",
     "manage_alerts",
     "show_chart",
+    "get_sentiment_radar",
+    "list_comments",
 }
 GOALS = {"list_goals", "create_goal", "update_goal", "delete_goal", "get_goal_compliance"}
 NOTES = {"write_readme", "write_metadata"}

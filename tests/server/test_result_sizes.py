@@ -37,12 +37,14 @@ from tests.reliability.walking import enum_values, is_read
 from tests.reliability.worlds import Program, grow_program, long_text, seed_program
 from tests.server.conftest import ADMIN_TOOLSETS, describe
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.models import Campaign, Creator, PayoutStructure, Project, Video
+from trackagoat_mcp.db.models import Campaign, Creator, PayoutStructure, Project, Video, VideoComment
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import notes
 from trackagoat_mcp.domain.analytics import MAX_BUCKETS
 from trackagoat_mcp.domain.calendar import MAX_DAYS as CALENDAR_DAYS
+from trackagoat_mcp.domain.sentiment import comparative_score
 from trackagoat_mcp.domain.stats import MAX_RANGE_DAYS
+from trackagoat_mcp.tiktok.comments import MAX_TEXT
 
 BUDGET = 20_000
 UNREACHABLE_TIKTOK = "http://127.0.0.1:9"
@@ -58,6 +60,7 @@ def widest(clock: FrozenClock) -> dict[str, dict[str, Any]]:
         "get_analytics": {"from": str(today - timedelta(days=MAX_BUCKETS - 1)), "to": str(today)},  # 400 days
         "get_leaderboard": longest,
         "get_campaign_stats": longest,
+        "get_sentiment_radar": {"from": str(today - timedelta(days=MAX_BUCKETS - 1)), "to": str(today)},
         "preview_accruals": {"until": (clock.now() + timedelta(days=92)).isoformat()},
         "get_content_calendar": {"from": str(today - timedelta(days=CALENDAR_DAYS - 1)), "to": str(today)},
         "get_creator_pools": longest,
@@ -68,6 +71,8 @@ SUBJECT_ONE_OF = {
     "preview_accruals": "project_id",
     "get_payout_balance": "project_id",
     "get_content_calendar": "project_id",
+    "get_sentiment_radar": "project_id",
+    "list_comments": "project_id",
 }
 """Tools that need one of several optional ids: the widest subject is the project."""
 
@@ -113,7 +118,29 @@ def widest_calls(tool: Tool, program: Program, clock: FrozenClock, *, enums: boo
 async def seed_large(db: Database, clock: FrozenClock) -> Program:
     program = await seed_program(db, clock, await make_org(db, clock, "Acme"), "acme")
     await grow_program(db, clock, program)
+    await add_long_comments(db, clock, program)
     return program
+
+
+async def add_long_comments(db: Database, clock: FrozenClock, program: Program) -> None:
+    """150 comments at the longest text kept (`tiktok.comments.MAX_TEXT`) under one video, so that the comment
+    stream's pages must shorten."""
+    async with db.write() as session:
+        video = await session.get_one(Video, program["video"])
+        for i in range(150):
+            text = long_text("comment", MAX_TEXT)
+            session.add(
+                VideoComment(
+                    org_id=video.org_id,
+                    project_id=video.project_id,
+                    video_id=video.id,
+                    cid=str(1_000 + i),
+                    text=text,
+                    commenter=f"fan_{i}",
+                    posted_at=clock.now() - timedelta(hours=i),
+                    score=comparative_score(text),
+                )
+            )
 
 
 async def measure(

@@ -194,6 +194,8 @@ def valid_call(tool: str, world: Any) -> dict[str, Any]:
         "get_content_calendar": {"project_id": str(world.project)},
         "get_creator_pools": {"project_id": str(world.project)},
         "manage_alerts": {"action": "acknowledge", "alert_ids": [str(world.of("alert"))]},
+        "get_sentiment_radar": {"project_id": str(world.project)},
+        "list_comments": {"project_id": str(world.project)},
         "list_goals": {},
         "create_goal": {"creator_id": str(world.creator), "metric": "views", "period": "weekly", "target_value": 1000},
         "update_goal": {"goal_id": str(world.of("goal")), "target_value": 4},

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from trackagoat_mcp.db.types import UTCDateTime, json_column
@@ -42,6 +42,8 @@ __all__ = [
     "Project",
     "RestIdempotencyKey",
     "Video",
+    "VideoComment",
+    "VideoCommentFeed",
     "VideoSnapshot",
     "utcnow",
 ]
@@ -525,6 +527,59 @@ class RestIdempotencyKey(SQLModel, table=True):
     response_body: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class VideoComment(SQLModel, table=True):
+    """A comment TikTok showed under a tracked video (replies too), scored for sentiment when it was stored.
+
+    `cid` is TikTok's comment id, unique per video (and so per organization), which is what keeps a comment read
+    twice from being stored twice. `score` is the AFINN comparative score (`domain.sentiment`), null when the text
+    has no word to score. A comment TikTok later shows as deleted keeps its row with `deleted_at` set and leaves
+    every figure; one that merely stops appearing in the newest pages is kept as it was.
+    """
+
+    __tablename__ = "video_comments"
+    __table_args__ = (
+        UniqueConstraint("video_id", "cid", name="uq_video_comments_video_cid"),
+        # Covers the radar's per-video and per-bucket sums, so they never visit the table itself.
+        Index("ix_video_comments_video_posted", "video_id", "posted_at", "deleted_at", "score"),
+        Index("ix_video_comments_org_posted", "org_id", "posted_at"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    org_id: uuid.UUID = Field(foreign_key="organizations.id")
+    project_id: uuid.UUID = Field(foreign_key="projects.id")
+    video_id: uuid.UUID = Field(foreign_key="videos.id")
+    cid: str = Field(sa_type=String(32))
+    parent_cid: str | None = Field(default=None, sa_type=String(32))
+    text: str = Field(default="", sa_type=Text)
+    commenter: str | None = Field(default=None, sa_type=String(64))
+    posted_at: datetime = Field(sa_type=UTCDateTime)
+    like_count: int = Field(default=0, sa_type=BigInteger)
+    reply_count: int = Field(default=0, sa_type=BigInteger)
+    is_pinned: bool = False
+    liked_by_author: bool = False
+    score: float | None = Field(default=None, sa_type=Float)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    scraped_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class VideoCommentFeed(SQLModel, table=True):
+    """The comment scraper's bookkeeping for one video: when its comments were last tried (the floor counts from
+    it, and stamping it is the claim), last read without failure, how the last try ended, TikTok's total, and
+    where the backfill of older comments resumes (an offset into the newest-first list; null = nothing left)."""
+
+    __tablename__ = "video_comment_feeds"
+
+    video_id: uuid.UUID = Field(foreign_key="videos.id", primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id")
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    state: str = Field(default="stale", sa_type=String(16))
+    total: int | None = Field(default=None, sa_type=BigInteger)
+    backfill_cursor: int | None = Field(default=None, sa_type=BigInteger)
 
 
 def table_of(model: type[SQLModel]) -> Table:

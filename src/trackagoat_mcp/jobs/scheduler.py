@@ -12,11 +12,11 @@ Every job runs once at start-up by default (the floors and slots decide what is 
 that starts after downtime should catch up at once), then on its schedule.
 
 `default_jobs` builds the jobs of `serve` and `worker`: the scrape cycle every
-`TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5), the accrual run hourly, the retention job daily and the alert
-job every `TRACKAGOAT_ALERT_INTERVAL_MINUTES` (default 15). The
-scrape job also takes `request("scrape", ids)`: `add_creators` queues the first scrape of new creators that
-way, at once and without waiting for the cycle in flight (a creator never checked is due anyway, so without
-an in-process scheduler a worker picks it up on its next tick).
+`TRACKAGOAT_SCRAPE_INTERVAL_MINUTES` (default 5; each is followed by the comment cycle of `jobs.comments`),
+the accrual run hourly, the retention job daily and the alert job every `TRACKAGOAT_ALERT_INTERVAL_MINUTES`
+(default 15). The scrape job also takes `request("scrape", ids)`: `add_creators` queues the first scrape of new
+creators that way, at once and without waiting for the cycle in flight (a creator never checked is due anyway, so
+without an in-process scheduler a worker picks it up on its next tick).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.alerts import Thresholds, UrlPolicy
 from trackagoat_mcp.jobs.accruals import run_accruals
 from trackagoat_mcp.jobs.alerts import AlertSettings, run_alerts
+from trackagoat_mcp.jobs.comments import CommentSettings, run_comment_cycle
 from trackagoat_mcp.jobs.retention import run_retention
 from trackagoat_mcp.jobs.scraper import ScrapeSettings, run_scrape_cycle
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
@@ -265,7 +266,12 @@ def alert_settings_of(settings: Settings) -> AlertSettings:
     """The alert job's settings (`TRACKAGOAT_ALERT_*`, `TRACKAGOAT_WEBHOOK_*`)."""
     return AlertSettings(
         interval=timedelta(minutes=settings.alert_interval_minutes),
-        thresholds=Thresholds(unpaid_days=settings.alert_unpaid_days, unpaid_cents=settings.alert_unpaid_cents),
+        thresholds=Thresholds(
+            unpaid_days=settings.alert_unpaid_days,
+            unpaid_cents=settings.alert_unpaid_cents,
+            block_rate_cycles=settings.block_rate_cycles,
+            block_rate_threshold=settings.block_rate_threshold,
+        ),
         url_policy=UrlPolicy(
             allow_loopback=settings.webhook_allow_loopback, allow_private=settings.webhook_allow_private
         ),
@@ -287,6 +293,7 @@ def default_jobs(
     """
     when = schedules(settings)
     scrape_settings = ScrapeSettings.from_settings(settings)
+    comment_settings = CommentSettings.from_settings(settings)
 
     async def scrape(_now: datetime, creator_ids: Sequence[uuid.UUID] | None = None) -> None:
         report = await run_scrape_cycle(
@@ -301,6 +308,17 @@ def default_jobs(
             report.video_snapshots,
             dict(report.failures) or "none",
         )
+        if creator_ids is None and comment_settings.comments_per_cycle > 0:
+            # Comments ride on the scrape tick (their own floor decides which videos are due), after the
+            # counters, so a slow comment read never delays the numbers payouts depend on.
+            comments = await run_comment_cycle(db, tiktok.client(), clock, comment_settings, worker_id=worker_id)
+            log.info(
+                "Comment cycle %s: %d videos read, %d new comments, failures %s",
+                comments.slot,
+                comments.videos_read,
+                comments.comments_new,
+                dict(comments.failures) or "none",
+            )
 
     alert_settings = alert_settings_of(settings)
 

@@ -48,6 +48,7 @@ from trackagoat_mcp.server.tools import (
     notes,
     payments,
     payouts,
+    radar,
     tracking,
 )
 
@@ -64,6 +65,7 @@ TOOL_GROUPS: tuple[ToolGroup, ...] = (
     charts.group,
     insights.group,
     alerts.group,
+    radar.group,
     goals.group,
     notes.group,
     payouts.group,

@@ -44,6 +44,7 @@ from trackagoat_mcp.clock import Clock, SystemClock, ensure_utc
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.errors import Blocked, ConfigError, InvalidInput, NotFound, RateLimited, Unavailable, UpstreamError
 from trackagoat_mcp.tiktok.browser import BrowserFetcher
+from trackagoat_mcp.tiktok.comments import COMMENT_LIST_PATH, CommentPage, parse_comment_list
 from trackagoat_mcp.tiktok.links import ShortLinkSite, is_short_link, parse_short_link, strip_tracking
 from trackagoat_mcp.tiktok.outbound import redact
 from trackagoat_mcp.tiktok.pacing import Sleep, TokenBucket
@@ -271,6 +272,41 @@ class TikTokClient:
         headers = {**API_HEADERS, "Referer": f"{self._base_url}/"}
         return await self._page(
             url, params, headers, parse_item_list, f"video list of {sec_uid[:20]!r}…", json_body=True
+        )
+
+    async def fetch_comments(self, video_id: str, cursor: int = 0, *, count: int = 50) -> PageResult[CommentPage]:
+        """Fetch one page of a post's comments, newest first (a pinned one on top), from `/api/comment/list/`.
+
+        Args:
+            video_id: the post's numeric id.
+            cursor: the offset to start at: 0 for the newest, else the previous page's `cursor`.
+            count: comments per page (TikTok gives at most 50).
+
+        Returns:
+            The state and, when `ok`, the comments with the next cursor, whether more exist and TikTok's total
+            (`tiktok.comments` describes the shape).
+
+        Raises:
+            InvalidInput: a malformed id, cursor or count.
+            Blocked, RateLimited, Unavailable: as for `fetch_profile`.
+        """
+        if not video_id.isdigit():
+            raise InvalidInput(f"Video id {video_id!r} is not a TikTok post id; pass the digits from its URL.")
+        if cursor < 0 or not 1 <= count <= 50:
+            raise InvalidInput(f"Comment page cursor {cursor!r} and count {count!r} must be >= 0 and 1..50.")
+        params = {
+            "aid": "1988",
+            "app_name": "tiktok_web",
+            "device_platform": "web_pc",
+            "device_id": self._device_id,
+            "aweme_id": video_id,
+            "cursor": str(cursor),
+            "count": str(count),
+        }
+        headers = {**API_HEADERS, "Referer": f"{self._base_url}/@_/video/{video_id}"}
+        url = f"{self._base_url}{COMMENT_LIST_PATH}"
+        return await self._page(
+            url, params, headers, parse_comment_list, f"comments of post {video_id}", json_body=True
         )
 
     async def resolve_short_link(self, url: str) -> str:

@@ -9,7 +9,8 @@ region-locked) and other page shapes seen in the wild (mobile post pages, the `w
 script form) switch on per account or for the whole site, optionally for a number of requests only. Every
 request served is counted per path (and per origin) so tests can assert retries and where requests went.
 Short links redirect to a profile or video page, or, to test what a client follows, to any address at all
-(`redirect_short_link`).
+(`redirect_short_link`). Posts may carry comments (`set_comments`, `sim_comments`), served by
+`/api/comment/list/` with paging, pinned, deleted and reply comments, under the post owner's faults.
 
 Accounts, posts and the pure `render_*` page builders live in `sim_pages` (the account classes are
 re-exported here), so parser tests can build pages without a server.
@@ -35,7 +36,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trackagoat_mcp.clock import Clock
+from trackagoat_mcp.tiktok.sim_comments import SimComment, render_comment_list, render_comment_status
 from trackagoat_mcp.tiktok.sim_pages import (
+    STATUS_MESSAGES,
     SimAccount,
     SimVideo,
     render_captcha_json,
@@ -51,7 +54,16 @@ from trackagoat_mcp.tiktok.sim_pages import (
     video_id_for,
 )
 
-__all__ = ["SHAPE_FAULTS", "Fault", "FaultKind", "SimAccount", "SimVideo", "SimulatedTikTok", "video_id_for"]
+__all__ = [
+    "SHAPE_FAULTS",
+    "Fault",
+    "FaultKind",
+    "SimAccount",
+    "SimComment",
+    "SimVideo",
+    "SimulatedTikTok",
+    "video_id_for",
+]
 
 FaultKind = Literal[
     "rate_limited",
@@ -147,6 +159,7 @@ class SimulatedTikTok:
         self._short_links: dict[str, str] = {}
         self._short_redirects: dict[str, str] = {}
         self._faults: dict[str | None, _ActiveFault] = {}  # keyed by handle; None is the whole site
+        self._comments: dict[str, list[SimComment]] = {}  # keyed by video id
 
         # A plain function rather than a bound method: servers such as uvicorn tell ASGI 3 from ASGI 2 by
         # checking for a coroutine function, and a bound method's `__call__` does not pass that check.
@@ -191,6 +204,17 @@ class SimulatedTikTok:
         """Make the short link `code` redirect to `location` exactly as given (another site, another short link)."""
         self._short_redirects[code] = location
 
+    def set_comments(self, video_id: str, comments: list[SimComment]) -> None:
+        """Give a post these comments (replacing any); `/api/comment/list/` serves them under the post owner's faults.
+
+        The list is kept, not copied: marking one `deleted` or appending one later shows on the next request.
+        """
+        self._comments[video_id] = comments
+
+    def comments_of(self, video_id: str) -> list[SimComment]:
+        """The comments a post was given (empty if none)."""
+        return self._comments.setdefault(video_id, [])
+
     def count(self, path: str) -> int:
         """How many requests the site served for `path` (faulted ones included)."""
         return self.requests[path]
@@ -226,6 +250,8 @@ class SimulatedTikTok:
             return await self._short_link(request, segments[1], f"{request.url.scheme}://{request.url.netloc}")
         if segments == ["api", "creator", "item_list"]:
             return await self._item_list(request)
+        if segments == ["api", "comment", "list"]:
+            return await self._comment_list(request)
         if segments and segments[0].startswith("@"):
             handle = segments[0][1:].lower()
             if len(segments) == 1:
@@ -346,6 +372,28 @@ class SimulatedTikTok:
         cursor = _int_param(query, "cursor", 0)
         count = max(1, min(35, _int_param(query, "count", 15)))
         body = render_item_list(account, self.clock.now(), cursor=cursor, count=count, status_code=code)
+        return Response(body, media_type="application/json")
+
+    async def _comment_list(self, request: Request) -> Response:
+        """`/api/comment/list/?aweme_id=…&cursor=…&count=…`: a post's comments, under its owner's faults."""
+        query = parse_qs(request.url.query)
+        video_id = query.get("aweme_id", [""])[0]
+        now = self.clock.now()
+        found = self._find_video(video_id, now)
+        early, code, _fault = await self._page_fault(found[0].handle if found else None, _VIDEO_CODES, request)
+        if early is not None:
+            if early.status_code == 200 and b"Please wait" in early.body:
+                return Response(render_captcha_json(), media_type="application/json")
+            if early.status_code == 200:
+                return Response(b"", media_type="application/json")
+            return early
+        if found is None or code:
+            status = code or 10204
+            body = render_comment_status(status, STATUS_MESSAGES.get(status, ""))
+            return Response(body, media_type="application/json")
+        cursor = max(0, _int_param(query, "cursor", 0))
+        count = max(1, min(50, _int_param(query, "count", 20)))
+        body = render_comment_list(self._comments.get(video_id, []), now, cursor=cursor, count=count)
         return Response(body, media_type="application/json")
 
     async def _short_link(self, request: Request, code: str, origin: str) -> Response:

@@ -2,11 +2,13 @@
 
 * `findings`: what a finding is, the registry of sources (`register_source`) and the built-in `health` source;
 * `records`: recording findings as alerts (dedup by key, reopen after resolve), listing, acknowledging, resolving;
+* `sources`: the negative-vibes and block-rate sources;
 * `webhooks`: the organization's webhook URL, its signing secret, where it may point, and the delivery log.
 
 The alert job (`jobs/alerts.py`) evaluates and delivers on a schedule.
 """
 
+from trackagoat_mcp.domain.alerts import sources  # noqa: F401  (importing it registers its sources)
 from trackagoat_mcp.domain.alerts.findings import SOURCES, Finding, Thresholds, register_source
 from trackagoat_mcp.domain.alerts.records import (
     AlertOut,

@@ -52,6 +52,8 @@ class Thresholds:
 
     unpaid_days: int = 14
     unpaid_cents: int = 1
+    block_rate_cycles: int = 6
+    block_rate_threshold: float = 0.2
 
 
 @dataclass(frozen=True)
