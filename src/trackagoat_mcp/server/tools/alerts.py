@@ -49,9 +49,9 @@ async def manage_alerts(
     limit: Annotated[int, Field(ge=1, le=100)] = 50,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, AlertsResult]:
-    """Alerts from health findings (failing/stale creators, goals at risk/missed, over-posting, unpaid balances, job
-    lag), one per key, first/last seen, reopened on recurrence. action: list (status; active = open+acknowledged),
-    acknowledge|resolve (alert_ids), set_webhook (https url; admin; secret shown once), clear_webhook."""
+    """Alerts from health, sentiment and scrape findings, one per key, first/last seen, reopened on
+    recurrence. action: list (status; active = open+acknowledged), acknowledge|resolve (alert_ids), set_webhook
+    (https url; admin; secret shown once), clear_webhook."""
     settings = app_context(ctx).settings
     policy = UrlPolicy(allow_loopback=settings.webhook_allow_loopback, allow_private=settings.webhook_allow_private)
     async with unit(ctx, write=action != "list") as u:

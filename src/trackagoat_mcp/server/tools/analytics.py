@@ -21,8 +21,8 @@ from trackagoat_mcp.server.tools import Cursor, ProjectId
 
 group = ToolGroup("analytics")
 
-From = Annotated[date | None, Field(alias="from", description="First local day. Default: 29 days before to.")]
-To = Annotated[date | None, Field(description="Last local day, inclusive. Default: today.")]
+From = Annotated[date | None, Field(alias="from", description="Default: 29 days before to.")]
+To = Annotated[date | None, Field(description="Default: today.")]
 
 
 @group.tool(title="Time series of a metric")
@@ -39,12 +39,11 @@ async def get_analytics(
         BaseMetric | None, Field(description="Required by growth_rate_pop, unused otherwise.")
     ] = None,
 ) -> Annotated[CallToolResult, AnalyticsSeries]:
-    """Time series of one metric of a video, creator, campaign (tree, each video once) or project from counted
-    videos' snapshots. Buckets: day/week (Mon)/month in the org timezone, at most 400, widened to whole buckets. new =
-    change within the bucket (a first snapshot adds 0); cumulative = value at its end. Rates in %:
-    engagement_rate_by_* = (likes+comments+shares+saves) / views|followers; growth_rate_pop = change vs the previous
-    bucket of base_metric. No followers or post metrics for videos. buckets are columns (entry i of
-    start/value/partial/why); value null = no data."""
+    """Time series of one metric of a video, creator, campaign (tree, each video once) or project. Buckets:
+    day/week (Mon)/month in the org timezone, at most 400, whole. new = change within the bucket (a first snapshot
+    adds 0); cumulative = value at its end. Rates in %: engagement_rate_by_* = (likes+comments+shares+saves) /
+    views|followers; growth_rate_pop = change vs the previous bucket of base_metric. No followers or post metrics for
+    videos. buckets are columns (entry i of start/value/partial/why); value null = no data."""
     async with unit(ctx) as u:
         result = await series_of(
             u.session,
@@ -76,9 +75,9 @@ async def get_leaderboard(
     cursor: Cursor = None,
     pools: Annotated[bool, Field(description="Creators: add pool and vs_pool (get_creator_pools).")] = False,
 ) -> Annotated[CallToolResult, Leaderboard]:
-    """Rank a project's videos, active creators or campaigns (tree, each video once) over [from, to] (local days,
-    default the last 30): posts, views..saves, engagement_rate_by_views (%) of counted videos posted in the range
-    (current counters); views_gained = gained in the range by all counted videos (snapshots)."""
+    """Rank a project's videos, active creators or campaigns (tree, each video once) over [from, to] (local
+    days, default last 30): posts, views..saves, engagement_rate_by_views (%) of counted videos posted in the range;
+    views_gained = gained in the range by all counted videos."""
     async with unit(ctx) as u:
         result = await leaderboard_of(
             u.session,

@@ -125,10 +125,9 @@ async def set_campaign_items(
     add: Annotated[list[ItemArg], Field(max_length=500, description="Members to add.")] = [],  # noqa: B006
     remove: Annotated[list[ItemArg], Field(max_length=500, description="Members to remove.")] = [],  # noqa: B006
 ) -> Annotated[CallToolResult, CampaignOut]:
-    """Add and/or remove members of a campaign in one all-or-nothing call. A creator item counts all of that
-    creator's counted videos (present and future); a video item that video; a campaign item its whole tree. Items
-    must belong to the campaign's project; a campaign cannot contain itself, even through sub-campaigns
-    (campaign_cycle). Re-adding or removing a non-member is a no-op."""
+    """Add and/or remove campaign members, all-or-nothing. A creator item counts that creator's counted
+    videos (present and future); a video item that video; a campaign item its whole tree. Items must be in the
+    campaign's project; no cycles (campaign_cycle). Re-adding or removing a non-member is a no-op."""
     async with unit(ctx, write=True) as u:
         result = await campaigns.set_campaign_items(
             u.session,
@@ -145,10 +144,8 @@ async def set_campaign_items(
 async def get_campaign_stats(
     ctx: Context[Any],
     campaign_id: CampaignId,
-    from_: Annotated[
-        date | None, Field(alias="from", description="First local day. Default: 29 days before to.")
-    ] = None,
-    to: Annotated[date | None, Field(description="Last local day, inclusive. Default: today.")] = None,
+    from_: Annotated[date | None, Field(alias="from", description="Default: 29 days before to.")] = None,
+    to: Annotated[date | None, Field(description="Default: today.")] = None,
 ) -> Annotated[CallToolResult, CampaignStats]:
     """Statistics of a campaign's whole tree, each counted video once: lifetime totals, totals of videos posted in
     [from, to] (local days, default the last 30), views gained in the range (snapshots), progress to target_views,

@@ -77,10 +77,9 @@ async def get_agent_context(
     entity_type: Literal["project", "creator", "video", "campaign"],
     entity_id: Annotated[str, Field(min_length=1, max_length=64)],
 ) -> Annotated[CallToolResult, AgentContext]:
-    """Read this before analysing an entity. Returns the chain of human descriptions (instructions) and readmes,
-    most specific first: video → creator → every campaign containing it (nearest first) → project; plus caveats
-    (inbox backlog, stale or failed scrapes, videos that do not count). Explicit instructions win; earlier links
-    win over later ones."""
+    """Read this before analysing an entity: its chain of human descriptions (instructions) and readmes,
+    most specific first (video → creator → campaigns containing it, nearest first → project), plus caveats (inbox
+    backlog, stale or failed scrapes, videos that do not count). Explicit instructions and earlier links win."""
     async with unit(ctx) as u:
         result = await agent_context(u.session, u.caller, entity_type, entity_id, now=u.now)
     return respond(result)

@@ -73,12 +73,12 @@ async def create_goal(
     ],
     period: Annotated[Period, Field(description="Calendar period in the organization's timezone; weeks start Monday.")],
     target_value: Target,
-    start_date: Annotated[date | None, Field(description="First day (YYYY-MM-DD). Default: today.")] = None,
+    start_date: Annotated[date | None, Field(description="Default: today.")] = None,
     end_date: Annotated[date | None, Field(description="Last day, inclusive. Default: open-ended.")] = None,
 ) -> Annotated[CallToolResult, GoalOut]:
-    """Give an active creator a target per period, e.g. 15 posts weekly or 10000 views monthly. Only counted videos
-    (auto_tracked, included, direct_add) count. A second active goal with the same creator, metric and period and
-    overlapping dates is refused (duplicate_goal): update the existing one instead."""
+    """Give an active creator a target per period, e.g. 15 posts weekly or 10000 views monthly. Only counted
+    videos count. A second active goal with the same creator, metric and period and overlapping dates is refused
+    (duplicate_goal): update that one instead."""
     async with unit(ctx, write=True) as u:
         result = await goals.create_goal(
             u.session,
@@ -99,7 +99,7 @@ async def update_goal(
     ctx: Context[Any],
     goal_id: GoalId,
     target_value: Annotated[float | None, Field(gt=0, le=1e12, description="New target per period.")] = None,
-    start_date: Annotated[date | None, Field(description="New first day (YYYY-MM-DD).")] = None,
+    start_date: Annotated[date | None, Field(description="New first day.")] = None,
     end_date: Annotated[date | None, Field(description="New last day, inclusive.")] = None,
     clear_end_date: Annotated[bool, Field(description="true makes the goal open-ended.")] = False,
     is_active: Annotated[bool | None, Field(description="true restores a deleted goal.")] = None,
@@ -142,15 +142,14 @@ async def get_goal_compliance(
     creator_id: Annotated[str | None, Field(max_length=64, description="Only this creator.")] = None,
     period: Annotated[Period | None, Field(description="Only goals of this period type.")] = None,
     reference_date: Annotated[
-        date | None, Field(description="Judge the periods containing this day (YYYY-MM-DD). Default: today.")
+        date | None, Field(description="Judge the periods containing this day. Default: today.")
     ] = None,
     limit: Annotated[int, Field(ge=1, le=100, description="Creators per page, 1-100 (default 10).")] = 10,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, GoalCompliance]:
-    """Each creator's active goals: target, actual, projection, percentage, status (running: on_track, behind_pace
-    ≥ 70 %, at_risk; ended: completed, missed), measured now, also for a past reference_date. Advisories flag
-    unsettled periods (< 48 h), a just-begun period (report `previous`), stale scrapes, goals not started. Paged by
-    creator."""
+    """Each creator's active goals: target, actual, projection, percentage, status (on_track, behind_pace
+    ≥ 70 %, at_risk; ended: completed, missed), now or at a past reference_date. Advisories flag unsettled periods
+    (< 48 h), a just-begun period (see `previous`), stale scrapes, goals not started. Paged by creator."""
     async with unit(ctx) as u:
         result = await compliance.goal_compliance(
             u.session,

@@ -19,10 +19,9 @@ group = ToolGroup("analytics")
 
 @group.tool(title="Program health")
 async def get_program_health(ctx: Context[Any], project_id: ProjectId) -> Annotated[CallToolResult, ProgramHealth]:
-    """What in a project needs attention now, with ids: failing, stale (> 48 h) or disabled creators; the inbox
-    backlog; goals at risk or missed last period; over-posting incidents (30 days); unpaid earned payouts per
-    creator; when the jobs last finished; TikTok's recent block rate. Lists show 20 items plus counts; summary
-    names the next tool."""
+    """What in a project needs attention now, with ids: failing, stale (> 48 h) or disabled creators; inbox
+    backlog; goals at risk or missed last period; over-posting (30 days); unpaid earned payouts; job lag; TikTok's
+    block rate. Lists show 20 items plus counts; summary names the next tool."""
     async with unit(ctx) as u:
         settings = app_context(ctx).settings
         result = await health.program_health(

@@ -56,8 +56,8 @@ async def get_creator_pools(
     to: date | None = None,
 ) -> Annotated[CallToolResult, CreatorPools]:
     """Creators pooled by follower band (3+ a pool): pool medians of views per post, engagement, posts over
-    [from, to] (default 30 days); views_index = median views ÷ pool's (under < 0.5, over > 2). creator_id ranks one
-    in its pool. Name pools in project metadata.creator_pools {key: name}."""
+    [from, to] (default 30 days); views_index = median views ÷ pool's (under < 0.5, over > 2). creator_id ranks one.
+    Name pools in project metadata.creator_pools {key: name}."""
     async with unit(ctx) as u:
         result = await creator_pools(
             u.session, u.caller, project_id=project_id, now=u.now, creator_id=creator_id, pool=pool,

@@ -36,9 +36,9 @@ async def scrape_now(
         Field(max_length=MAX_VIDEOS, description=f"Up to {MAX_VIDEOS} video ids: refresh their counters."),
     ] = None,
 ) -> Annotated[CallToolResult, ScrapeNowResult]:
-    """Scrape creators and/or videos now, ignoring the refresh floors, with progress notifications. Returns each
-    counter as {old, new} (null: never scraped), videos discovered, failures by kind (last good numbers kept).
-    Capped per organization per UTC day (get_job_status). Removed creators are refused."""
+    """Scrape creators and/or videos now, ignoring refresh floors, with progress notifications. Returns each
+    counter as {old, new} (null: never scraped), videos discovered, failures by kind (last good numbers kept). Capped
+    per organization per UTC day (get_job_status). Removed creators are refused."""
     app = app_context(ctx)
     caller = request_caller(app)
 
@@ -68,10 +68,9 @@ async def get_job_status(
     ] = None,
     runs: Annotated[int, Field(ge=1, le=10, description="Recent runs to show per job, 1-10.")] = 3,
 ) -> Annotated[CallToolResult, JobStatus]:
-    """Background jobs: schedule, next run, recent runs with status and the failures about
-    your creators and videos; scrape_now calls left today; stale creators (last scrape failed, missing or over
-    48 h old) with since when. A last run far older than its schedule means no process runs the jobs.
-    """
+    """Background jobs: schedule, next run, recent runs and their failures about your creators and videos;
+    scrape_now calls left today; stale creators (last scrape failed, missing or over 48 h old) since when. A last run
+    far older than its schedule means no process runs the jobs."""
     app = app_context(ctx)
     status = await job_status(
         app.db, app.settings, request_caller(app), now=app.clock.now(), runs_per_job=runs, project_id=project_id

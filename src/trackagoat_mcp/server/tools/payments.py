@@ -192,9 +192,9 @@ async def void_payout_payment(
     answer: Annotated[ElicitationResult[Approval], Resolve(VOID.ask)],
     confirmation_token: TokenArg = None,
 ) -> Annotated[CallToolResult, PaymentOut]:
-    """Void a mistaken or bounced payment: its lines and adjustments stop counting, so the accruals it paid are owed
-    again and credit it spent is restored. Refused (credit_consumed) while a live payment has spent its overpayment
-    credit: void that one first. A second void answers already_voided."""
+    """Void a mistaken or bounced payment: its lines and adjustments stop counting, so what it paid is owed
+    again and credit it spent is restored. Refused (credit_consumed) while a live payment spent its overpayment
+    credit: void that first. Again: already_voided."""
     arguments = {"payment_id": payment_id, "reason": reason, "confirmation_token": confirmation_token}
 
     async def write(check: Check | None) -> CallToolResult:

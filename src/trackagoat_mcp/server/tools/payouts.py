@@ -180,10 +180,10 @@ async def create_payout_structure(
     criteria_params: Annotated[dict[str, Any] | None, Field(description=CRITERIA_PARAMS)] = None,
     proration_mode: Annotated[Proration, Field(description=PRORATION)] = "none",
 ) -> Annotated[CallToolResult, StructureOut]:
-    """Create an earning rule (version 1) in a project, then assign creators. recurring pays every period, goals
-    when all the creator's goals of the period were met, cpm per 1,000 views of videos posted in the period,
-    view_threshold per video reaching threshold_views. Each period is evaluated once per creator: recurring at its
-    end, the others 48 h later."""
+    """Create an earning rule (version 1) in a project, then assign creators. recurring pays each period;
+    goals when all the creator's goals of the period were met; cpm per 1,000 views of videos posted in the period;
+    view_threshold per video reaching threshold_views. A period is evaluated once per creator: recurring at its end,
+    others 48 h later."""
     async with unit(ctx, write=True) as u:
         result = await structures.create_structure(
             u.session,
@@ -283,8 +283,8 @@ async def assign_payout_structure(
     ends_on: Annotated[date | None, Field(description="Inclusive; default open-ended.")] = None,
     confirmation_token: TokenArg = None,
 ) -> Annotated[CallToolResult, AssignResult]:
-    """Assign 1-50 creators of the structure's project from starts_on to ends_on (local dates), all-or-nothing.
-    Refused: overlap with the creator's assignment (assignment_overlap), days of evaluated periods
+    """Assign 1-50 creators of the structure's project from starts_on to ends_on (local dates),
+    all-or-nothing. Refused: overlap with the creator's assignment (assignment_overlap), days of evaluated periods
     (period_already_evaluated). Same dates again: already_assigned. A past start (≤ 1 year) back-dates earnings."""
     arguments: dict[str, Any] = {
         "structure_id": structure_id,
@@ -427,9 +427,9 @@ async def preview_accruals(
     limit: Annotated[int, Field(ge=1, le=MAX_PREVIEW_LIMIT)] = DEFAULT_PREVIEW_LIMIT,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, PreviewOut]:
-    """What the next accrual runs would record for a project, structure or creator (at least one), by the job's own
-    code, writing nothing: unevaluated periods ending by until, plus the open one. state: due, waiting_for_stats,
-    scheduled (projected as of now), open (projected as of now). Pages of up to 25; next_cursor continues."""
+    """What the next accrual runs would record for a project, structure or creator (at least one), by the
+    job's own code, writing nothing: unevaluated periods ending by until, plus the open one. state: due,
+    waiting_for_stats, scheduled or open (both projected as of now). Pages of up to 25."""
     async with unit(ctx) as u:
         result = await preview.preview_accruals(
             u.session,

@@ -22,8 +22,8 @@ from trackagoat_mcp.server.tools import Cursor, Limit
 group = ToolGroup("analytics")
 
 OptionalId = Annotated[str | None, Field(max_length=64)]
-From = Annotated[date | None, Field(alias="from", description="First local day.")]
-To = Annotated[date | None, Field(description="Last local day, inclusive.")]
+From = Annotated[date | None, Field(alias="from")]
+To = date | None
 
 
 @group.tool(title="Sentiment Radar")
@@ -36,9 +36,9 @@ async def get_sentiment_radar(
     to: To = None,
     granularity: Granularity = "day",
 ) -> Annotated[CallToolResult, SentimentRadar]:
-    """Comment sentiment of one project, campaign tree or creator (give exactly one) over local days (default last 30;
-    TikTok comment time): totals, analyzed, positive/negative counts and %, average AFINN comparative score, buckets
-    over time, top creators, and negative vibes: videos with >=40% negative of >=10 analyzed (3 listed)."""
+    """Comment sentiment of one project, campaign tree or creator over local days (default last 30; TikTok
+    comment time): totals, analyzed, positive/negative counts and %, average AFINN comparative score, buckets, top
+    creators, and negative vibes: videos ≥ 40 % negative of ≥ 10 analyzed (3 listed)."""
     async with unit(ctx) as u:
         result = await radar.get_sentiment_radar(
             u.session,

@@ -96,12 +96,12 @@ async def add_creators(
         Field(description="auto (default): new videos count at once; selective: they wait in the inbox."),
     ] = None,
     tracking_start_date: Annotated[
-        date | None, Field(description="YYYY-MM-DD; videos posted before it are ignored. Default: today.")
+        date | None, Field(description="Videos posted before it are ignored. Default: today.")
     ] = None,
 ) -> Annotated[CallToolResult, AddCreatorsResult]:
-    """Add up to 50 TikTok accounts to a project, all-or-nothing (one invalid handle rejects the call, naming every
-    bad entry). Each result: created, reactivated (back with its history) or already_tracked; retrying is safe. The
-    first scrape starts at once in the background. Up to 10 short links (vm.tiktok.com/…) are opened first."""
+    """Add up to 50 TikTok accounts to a project, all-or-nothing (one invalid handle rejects the call,
+    naming every bad entry). Each result: created, reactivated (with its history) or already_tracked; retrying is safe.
+    The first scrape starts at once. Up to 10 short links (vm.tiktok.com/…) are opened first."""
 
     async def check() -> None:
         async with unit(ctx) as u:
@@ -173,8 +173,8 @@ async def list_videos(
         Literal["auto_tracked", "included", "pending_review", "direct_add"] | None,
         Field(description="pending_review lists the tracking inbox."),
     ] = None,
-    posted_from: Annotated[date | None, Field(description="First local day.")] = None,
-    posted_to: Annotated[date | None, Field(description="Last local day, inclusive.")] = None,
+    posted_from: date | None = None,
+    posted_to: date | None = None,
     caption_contains: Annotated[
         str | None, Field(max_length=100, description="Part of the caption to match, any case.")
     ] = None,
@@ -218,11 +218,8 @@ async def add_videos(
     ctx: Context[Any], project_id: ProjectId, urls: Urls
 ) -> Annotated[CallToolResult, AddVideosResult]:
     """Add up to 50 TikTok videos or photo posts to a project by URL; they enter as direct_add and always count.
-
-    Each result says added, reincluded (it had been excluded) or already_tracked (rejected: nothing changed).
-    One malformed URL rejects the whole call and names every bad one. Up to 10 short links (vm.tiktok.com/…) are
-    opened on TikTok first.
-    """
+    Each result: added, reincluded (had been excluded) or already_tracked (nothing changed). One malformed URL rejects
+    the call, naming every bad one. Up to 10 short links (vm.tiktok.com/…) are opened first."""
 
     async def check() -> None:
         async with unit(ctx) as u:
@@ -269,11 +266,9 @@ async def set_video_tracking(
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, VideoTrackingResult]:
     """Act on a description's rule about videos, all-or-nothing (an unknown id changes nothing).
-
-    exclude: any video leaves every list, stat, series, leaderboard, goal and later accrual. restore: back to its
-    previous status. stop_tracking: no more refreshes; stops counting, keeps its numbers. Already evaluated accruals
-    are not rewritten: accruals_to_review names the earned ones that counted the videos.
-    """
+    exclude: the video leaves every list, stat, series, leaderboard, goal and later accrual; restore undoes it.
+    stop_tracking: no more refreshes, stops counting, keeps its numbers. Evaluated accruals are not rewritten:
+    accruals_to_review names earned ones that counted the videos."""
     if action == "list_excluded" and (project_id is None or video_ids):
         raise InvalidInput("list_excluded takes a project_id and no video_ids; pass the project's id alone.")
     if action != "list_excluded" and (project_id is not None or cursor is not None):
