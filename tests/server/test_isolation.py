@@ -91,6 +91,7 @@ def _filler(tool: str, own: World, entity_kind: str) -> dict[str, Any]:
         "creator_ids": [str(own.creator)],
         "amount_cents": 100,
         "criteria_type": "recurring",
+        "kind": "views_over_time",
         "reason": "written by the other organization",
         "action": {
             "update_payout_accrual": "void",

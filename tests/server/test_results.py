@@ -191,6 +191,7 @@ def valid_call(tool: str, world: Any) -> dict[str, Any]:
         "get_payout_balance": {"creator_id": str(world.creator)},
         "get_job_status": {},
         "get_program_health": {"project_id": str(world.project)},
+        "show_chart": {"kind": "views_over_time", "entity_type": "creator", "entity_id": str(world.creator)},
         "get_content_calendar": {"project_id": str(world.project)},
         "get_creator_pools": {"project_id": str(world.project)},
         "manage_alerts": {"action": "acknowledge", "alert_ids": [str(world.of("alert"))]},
@@ -213,6 +214,8 @@ async def test_every_tool_answers_with_compact_json_text_equal_to_its_structured
         result = await client.call_tool(tool, valid_call(tool, world))
 
     structured = ok(result)
+    if tool == "show_chart":  # the text shows the chart's figures; the Vega-Lite spec drawn from them is not text
+        structured = {key: value for key, value in structured.items() if key != "vega_lite"}
     text = text_of(result)
     untrusted = untrusted_values(structured)
     if untrusted:  # exactly the TikTok users' values are fenced, nothing else

@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import anyio
+import httpx2
 import pytest
 
 from tests.http.support import make_key, serve
@@ -43,6 +44,10 @@ async def test_schemathesis_finds_no_server_error_or_schema_mismatch_anywhere_in
     key = await make_key(db, clock, world.caller.org_id)
     app = build_app(Settings(database_url="sqlite://", rate_limit_per_minute=0), db=db, clock=clock)
     async with serve(app) as url:
+        # Build the OpenAPI document once before Schemathesis asks for it: its loader gives up after 10 s, which a
+        # first build of the whole document can take on a loaded 2-vCPU machine.
+        async with httpx2.AsyncClient(timeout=120) as client:
+            (await client.get(f"{url}/api/v1/openapi.json")).raise_for_status()
         command = [
             sys.executable, "-m", "schemathesis.cli", "run", f"{url}/api/v1/openapi.json",
             "--header", f"Authorization: Bearer {key}",
