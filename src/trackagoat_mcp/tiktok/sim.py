@@ -388,7 +388,7 @@ class SimulatedTikTok:
                 return Response(b"", media_type="application/json")
             return early
         if found is None or code:
-            status = code or 10204
+            status = 10204 if code in (0, -1) else code  # a post of a handle that does not exist is gone too
             body = render_comment_status(status, STATUS_MESSAGES.get(status, ""))
             return Response(body, media_type="application/json")
         cursor = max(0, _int_param(query, "cursor", 0))

@@ -47,7 +47,8 @@ async def test_schemathesis_finds_no_server_error_or_schema_mismatch_anywhere_in
         # Build the OpenAPI document once before Schemathesis asks for it: its loader gives up after 10 s, which a
         # first build of the whole document can take on a loaded 2-vCPU machine.
         async with httpx2.AsyncClient(timeout=120) as client:
-            (await client.get(f"{url}/api/v1/openapi.json")).raise_for_status()
+            document = await client.get(f"{url}/api/v1/openapi.json", headers={"Authorization": f"Bearer {key}"})
+            document.raise_for_status()
         command = [
             sys.executable, "-m", "schemathesis.cli", "run", f"{url}/api/v1/openapi.json",
             "--header", f"Authorization: Bearer {key}",
