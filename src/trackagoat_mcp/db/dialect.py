@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -150,6 +149,9 @@ _UNAVAILABLE_MARKERS = (
 
 def store_unavailable(exc: BaseException) -> bool:
     """Whether `exc` means "the database cannot be used right now" rather than a fault in the request."""
+    # asyncpg is imported here, on the error path, not at start: a SQLite store never loads it.
+    from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
+
     if isinstance(exc, (OSError, PostgresConnectionError, OperatorInterventionError, PoolTimeout)):
         # The driver could not reach the server at all (refused, reset, timed out, "the database system is
         # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
