@@ -10,6 +10,7 @@ Run it alternately against two checkouts (`PYTHONPATH=<older checkout>/src`) to 
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
@@ -29,6 +30,8 @@ imported_server = time.process_time()
 
 
 async def main(url: str) -> None:
+    # As `trackagoat-mcp` does before any command (`cli.main`).
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings(database_url=url)
     db = Database.for_settings(settings)
     try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -150,7 +149,7 @@ _UNAVAILABLE_MARKERS = (
 
 def store_unavailable(exc: BaseException) -> bool:
     """Whether `exc` means "the database cannot be used right now" rather than a fault in the request."""
-    if isinstance(exc, (OSError, PostgresConnectionError, OperatorInterventionError, PoolTimeout)):
+    if isinstance(exc, (OSError, PoolTimeout)) or _postgres_unreachable(exc):
         # The driver could not reach the server at all (refused, reset, timed out, "the database system is
         # shutting down"): asyncpg raises these unwrapped while opening a connection, e.g. while PostgreSQL
         # restarts. Or every pooled connection stayed busy for the pool's whole timeout.
@@ -161,6 +160,16 @@ def store_unavailable(exc: BaseException) -> bool:
         return True
     text_ = str(exc.orig).lower()
     return any(marker in text_ for marker in _UNAVAILABLE_MARKERS)
+
+
+def _postgres_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` is asyncpg's "cannot reach / shutting down" error. asyncpg is imported only for one of its own
+    errors, not at start and not for every domain error (a start on SQLite never loads it)."""
+    if not type(exc).__module__.startswith("asyncpg."):
+        return False
+    from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
+
+    return isinstance(exc, (PostgresConnectionError, OperatorInterventionError))
 
 
 def unique_violation(exc: BaseException) -> bool:

@@ -13,9 +13,10 @@ as a comment but not as analyzed. Scores are computed once, when a comment is st
 from __future__ import annotations
 
 import functools
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from afinn import Afinn
+if TYPE_CHECKING:
+    from afinn import Afinn
 
 __all__ = ["Sentiment", "comparative_score", "sentiment_of"]
 
@@ -24,7 +25,10 @@ Sentiment = Literal["positive", "neutral", "negative"]
 
 @functools.cache
 def _afinn() -> Afinn:
-    """One English scorer per process (building it reads and compiles the word list)."""
+    """One English scorer per process (building it reads and compiles the word list), imported when first
+    needed so that a server which never scores comments does not load it."""
+    from afinn import Afinn
+
     return Afinn(language="en", emoticons=False)
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import vl_convert
 
 __all__ = ["PNG_SIGNATURE", "VEGA_LITE_VERSION", "Png", "png_size", "render_png"]
 
@@ -43,6 +42,9 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def _render(spec: dict[str, Any]) -> bytes:
+    # Imported at the first render, not at start: loading the Vega engine is paid by chart users only.
+    import vl_convert
+
     data: bytes = vl_convert.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION, scale=SCALE, allowed_base_urls=[])
     return data
 
