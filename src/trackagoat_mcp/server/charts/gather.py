@@ -3,12 +3,13 @@
 Nothing here queries the store itself: views over time is `get_analytics`, the leaderboard `get_leaderboard`,
 campaign progress `campaign_stats` plus the tree's cumulative `get_analytics`, the payout ledger the accrual and
 payment records (`list_accruals`, `list_payout_payments`, `get_payout_payment` for adjustments), program health
-`program_health`, the content calendar `content_calendar` (with every paged creator's day columns). Each gatherer returns a `Drawn`: the domain result (the chart's structured data), the rows and
-the Vega-Lite spec (`specs.py`).
+`program_health`, the content calendar `content_calendar` (with every paged creator's day columns). Each gatherer
+returns a `Drawn`: the domain result (the chart's structured data), the rows and the Vega-Lite spec (`specs.py`).
 
 A chart has one subject, named by `entity_type` + `entity_id`: any of video, creator, campaign or project for
 views over time; a project for the leaderboard and program health; a campaign for its progress; a creator for the
-payout ledger; a creator, project or campaign (tree) for the content calendar. Any other pairing is refused with a sentence saying which type the kind charts.
+payout ledger; a creator, project or campaign (tree) for the content calendar. Any other pairing is refused with a
+sentence saying which type the kind charts.
 """
 
 from __future__ import annotations
@@ -457,7 +458,8 @@ async def _content_calendar(session: AsyncSession, caller: Caller, request: Char
         still_due = f"{sum(due)} posts still due this period ({len(due)} creators with a cadence)"
     shown = f"; {len(creators)} of {calendar.creator_count} creators" if calendar.next_cursor else ""
     title = f"Content calendar of {subject}"
-    subtitle = f"{calendar.range_from} to {calendar.range_to} ({calendar.timezone}), colour = counted posts; {still_due}{shown}"
+    range_text = f"{calendar.range_from} to {calendar.range_to} ({calendar.timezone})"
+    subtitle = f"{range_text}, colour = counted posts; {still_due}{shown}"
     spec = specs.content_calendar_spec(title, subtitle, rows, creators=creators, days=days)
     series = ["counted posts", *(m for m in specs.CALENDAR_MARKERS if any(r.get("marker") == m for r in markers))]
     notes = [f"Only the first {len(creators)} creators (handle order) are drawn."] if calendar.next_cursor else []
