@@ -60,6 +60,7 @@ CHARTS = {
     "campaign_progress": ("campaign", {}),
     "payout_ledger": ("creator", {}),
     "program_health": ("project", {}),
+    "content_calendar": ("creator", {}),
 }
 DRAWN = "window.trackagoatChart && ['drawn', 'error'].includes(window.trackagoatChart.status)"
 MARKS = """() => {
@@ -205,6 +206,9 @@ def each_chart_draws_with_its_marks_and_labels_and_touches_no_network(kind: str,
         assert marks["line_marks"] == len(rows)
         if kind == "campaign_progress":
             assert marks["target_layer_0_marks"] == 1  # the target rule
+    elif kind == "content_calendar":
+        assert marks["cells_marks"] == sum(row["record"] == "day" for row in rows) > 0
+        assert marks["markers_marks"] == sum(row["record"] == "marker" for row in rows) > 0
     elif kind == "payout_ledger":
         assert marks["accruals_marks"] == sum(row["record"] == "accrual" for row in rows)
         assert marks["payments_marks"] == sum(row["record"] != "accrual" for row in rows)
@@ -216,6 +220,11 @@ def each_chart_draws_with_its_marks_and_labels_and_touches_no_network(kind: str,
     legend = watched.page.evaluate(TEXTS, "legend-label")
     if kind in ("views_over_time", "campaign_progress"):  # one legend entry per kind of bucket drawn
         assert legend == [s for s in ("complete", "partial", "no data") if any(row["status"] == s for row in rows)]
+    elif kind == "content_calendar":  # the counted-posts gradient's numbers, then every kind of marker
+        assert legend[-3:] == ["pending", "excluded", "over-posting"]
+        assert set(chart["series"][1:]) <= set(legend)
+        handles = watched.page.evaluate(TEXTS, "axis-label")
+        assert f"@{charts[1]['handle']}" in handles  # the hostile handle is an axis label, drawn as text
     elif kind != "leaderboard":  # ledger series, health areas
         assert legend == chart["series"]
     assert watched.page.evaluate(TEXTS, "title-text") == [chart["title"]]

@@ -13,6 +13,7 @@ from mcp import Client
 from mcp.types import CallToolResult, ImageContent, TextContent
 
 from tests.conftest import make_org, make_server
+from tests.insights._support import seed_calendar
 from tests.reliability.worlds import Program, seed_program
 from tests.server.conftest import ADMIN_TOOLSETS, dump_store, error_text, ok, unfence
 from trackagoat_mcp.server.apps.chart_app import APP_MIME_TYPE, CHART_APP_URI
@@ -25,6 +26,7 @@ CHARTS = [
     ("campaign_progress", "campaign", {}),
     ("payout_ledger", "creator", {}),
     ("program_health", "project", {}),
+    ("content_calendar", "campaign", {}),
 ]
 
 
@@ -139,3 +141,55 @@ async def test_the_chart_its_image_and_its_app_link_reach_clients_of_both_protoc
     assert result.meta is not None and result.meta["ui"]["resourceUri"] == CHART_APP_URI
     assert png_size(png_of(result)) == (ok(result)["image"]["width"], ok(result)["image"]["height"])
     assert page.mime_type == APP_MIME_TYPE
+
+
+async def test_the_content_calendar_draws_each_creators_days_from_the_calendar_with_its_marks(db, clock, acme):
+    caller, project = acme
+    program = await seed_calendar(db, caller, project, clock.now())
+    async with Client(make_server(db, clock, caller)) as client:
+        args = {"kind": "content_calendar", "entity_type": "project", "entity_id": str(project)}
+        result = await client.call_tool("show_chart", args)
+        chart = ok(result)
+        calendars = {
+            handle: ok(await client.call_tool("get_content_calendar", {"creator_id": str(program.ids[handle])}))
+            for handle in ("lagging", "spammer", "steady")
+        }
+        one = ok(
+            await client.call_tool(
+                "show_chart",
+                {"kind": "content_calendar", "entity_type": "creator", "entity_id": str(program.ids["lagging"])},
+            )
+        )
+        video = error_text(
+            await client.call_tool("show_chart", {**args, "entity_type": "video", "entity_id": str(program.project)})
+        )
+    spec = chart["vega_lite"]
+    assert png_size(png_of(result)) == (chart["image"]["width"], chart["image"]["height"]) == (720, spec["height"])
+    rows = spec["datasets"]["rows"]
+    cells = [row for row in rows if row["record"] == "day"]
+    assert len(cells) == 3 * 31 and chart["points"] == len(rows)
+    # Each creator's row of cells is its own calendar's day columns, day by day.
+    for handle, calendar in calendars.items():
+        [item] = calendar["items"]
+        mine = [row for row in cells if row["creator"] == f"@{handle}"]
+        assert [row["day"] for row in mine] == [f"2026-03-{d:02d}" for d in range(1, 32)]
+        for state in ("counted", "pending", "excluded"):
+            assert [row[state] for row in mine] == item["days"][state], (handle, state)
+        [drawn] = [i for i in chart["data"]["items"] if i["tiktok_handle"] == handle]
+        assert drawn["days"] == item["days"] and drawn["still_due"] == item["still_due"]
+    marks = sorted(
+        (row["creator"], row["day"], row["marker"], row["count"]) for row in rows if row["record"] == "marker"
+    )
+    assert marks == [
+        ("@spammer", "2026-03-08", "over-posting", 1),
+        ("@steady", "2026-03-04", "pending", 1),
+        ("@steady", "2026-03-05", "excluded", 1),
+    ]
+    assert chart["series"] == ["counted posts", "pending", "excluded", "over-posting"]
+    # Still due: steady 2, lagging 3, spammer 2 (its described 2 a week).
+    assert spec["title"]["subtitle"].endswith("7 posts still due this period (3 creators with a cadence)")
+    assert one["title"] == "Content calendar of @lagging"
+    assert one["vega_lite"]["title"]["subtitle"].endswith("; 3 posts still due this period")
+    lagging = [row["counted"] for row in one["vega_lite"]["datasets"]["rows"]]
+    assert lagging == calendars["lagging"]["items"][0]["days"]["counted"] and sum(lagging) == 1
+    assert "[invalid_input] kind 'content_calendar' charts a creator, project or campaign" in video

@@ -28,7 +28,8 @@ being over).
 
 **Size.** A single creator's calendar lists every day (as columns) and every period. A project or campaign page
 lists one compact row per creator (cadence with the current period's tally, totals, gaps, streaks) and the days of
-the whole tree summed; ask for a creator to see its days.
+the whole tree summed; ask for a creator to see its days, or pass `day_columns` (the calendar chart does) for the day
+columns of every creator on the page, read from the posts already loaded.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class CreatorCalendar(BaseModel):
     over_posting_days: list[date]
     still_due: int | None = Field(description="Posts still due in the current period of the tightest cadence.")
     missed_periods: int = Field(description="Ended periods of any cadence below target.")
-    days: DayColumns | None = Field(description="One creator only.")
+    days: DayColumns | None = Field(description="One creator only (or every creator: show_chart).")
     periods: list[PeriodTally] | None = Field(description="One creator only: every period of its first cadence.")
 
 
@@ -326,6 +327,7 @@ async def content_calendar(
     range_to: date | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    day_columns: bool = False,
 ) -> ContentCalendar:
     """The content calendar of one creator, a project or a campaign tree (see the module docstring)."""
     caller.require("read")
@@ -368,7 +370,7 @@ async def content_calendar(
         _creator_calendar(
             creator, [p for p in wide if p.creator_id == creator.id], cadences.get(creator.id, []),
             [i.day for i in incidents if i.creator_id == creator.id], first, last, today, tz, now,
-            detail=scope == "creator",
+            detail=scope == "creator", columns=day_columns,
         )
         for creator in page
     ]  # fmt: skip
@@ -410,6 +412,7 @@ def _creator_calendar(
     now: datetime,
     *,
     detail: bool,
+    columns: bool = False,
 ) -> CreatorCalendar:
     width = (last - first).days + 1
     days = DayColumns(first_day=first, counted=[0] * width, pending=[0] * width, excluded=[0] * width)
@@ -476,6 +479,6 @@ def _creator_calendar(
         over_posting_days=sorted(over_posting),
         still_due=None if tightest is None or tightest.current is None else tightest.current.still_due,
         missed_periods=missed,
-        days=days if detail else None,
+        days=days if detail or columns else None,
         periods=all_periods if detail else None,
     )

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
@@ -63,7 +63,7 @@ class WebhookIn(Body):
     url: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-async def _calendar(state: RestState, caller: CallerDep, q: CalendarQuery, **scope: str) -> Response:
+async def _calendar(state: RestState, caller: CallerDep, q: CalendarQuery, **scope: Any) -> Response:
     async with state.db.read() as session:
         result = await content_calendar(
             session, caller, now=state.clock.now(), range_from=q.from_, range_to=q.to, limit=q.limit, cursor=q.cursor,

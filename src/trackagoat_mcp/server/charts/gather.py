@@ -3,12 +3,13 @@
 Nothing here queries the store itself: views over time is `get_analytics`, the leaderboard `get_leaderboard`,
 campaign progress `campaign_stats` plus the tree's cumulative `get_analytics`, the payout ledger the accrual and
 payment records (`list_accruals`, `list_payout_payments`, `get_payout_payment` for adjustments), program health
-`program_health`. Each gatherer returns a `Drawn`: the domain result (the chart's structured data), the rows and
-the Vega-Lite spec (`specs.py`).
+`program_health`, the content calendar `content_calendar` (with every paged creator's day columns). Each gatherer
+returns a `Drawn`: the domain result (the chart's structured data), the rows and the Vega-Lite spec (`specs.py`).
 
 A chart has one subject, named by `entity_type` + `entity_id`: any of video, creator, campaign or project for
 views over time; a project for the leaderboard and program health; a campaign for its progress; a creator for the
-payout ledger. Any other pairing is refused with a sentence saying which type the kind charts.
+payout ledger; a creator, project or campaign (tree) for the content calendar. Any other pairing is refused with a
+sentence saying which type the kind charts.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trackagoat_mcp.clock import local_today
 from trackagoat_mcp.domain import health
 from trackagoat_mcp.domain.analytics import AnalyticsSeries, get_analytics
+from trackagoat_mcp.domain.calendar import content_calendar
 from trackagoat_mcp.domain.campaigns import get_campaign_row
 from trackagoat_mcp.domain.creators import get_creator
 from trackagoat_mcp.domain.leaderboard import get_leaderboard
@@ -36,7 +38,9 @@ from trackagoat_mcp.server.charts import specs
 
 __all__ = ["CHART_KINDS", "ChartKind", "ChartRequest", "Drawn", "gather"]
 
-ChartKind = Literal["views_over_time", "leaderboard", "campaign_progress", "payout_ledger", "program_health"]
+ChartKind = Literal[
+    "views_over_time", "leaderboard", "campaign_progress", "payout_ledger", "program_health", "content_calendar"
+]
 CHART_KINDS: tuple[str, ...] = get_args(ChartKind)
 SUBJECT = {
     "leaderboard": "project",
@@ -85,6 +89,11 @@ async def gather(session: AsyncSession, caller: Caller, request: ChartRequest, *
     """Read the figures of `request` for `caller` and build its chart."""
     if request.kind not in CHART_KINDS:
         raise InvalidInput(f"kind {request.kind!r} is not one of {list(CHART_KINDS)!r}; pick one of them.")
+    if request.kind == "content_calendar" and request.entity_type == "video":
+        raise InvalidInput(
+            "kind 'content_calendar' charts a creator, project or campaign, but entity_type is 'video'; pass the "
+            "video's creator instead."
+        )
     wanted = SUBJECT.get(request.kind)
     if wanted is not None and request.entity_type != wanted:
         raise InvalidInput(
@@ -99,6 +108,8 @@ async def gather(session: AsyncSession, caller: Caller, request: ChartRequest, *
         return await _campaign_progress(session, caller, request, now)
     if request.kind == "payout_ledger":
         return await _payout_ledger(session, caller, request, now)
+    if request.kind == "content_calendar":
+        return await _content_calendar(session, caller, request, now)
     return await _program_health(session, caller, request, now)
 
 
@@ -402,3 +413,54 @@ async def _program_health(session: AsyncSession, caller: Caller, request: ChartR
     spec = specs.program_health_spec(title, subtitle, rows)
     areas = [a for a in specs.HEALTH_COLORS if any(row["area"] == a for row in rows)]
     return Drawn(title, report.model_dump(mode="json"), spec, areas, len(rows))
+
+
+async def _content_calendar(session: AsyncSession, caller: Caller, request: ChartRequest, now: datetime) -> Drawn:
+    """One creator's calendar, or the first `limit` creators (handle order) of a project or campaign tree."""
+    scope = {f"{request.entity_type}_id": request.entity_id}
+    calendar = await content_calendar(
+        session, caller, now=now, range_from=request.range_from, range_to=request.range_to, limit=request.limit,
+        day_columns=True, **scope,
+    )  # fmt: skip
+    width = (calendar.range_to - calendar.range_from).days + 1
+    days = [(calendar.range_from + timedelta(days=i)).isoformat() for i in range(width)]
+    rows: list[dict[str, Any]] = []
+    markers: list[dict[str, Any]] = []
+    for item in calendar.items:
+        if item.days is None:  # never: day_columns=True gives every creator its days
+            continue
+        label = f"@{item.tiktok_handle}"
+        over = {day.isoformat() for day in item.over_posting_days}
+        for i, day in enumerate(days):
+            cell = {
+                "creator": label,
+                "day": day,
+                "counted": item.days.counted[i],
+                "pending": item.days.pending[i],
+                "excluded": item.days.excluded[i],
+                "over_posting": day in over,
+            }
+            rows.append({"record": "day", **cell})
+            marked = (("pending", cell["pending"]), ("excluded", cell["excluded"]), ("over-posting", int(day in over)))
+            markers += [{"record": "marker", **cell, "marker": m, "count": n} for m, n in marked if n]
+    rows += markers
+    creators = [f"@{item.tiktok_handle}" for item in calendar.items]
+    if calendar.scope == "creator":
+        subject = creators[0]
+    else:
+        subject = f"{calendar.scope} {await _subject_label(session, caller, request.entity_type, request.entity_id)}"
+    due = [item.still_due for item in calendar.items if item.still_due is not None]
+    if not due:
+        still_due = "no posts cadence"
+    elif calendar.scope == "creator":
+        still_due = f"{due[0]} post{'s' if due[0] != 1 else ''} still due this period"
+    else:
+        still_due = f"{sum(due)} posts still due this period ({len(due)} creators with a cadence)"
+    shown = f"; {len(creators)} of {calendar.creator_count} creators" if calendar.next_cursor else ""
+    title = f"Content calendar of {subject}"
+    range_text = f"{calendar.range_from} to {calendar.range_to} ({calendar.timezone})"
+    subtitle = f"{range_text}, colour = counted posts; {still_due}{shown}"
+    spec = specs.content_calendar_spec(title, subtitle, rows, creators=creators, days=days)
+    series = ["counted posts", *(m for m in specs.CALENDAR_MARKERS if any(r.get("marker") == m for r in markers))]
+    notes = [f"Only the first {len(creators)} creators (handle order) are drawn."] if calendar.next_cursor else []
+    return Drawn(title, calendar.model_dump(mode="json"), spec, series, len(rows), notes)

@@ -46,7 +46,7 @@ class _ChartText(BaseModel):
     series: list[str] = Field(description="What the chart draws: series, statuses or areas, as its legend names them.")
     points: int = Field(
         description="Marks drawn: buckets (views_over_time, campaign_progress), ranked rows (leaderboard), accruals + "
-        "payments + adjustments (payout_ledger), checks (program_health)."
+        "payments + adjustments (payout_ledger), checks (program_health), creator-days + markers (content_calendar)."
     )
     notes: list[str]
     image: ChartImage
@@ -54,7 +54,8 @@ class _ChartText(BaseModel):
     data: dict[str, Any] = Field(
         description="The figures drawn, as the read tool returns them: get_analytics (views_over_time), "
         "get_leaderboard, {stats: get_campaign_stats, series: cumulative get_analytics} (campaign_progress), accruals, "
-        "payments and adjustments with totals in cents (payout_ledger), get_program_health."
+        "payments and adjustments with totals in cents (payout_ledger), get_program_health, get_content_calendar with "
+        "every creator's days."
     )
 
 

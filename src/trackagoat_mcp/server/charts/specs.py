@@ -24,6 +24,7 @@ __all__ = [
     "VEGA_LITE_SCHEMA",
     "WIDTH",
     "campaign_progress_spec",
+    "content_calendar_spec",
     "leaderboard_spec",
     "payout_ledger_spec",
     "program_health_spec",
@@ -328,6 +329,90 @@ def program_health_spec(title: str, subtitle: str, rows: list[dict[str, Any]]) -
             "name": "values",
             "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 10},
             "encoding": {"x": {"field": "count", "type": "quantitative"}, "text": {"field": "count"}},
+        },
+    ]
+    return spec
+
+
+CALENDAR_MARKERS = {
+    "pending": ("#f58518", "triangle-up"),
+    "excluded": ("#7f7f7f", "cross"),
+    "over-posting": ("#e45756", "diamond"),
+}
+"""How a calendar cell is marked beside its colour: posts waiting in the inbox, excluded posts, an over-posting day."""
+
+
+def content_calendar_spec(
+    title: str, subtitle: str, rows: list[dict[str, Any]], *, creators: list[str], days: list[str]
+) -> dict[str, Any]:
+    """A heat map of local days (columns) by creator (rows), each cell coloured by the creator's counted posts that
+    day, with a marker in the cell for each of pending posts, excluded posts and an over-posting day.
+
+    Rows: `record` (`day`: one per creator and day; `marker`: one per marked cell and marker), `creator` (the row's
+    label), `day` (`YYYY-MM-DD`, a local day, drawn as an ordinal label so no timezone can move it), `counted`,
+    `pending`, `excluded`, `over_posting`; markers add `marker` and `count`.
+    """
+    height = min(MAX_HEIGHT, max(HEIGHT // 2, 90 + ROW_HEIGHT * len(creators)))
+    spec = _base(title, subtitle, rows, height)
+    x = {
+        "field": "day",
+        "type": "ordinal",
+        "sort": days,
+        "scale": {"domain": days},
+        "title": "local day",
+        "axis": {"labelExpr": "substring(datum.value, 5)", "labelAngle": -90, "labelOverlap": True},
+    }
+    y = {"field": "creator", "type": "nominal", "sort": creators, "scale": {"domain": creators}, "title": None}
+    markers = list(CALENDAR_MARKERS)
+    spec["encoding"] = {"x": x, "y": y}
+    spec["layer"] = [
+        {
+            "name": "cells",
+            "transform": [{"filter": "datum.record === 'day'"}],
+            "mark": {"type": "rect", "stroke": "white", "strokeWidth": 1},
+            "encoding": {
+                "color": {
+                    "field": "counted",
+                    "type": "quantitative",
+                    "scale": {"scheme": "greens", "domainMin": 0},
+                    "title": "counted posts",
+                    "legend": {"format": "d", "tickMinStep": 1},
+                },
+                "tooltip": [
+                    {"field": "creator", "type": "nominal"},
+                    {"field": "day", "type": "nominal"},
+                    {"field": "counted", "type": "quantitative"},
+                    {"field": "pending", "type": "quantitative"},
+                    {"field": "excluded", "type": "quantitative"},
+                    {"field": "over_posting", "type": "nominal", "title": "over-posting"},
+                ],
+            },
+        },
+        {
+            "name": "markers",
+            "transform": [{"filter": "datum.record === 'marker'"}],
+            "mark": {"type": "point", "filled": True, "size": 40, "stroke": "white", "strokeWidth": 0.5},
+            "encoding": {
+                "xOffset": {"field": "marker", "type": "nominal", "scale": {"domain": markers}},
+                "shape": {
+                    "field": "marker",
+                    "type": "nominal",
+                    "scale": {"domain": markers, "range": [CALENDAR_MARKERS[m][1] for m in markers]},
+                    "title": None,
+                },
+                "fill": {
+                    "field": "marker",
+                    "type": "nominal",
+                    "scale": {"domain": markers, "range": [CALENDAR_MARKERS[m][0] for m in markers]},
+                    "title": None,
+                },
+                "tooltip": [
+                    {"field": "creator", "type": "nominal"},
+                    {"field": "day", "type": "nominal"},
+                    {"field": "marker", "type": "nominal"},
+                    {"field": "count", "type": "quantitative"},
+                ],
+            },
         },
     ]
     return spec

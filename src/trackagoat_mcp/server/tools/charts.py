@@ -38,7 +38,7 @@ async def show_chart(
 ) -> Annotated[CallToolResult, Chart]:
     """Chart as PNG + data + MCP App. kind: views_over_time (any entity; other args as get_analytics),
     leaderboard (project; rank by metric), campaign_progress (campaign vs target), payout_ledger (creator; last 365
-    days), program_health (project)."""
+    days), program_health (project), content_calendar (as get_content_calendar)."""
     request = ChartRequest(
         kind=kind,
         entity_type=entity_type,
