@@ -1,10 +1,10 @@
 """Evaluating and recording many accrual units at once: the figures of a batch in a few queries, its rows in one
 multi-row insert per table.
 
-`evaluate_units` gives each unit exactly the outcome a unit read on its own would get: the same videos (counted,
-posted in the period, in the structure's project and on a covered day for `cpm` / `view_threshold`; every counted
-video of the period for goal figures), the same goals and the same follower figure, ordered as before (videos by
-posting time then id, goals by metric then id); only the number of statements changes. The reads:
+`evaluate_units` gives each unit the outcome it would get alone, whatever the batch: the counted videos posted in
+the period (for `cpm` / `view_threshold` only those in the structure's project posted on a covered day; for goal
+figures every one), the applicable goals and the follower figure, videos ordered by posting time then id and goals
+by metric then id. The reads:
 
 * videos: one query for every creator of the batch over the span of the batch's periods, split per unit here;
 * goals: one query for the creators of the batch's `goals` units, the applicability rules applied here;
@@ -13,8 +13,9 @@ posting time then id, goals by metric then id); only the number of statements ch
   scraped rarely still gets the latest figure, however old.
 
 `record_units` writes the evaluations with one `INSERT … ON CONFLICT DO NOTHING … RETURNING id` (SQLAlchemy sends
-the rows as multi-row `VALUES`, compiled once), then the `earned` accruals of the evaluations that took effect, in the caller's transaction: exactly once rests on the
-evaluation's unique key (structure, creator, period start) as before, and the ids are derived from that key.
+the rows as multi-row `VALUES`, compiled once), then the `earned` accruals of the evaluations that took effect, in
+the caller's transaction: exactly once rests on the evaluation's unique key (structure, creator, period start),
+and the ids are derived from that key.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ async def _videos(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, l
     interactions = col(Video.like_count) + col(Video.comment_count) + col(Video.share_count) + col(Video.save_count)
     out: dict[uuid.UUID, list[_Video]] = defaultdict(list)
     for chunk in _chunks(creators):
-        rows = await session.execute(
+        rows: Any = await session.execute(
             select(
                 col(Video.creator_id).label("creator_id"),
                 col(Video.id).label("id"),
