@@ -502,6 +502,18 @@ def set_based_statement(shape: Shape, project_id: uuid.UUID, structure_ids: dict
     def whole(expression: Any) -> Any:
         return cast(func.coalesce(func.sum(expression), 0), BigInteger)
 
+    def goals_of_week(measure: Any, *where: Any) -> Any:
+        """A figure of the creator's goals applicable to the week (an indexed look-up per creator and week)."""
+        applicable = and_(
+            g.creator_id == weeks.c.creator_id,
+            g.project_id == project_id,
+            g.is_active.is_(True),
+            g.period == "weekly",
+            g.start_date <= weeks.c.last_day,
+            or_(g.end_date.is_(None), g.end_date >= weeks.c.first_day),
+        )
+        return select(measure).where(applicable, *where).scalar_subquery()
+
     figures = (
         select(
             weeks.c.creator_id,
@@ -510,6 +522,10 @@ def set_based_statement(shape: Shape, project_id: uuid.UUID, structure_ids: dict
             whole(case((and_(assigned, v.view_count >= threshold["threshold_views"]), 1), else_=0)).label("hits"),
             cast(func.count(v.id), BigInteger).label("posts"),
             whole(v.view_count).label("views"),
+            goals_of_week(func.count(g.id)).label("goals"),
+            goals_of_week(func.count(g.id), g.metric.not_in(("posts", "views"))).label("other_goals"),
+            goals_of_week(func.max(g.target_value), g.metric == "posts").label("posts_target"),
+            goals_of_week(func.max(g.target_value), g.metric == "views").label("views_target"),
         )
         .select_from(weeks)
         .outerjoin(
@@ -522,35 +538,15 @@ def set_based_statement(shape: Shape, project_id: uuid.UUID, structure_ids: dict
                 v.posted_at < weeks.c.end_at,
             ),
         )
-        .group_by(weeks.c.creator_id, weeks.c.start_at)
+        .group_by(*weeks.c)
         .cte("figures")
     )
-    met = or_(
-        and_(g.metric == "posts", figures.c.posts >= g.target_value),
-        and_(g.metric == "views", figures.c.views >= g.target_value),
-    )
-    goal_weeks = (
-        select(
-            weeks.c.creator_id,
-            weeks.c.start_at,
-            func.count(g.id).label("goals"),
-            func.sum(case((met, 0), else_=1)).label("unmet"),
-        )
-        .select_from(weeks)
-        .join(figures, and_(figures.c.creator_id == weeks.c.creator_id, figures.c.start_at == weeks.c.start_at))
-        .join(
-            table_of(Goal),
-            and_(
-                g.creator_id == weeks.c.creator_id,
-                g.project_id == project_id,
-                g.is_active.is_(True),
-                g.period == "weekly",
-                g.start_date <= weeks.c.last_day,
-                or_(g.end_date.is_(None), g.end_date >= weeks.c.first_day),
-            ),
-        )
-        .group_by(weeks.c.creator_id, weeks.c.start_at)
-        .cte("goal_weeks")
+    # Every applicable goal met: at least one goal, all on posts or views, and each figure at its highest target.
+    goals_met = and_(
+        figures.c.goals > 0,
+        figures.c.other_goals == 0,
+        or_(figures.c.posts_target.is_(None), figures.c.posts >= figures.c.posts_target),
+        or_(figures.c.views_target.is_(None), figures.c.views >= figures.c.views_target),
     )
     cpm_cents = _sql_half_even(sv.amount_cents * figures.c.cpm_views, 1000)
     paid = case((figures.c.hits > threshold["max_videos"], threshold["max_videos"]), else_=figures.c.hits)
@@ -558,10 +554,7 @@ def set_based_statement(shape: Shape, project_id: uuid.UUID, structure_ids: dict
         (sv.criteria_type == "recurring", _sql_half_even(sv.amount_cents * units.c.days, 7)),
         (sv.criteria_type == "cpm", case((cpm_cents > cpm["max_cents"], cpm["max_cents"]), else_=cpm_cents)),
         (sv.criteria_type == "view_threshold", sv.amount_cents * paid),
-        (
-            and_(sv.criteria_type == "goals", func.coalesce(goal_weeks.c.goals, 0) > 0, goal_weeks.c.unmet == 0),
-            sv.amount_cents,
-        ),
+        (and_(sv.criteria_type == "goals", goals_met), sv.amount_cents),
         else_=0,
     )
     rows = (
@@ -569,10 +562,6 @@ def set_based_statement(shape: Shape, project_id: uuid.UUID, structure_ids: dict
         .select_from(units)
         .join(table_of(PayoutStructureVersion), sv.structure_id == units.c.structure_id)
         .join(figures, and_(figures.c.creator_id == units.c.creator_id, figures.c.start_at == units.c.start_at))
-        .outerjoin(
-            goal_weeks,
-            and_(goal_weeks.c.creator_id == units.c.creator_id, goal_weeks.c.start_at == units.c.start_at),
-        )
     )
     return insert(SET_BASED).from_select(["structure_id", "creator_id", "period_start_at", "amount_cents"], rows)
 
