@@ -424,9 +424,11 @@ async def run_accruals(
 
 def _bucketed(due: list[Unit], candidates: list[datetime]) -> dict[datetime, list[Unit]]:
     """Each due unit in the slot of the hour it became ready (a unit ready before the first candidate in the newest
-    one), each slot's units in fair order. Pure CPU work over a possibly long list: run in a worker thread."""
+    one), each slot's units in fair order. Within an organization, units go oldest first, a creator's units of one
+    period side by side (a batch then reads each creator's videos of the period once for all its structures).
+    Pure CPU work over a possibly long list: run in a worker thread."""
     buckets: dict[datetime, list[Unit]] = {hour: [] for hour in candidates}
-    for unit in sorted(due, key=lambda u: (u.ready_at, u.period.start_at, str(u.structure.id), str(u.creator.id))):
+    for unit in sorted(due, key=lambda u: (u.ready_at, u.period.start_at, str(u.creator.id), str(u.structure.id))):
         ready = floor_hour(unit.ready_at)
         index = len(candidates) - 1 if candidates and ready < candidates[0] else bisect.bisect_left(candidates, ready)
         if index < len(candidates):
