@@ -1,4 +1,4 @@
-"""The hourly accrual job (`run_accruals`) back-filling W weeks of a large program vs one commit per unit.
+"""The hourly accrual job (`run_accruals`) back-filling W weeks of a large program vs one set-based SQL statement.
 
 The synthetic program (defaults): one organization in America/New_York (from 3 weeks on, the weeks cross the
 start of daylight saving time on 2026-03-08), one project with `--creators` 1,000 creators, and four weekly
@@ -22,17 +22,25 @@ every week of every structure is due: 4 x creators x W units, the worst hourly c
 
 * `run_accruals` once (a back-fill into one hourly slot), then a second run an hour later, which must evaluate
   nothing (what an idle hour costs);
-* the baseline, in the same process on the same `Database`: as many `db.write()` transactions as there were
+* the set-based baseline (the target): ONE hand-written `INSERT … SELECT` (`set_based_statement`) computing the
+  amount of every unit of the W weeks from the same rows (assignments, counted videos, goals) into a scratch
+  table, in integer SQL arithmetic with half-even rounding; the weeks' bounds and the local calendar are literal
+  rows, the rules' numbers bound parameters. It writes no inputs snapshot and no accrual row: the floor of
+  computing the same amounts in the store;
+* the older baseline, in the same process on the same `Database`: as many `db.write()` transactions as there were
   units, each inserting one small row into a scratch table and committing: the floor of the design "one write
-  transaction per unit". The ratio is what evaluating costs on top of that.
+  transaction per unit".
 
-Checked and printed: evaluations == expected units; the accruals' count and total equal what the generator
-computes on its own from the rows it wrote; the second run evaluates 0 and writes nothing (the exit status is 1
-if any check fails). `--runs` repeats the timed part after deleting the evaluations, accruals and job runs.
-`--breakdown` also times the job's parts alone: `load_units` (planning) and `evaluate_unit` of every due unit in
-read sessions (the reads). `--profile` runs the first `run_accruals` under cProfile.
+The three run in turns (job, statement, transactions; then the other way round). Checked and printed:
+evaluations == expected units; the accruals' count and total equal what the generator computes on its own from
+the rows it wrote; the set-based statement's amount of every unit equals the evaluation the run wrote for it; the
+second run evaluates 0 and writes nothing (the exit status is 1, with MISMATCH, if any check fails). `--runs`
+repeats the timed part after deleting the evaluations, accruals and job runs (and clearing the assignments'
+`settled_before` marks). `--breakdown` also times the job's parts alone: `load_units` (planning) and
+`evaluate_unit` of every due unit in read sessions (the reads, one unit at a time). `--profile` runs the first
+`run_accruals` under cProfile.
 
-    .venv/bin/python bench/accruals.py                                  # SQLite, 1,000 creators x 4 weeks
+    .venv/bin/python bench/accruals.py --runs 3                         # SQLite, 1,000 creators x 4 weeks
     .venv/bin/python bench/accruals.py --backend postgres
     .venv/bin/python bench/accruals.py --creators 100 --weeks 2         # quick
 """
