@@ -1,4 +1,4 @@
-"""The hourly accrual job (`run_accruals`) back-filling W weeks of a large program vs one commit per unit.
+"""The hourly accrual job (`run_accruals`) back-filling W weeks of a large program vs one set-based SQL statement.
 
 The synthetic program (defaults): one organization in America/New_York (from 3 weeks on, the weeks cross the
 start of daylight saving time on 2026-03-08), one project with `--creators` 1,000 creators, and four weekly
@@ -22,17 +22,25 @@ every week of every structure is due: 4 x creators x W units, the worst hourly c
 
 * `run_accruals` once (a back-fill into one hourly slot), then a second run an hour later, which must evaluate
   nothing (what an idle hour costs);
-* the baseline, in the same process on the same `Database`: as many `db.write()` transactions as there were
+* the set-based baseline (the target): ONE hand-written `INSERT … SELECT` (`set_based_statement`) computing the
+  amount of every unit of the W weeks from the same rows (assignments, counted videos, goals) into a scratch
+  table, in integer SQL arithmetic with half-even rounding; the weeks' bounds and the local calendar are literal
+  rows, the rules' numbers bound parameters. It writes no inputs snapshot and no accrual row: the floor of
+  computing the same amounts in the store;
+* the older baseline, in the same process on the same `Database`: as many `db.write()` transactions as there were
   units, each inserting one small row into a scratch table and committing: the floor of the design "one write
-  transaction per unit". The ratio is what evaluating costs on top of that.
+  transaction per unit".
 
-Checked and printed: evaluations == expected units; the accruals' count and total equal what the generator
-computes on its own from the rows it wrote; the second run evaluates 0 and writes nothing (the exit status is 1
-if any check fails). `--runs` repeats the timed part after deleting the evaluations, accruals and job runs.
-`--breakdown` also times the job's parts alone: `load_units` (planning) and `evaluate_unit` of every due unit in
-read sessions (the reads). `--profile` runs the first `run_accruals` under cProfile.
+The three run in turns (job, statement, transactions; then the other way round). Checked and printed:
+evaluations == expected units; the accruals' count and total equal what the generator computes on its own from
+the rows it wrote; the set-based statement's amount of every unit equals the evaluation the run wrote for it; the
+second run evaluates 0 and writes nothing (the exit status is 1, with MISMATCH, if any check fails). `--runs`
+repeats the timed part after deleting the evaluations, accruals and job runs (and clearing the assignments'
+`settled_before` marks). `--breakdown` also times the job's parts alone: `load_units` (planning) and
+`evaluate_unit` of every due unit in read sessions (the reads, one unit at a time). `--profile` runs the first
+`run_accruals` under cProfile.
 
-    .venv/bin/python bench/accruals.py                                  # SQLite, 1,000 creators x 4 weeks
+    .venv/bin/python bench/accruals.py --runs 3                         # SQLite, 1,000 creators x 4 weeks
     .venv/bin/python bench/accruals.py --backend postgres
     .venv/bin/python bench/accruals.py --creators 100 --weeks 2         # quick
 """
@@ -57,10 +65,29 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Table,
+    Uuid,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from _common import DEFAULT_PG_SERVER, fresh_sqlite_file, recreate_pg_database, settle
-from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.clock import FrozenClock, ensure_utc
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import (
     Creator,
@@ -70,6 +97,7 @@ from trackagoat_mcp.db.models import (
     PayoutAccrual,
     PayoutAssignment,
     PayoutEvaluation,
+    PayoutStructureVersion,
     Video,
     table_of,
 )
@@ -149,6 +177,8 @@ class Expected:
     accruals: int = 0
     cents: int = 0
     by_structure: dict[str, int] = field(default_factory=dict)
+    project_id: uuid.UUID | None = None
+    structure_ids: dict[str, uuid.UUID] = field(default_factory=dict)
 
     def add(self, name: str, cents: int) -> None:
         self.units += 1
@@ -361,6 +391,7 @@ async def build(db: Database, shape: Shape) -> Expected:
             structure_ids[name] = out.id
     builder = Builder(shape, org.id, project.id)
     builder.build(structure_ids)
+    builder.expected.project_id, builder.expected.structure_ids = project.id, structure_ids
     tables = {t: table_of(m) for t, m in (("creators", Creator), ("creator_snapshots", CreatorSnapshot))}
     tables |= {"goals": table_of(Goal), "videos": table_of(Video), "payout_assignments": table_of(PayoutAssignment)}
     async with db.write() as session:
@@ -378,11 +409,202 @@ async def build(db: Database, shape: Shape) -> Expected:
 
 
 async def forget_runs(db: Database) -> None:
-    """Delete every evaluation, accrual and job run, and the baseline's rows: the program as before any run."""
+    """Delete every evaluation, accrual and job run and the baselines' rows, and clear the assignments'
+    `settled_before` marks: the program as before any run."""
     async with db.write() as session:
-        for table in (table_of(PayoutAccrual), table_of(PayoutEvaluation), table_of(JobRun), SCRATCH):
+        for table in (table_of(PayoutAccrual), table_of(PayoutEvaluation), table_of(JobRun), SCRATCH, SET_BASED):
             await session.execute(delete(table))
+        # The run marks how far each assignment is settled; unmarked, the next round walks every period again.
+        await session.execute(update(table_of(PayoutAssignment)).values(settled_before=None))
     await settle(db)
+
+
+# --- the set-based baseline ------------------------------------------------------------------------------------
+
+SET_BASED = Table(
+    "bench_set_based",
+    SCRATCH.metadata,
+    Column("structure_id", Uuid, nullable=False),
+    Column("creator_id", Uuid, nullable=False),
+    Column("period_start_at", table_of(Video).c.posted_at.type, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+)
+"""The set-based baseline's output: every unit's amount, keyed like an evaluation."""
+
+
+def _sql_half_even(numerator: Any, denominator: int) -> Any:
+    """`numerator / denominator` rounded half-even to an integer, in integer SQL arithmetic (numerator ≥ 0)."""
+    quotient = numerator // denominator
+    twice_rest = 2 * (numerator - quotient * denominator)
+    return case(
+        (or_(twice_rest > denominator, and_(twice_rest == denominator, quotient % 2 == 1)), quotient + 1),
+        else_=quotient,
+    )
+
+
+def set_based_statement(shape: Shape, project_id: uuid.UUID, structure_ids: dict[str, uuid.UUID]) -> Any:
+    """ONE `INSERT … SELECT` computing the amount of every unit of the program's W weeks, by hand for this program.
+
+    The weeks' bounds and the calendar (each day's local midnight as a UTC instant and its ordinal) are literal
+    rows, the rules' numbers are bound parameters; everything else (who is assigned from which day, the counted
+    videos, their views, the goals) is read by the statement. Amounts use integer arithmetic with half-even
+    rounding, so they must equal the `Decimal` amounts of the real run to the cent.
+    """
+    instant = table_of(Video).c.posted_at.type
+    assignments = table_of(PayoutAssignment)
+    v, a, g = table_of(Video).c, assignments.c, table_of(Goal).c
+    sv = table_of(PayoutStructureVersion).c
+    periods = union_all(
+        *(
+            select(
+                literal(shape.week(k)[0], instant).label("start_at"),
+                literal(shape.week(k)[1], instant).label("end_at"),
+                literal(FIRST_MONDAY + timedelta(days=7 * k), Date).label("first_day"),
+                literal(FIRST_MONDAY + timedelta(days=7 * k + 6), Date).label("last_day"),
+                literal((FIRST_MONDAY + timedelta(days=7 * k)).toordinal(), Integer).label("first_n"),
+            )
+            for k in range(shape.weeks)
+        )
+    ).cte("periods")
+    first_day = FIRST_MONDAY - timedelta(days=7 * (HISTORY_WEEKS + 2))
+    days = [first_day + timedelta(days=n) for n in range((shape.at.date() - first_day).days + 1)]
+    calendar = union_all(
+        *(
+            select(
+                literal(day, Date).label("day"),
+                literal(local_midnight(day, TIMEZONE), instant).label("midnight"),
+                literal(day.toordinal(), Integer).label("n"),
+            )
+            for day in days
+        )
+    ).cte("calendar")
+    late = case((calendar.c.n > periods.c.first_n, calendar.c.n - periods.c.first_n), else_=0)
+    units = (
+        select(
+            a.structure_id,
+            a.creator_id,
+            periods.c.start_at,
+            periods.c.end_at,
+            periods.c.first_day,
+            periods.c.last_day,
+            calendar.c.midnight.label("from_at"),
+            (7 - late).label("days"),
+        )
+        .select_from(assignments)
+        .join(calendar, calendar.c.day == a.starts_on)
+        .join(periods, calendar.c.n <= periods.c.first_n + 6)
+        .where(a.structure_id.in_(list(structure_ids.values())), a.ends_on.is_(None))
+        .cte("units")
+    )
+    weeks = (
+        select(
+            units.c.creator_id, units.c.start_at, units.c.end_at, units.c.first_day, units.c.last_day, units.c.from_at
+        )
+        .distinct()
+        .cte("creator_weeks")
+    )
+    counted = and_(v.tracking_status.in_(COUNTED), v.tracking_disabled_at.is_(None))
+    assigned = v.posted_at >= weeks.c.from_at
+    cpm, threshold = CPM["criteria_params"], THRESHOLD["criteria_params"]
+
+    def whole(expression: Any) -> Any:
+        return cast(func.coalesce(func.sum(expression), 0), BigInteger)
+
+    def goals_of_week(measure: Any, *where: Any) -> Any:
+        """A figure of the creator's goals applicable to the week (an indexed look-up per creator and week)."""
+        applicable = and_(
+            g.creator_id == weeks.c.creator_id,
+            g.project_id == project_id,
+            g.is_active.is_(True),
+            g.period == "weekly",
+            g.start_date <= weeks.c.last_day,
+            or_(g.end_date.is_(None), g.end_date >= weeks.c.first_day),
+        )
+        return select(measure).where(applicable, *where).scalar_subquery()
+
+    figures = (
+        select(
+            weeks.c.creator_id,
+            weeks.c.start_at,
+            whole(case((and_(assigned, v.view_count >= cpm["min_views"]), v.view_count), else_=0)).label("cpm_views"),
+            whole(case((and_(assigned, v.view_count >= threshold["threshold_views"]), 1), else_=0)).label("hits"),
+            cast(func.count(v.id), BigInteger).label("posts"),
+            whole(v.view_count).label("views"),
+            goals_of_week(func.count(g.id)).label("goals"),
+            goals_of_week(func.count(g.id), g.metric.not_in(("posts", "views"))).label("other_goals"),
+            goals_of_week(func.max(g.target_value), g.metric == "posts").label("posts_target"),
+            goals_of_week(func.max(g.target_value), g.metric == "views").label("views_target"),
+        )
+        .select_from(weeks)
+        .outerjoin(
+            table_of(Video),
+            and_(
+                v.creator_id == weeks.c.creator_id,
+                v.project_id == project_id,
+                counted,
+                v.posted_at >= weeks.c.start_at,
+                v.posted_at < weeks.c.end_at,
+            ),
+        )
+        .group_by(*weeks.c)
+        .cte("figures")
+    )
+    # Every applicable goal met: at least one goal, all on posts or views, and each figure at its highest target.
+    goals_met = and_(
+        figures.c.goals > 0,
+        figures.c.other_goals == 0,
+        or_(figures.c.posts_target.is_(None), figures.c.posts >= figures.c.posts_target),
+        or_(figures.c.views_target.is_(None), figures.c.views >= figures.c.views_target),
+    )
+    cpm_cents = _sql_half_even(sv.amount_cents * figures.c.cpm_views, 1000)
+    paid = case((figures.c.hits > threshold["max_videos"], threshold["max_videos"]), else_=figures.c.hits)
+    amount = case(
+        (sv.criteria_type == "recurring", _sql_half_even(sv.amount_cents * units.c.days, 7)),
+        (sv.criteria_type == "cpm", case((cpm_cents > cpm["max_cents"], cpm["max_cents"]), else_=cpm_cents)),
+        (sv.criteria_type == "view_threshold", sv.amount_cents * paid),
+        (and_(sv.criteria_type == "goals", goals_met), sv.amount_cents),
+        else_=0,
+    )
+    rows = (
+        select(units.c.structure_id, units.c.creator_id, units.c.start_at, amount)
+        .select_from(units)
+        .join(table_of(PayoutStructureVersion), sv.structure_id == units.c.structure_id)
+        .join(figures, and_(figures.c.creator_id == units.c.creator_id, figures.c.start_at == units.c.start_at))
+    )
+    return insert(SET_BASED).from_select(["structure_id", "creator_id", "period_start_at", "amount_cents"], rows)
+
+
+async def set_based(db: Database, statement: Any) -> float:
+    """Seconds for the set-based statement in one write transaction (its scratch table emptied first, untimed)."""
+    async with db.write() as session:
+        await session.execute(delete(SET_BASED))
+    started = time.perf_counter()
+    async with db.write() as session:
+        await session.execute(statement)
+    return time.perf_counter() - started
+
+
+async def same_amounts(db: Database) -> tuple[bool, str]:
+    """Whether the set-based statement's amounts equal the evaluations the real run wrote, unit by unit."""
+    e = table_of(PayoutEvaluation).c
+    async with db.read() as session:
+        ours = {
+            (r.structure_id, r.creator_id, ensure_utc(r.period_start_at)): int(r.amount_cents)
+            for r in await session.execute(select(e.structure_id, e.creator_id, e.period_start_at, e.amount_cents))
+        }
+        theirs = {
+            (r.structure_id, r.creator_id, ensure_utc(r.period_start_at)): int(r.amount_cents)
+            for r in await session.execute(select(SET_BASED))
+        }
+    differing = [key for key in ours.keys() | theirs.keys() if ours.get(key) != theirs.get(key)]
+    summary = (
+        f"{len(theirs):,} units totalling ${sum(theirs.values()) / 100:,.2f} vs the run's {len(ours):,} totalling "
+        f"${sum(ours.values()) / 100:,.2f}, {len(differing)} differing"
+    )
+    if differing:
+        key = sorted(differing, key=str)[0]
+        summary += f" (e.g. {key}: run {ours.get(key)}, set-based {theirs.get(key)})"
+    return not differing, summary
 
 
 # --- timing ----------------------------------------------------------------------------------------------------
@@ -422,6 +644,7 @@ async def _counts(db: Database) -> tuple[int, int, int]:
 class Round:
     job_s: float
     baseline_s: float
+    set_based_s: float
     idle_s: float
     units: int
     checks_ok: bool
@@ -501,10 +724,31 @@ async def one_round(db: Database, shape: Shape, expected: Expected, number: int,
             f"{timings['baseline'] / transactions * 1000:.2f} ms/transaction"
         )
 
+    async def statement() -> None:
+        timings["set_based"] = await set_based(db, set_based_statement(shape, project_id, expected.structure_ids))
+        print(
+            f"  set-based: one INSERT … SELECT of every unit's amount, {timings['set_based']:.2f} s, "
+            f"{timings['set_based'] / expected.units * 1000:.3f} ms/unit"
+        )
+
+    assert expected.project_id is not None
+    project_id = expected.project_id
     print(f"round {number} ({_load()})")
-    for step in (job, floor) if number % 2 == 1 else (floor, job):
+    for step in (job, statement, floor) if number % 2 == 1 else (floor, statement, job):
         await step()
-    return Round(timings["job"], timings["baseline"], timings["idle"], int(timings["units"]), timings["ok"] == 1)
+    same, summary = await same_amounts(db)
+    print(
+        f"  check: the set-based statement's amounts == the run's evaluations: {summary}: "
+        f"{'OK' if same else 'MISMATCH'}"
+    )
+    return Round(
+        timings["job"],
+        timings["baseline"],
+        timings["set_based"],
+        timings["idle"],
+        int(timings["units"]),
+        timings["ok"] == 1 and same,
+    )
 
 
 async def breakdown(db: Database, shape: Shape) -> None:
@@ -574,6 +818,11 @@ def report(rounds: list[Round]) -> None:
         f"{base_s:.2f} s ({base_s / units * 1000:.2f} ms/unit){label}"
     )
     print(f"ratio = run_accruals time / baseline time = {job_s / base_s:.2f}x")
+    set_s = statistics.median(r.set_based_s for r in rounds)
+    print(
+        f"set-based statement {set_s:.2f} s{label}; ratio = run_accruals time / set-based statement time = "
+        f"{job_s / set_s:.2f}x"
+    )
     print(
         f"an idle hourly run (nothing due) over the same program: {statistics.median(r.idle_s for r in rounds):.2f} s"
     )

@@ -90,18 +90,19 @@ async def test_a_run_killed_mid_way_and_rerun_leaves_the_rows_of_an_uninterrupte
     code, report, _ = await anyio.to_thread.run_sync(finish, start_worker(db_url, NOW, "doomed", kill_after=20))
 
     assert (code, report) == (-9, None)  # SIGKILL: no cleanup ran
-    assert len(await evaluations(db)) == 20
+    committed = len(await evaluations(db))  # units commit in batches: the kill lands after the batch holding the 20th
+    assert 20 <= committed < len(reference["evaluations"])
     async with db.read() as session:
         (slot,) = (await session.scalars(select(JobRun))).all()
     assert (slot.status, slot.claimed_by) == ("running", "doomed")
 
     too_soon = await program.run(NOW + timedelta(minutes=5))  # the dead worker's heartbeat is still fresh
-    assert (too_soon.slots_skipped, len(await evaluations(db))) == ([NOW.isoformat()], 20)
+    assert (too_soon.slots_skipped, len(await evaluations(db))) == ([NOW.isoformat()], committed)
 
     rerun = await program.run(NOW + timedelta(minutes=11))  # past the 10-minute heartbeat: taken over
 
     assert rerun.slots_run == [NOW.isoformat()]
-    assert rerun.totals.evaluated == len(reference["evaluations"]) - 20
+    assert rerun.totals.evaluated == len(reference["evaluations"]) - committed
     assert await payout_rows(db) == reference
     async with db.read() as session:
         (slot,) = (await session.scalars(select(JobRun))).all()

@@ -13,6 +13,7 @@ import pytest
 
 from tests.payouts.accrual_support import accruals, amounts, evaluations, make_program
 from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db.models import CreatorSnapshot
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.payouts import structures
 
@@ -104,6 +105,36 @@ async def test_goals_pay_when_every_goal_of_the_period_was_met_and_record_why_no
     assert missed.inputs_snapshot["reason"] == "goals_not_met"
     assert [e.inputs_snapshot["reason"] for e in await evaluations(db, creator_id=bob)] == ["no_applicable_goals"] * 2
     assert [a.creator_id for a in await accruals(db)] == [alice]
+
+
+async def test_a_followers_goal_reads_the_latest_snapshot_at_the_periods_end_however_old(
+    db: Database, clock: FrozenClock
+) -> None:
+    program = await make_program(db, clock)
+    alice, bob = await program.creator("alice"), await program.creator("bob")
+    for creator in (alice, bob):
+        await program.goal(creator, "followers", 800)
+    async with db.write() as session:  # bob's only figure is weeks older than any period evaluated
+        for creator, at, followers in (
+            (alice, utc(2026, 1, 2, 8), 500),
+            (alice, utc(2026, 2, 20, 8), 6000),
+            (alice, utc(2026, 3, 4, 8), 100),  # after both periods' ends: not theirs
+            (bob, utc(2026, 1, 5, 8), 900),
+        ):
+            session.add(CreatorSnapshot(creator_id=creator, captured_at=at, follower_count=followers))
+    structure = await program.structure(criteria_type="goals", amount_cents=5000)
+    await program.assign(structure, [alice, bob], date(2026, 2, 16))
+
+    await program.run()
+
+    # Weeks of Feb 16 and Feb 23 (ending Feb 23 and Mar 2): alice's latest figure at both ends is 6000 (Feb 20),
+    # bob's 900 (Jan 5); both meet 800.
+    for creator, followers in ((alice, 6000), (bob, 900)):
+        assert [e.inputs_snapshot["figures"]["followers"] for e in await evaluations(db, creator_id=creator)] == [
+            followers,
+            followers,
+        ]
+        assert await amounts(db, creator) == [(date(2026, 2, 16), 5000), (date(2026, 2, 23), 5000)]
 
 
 async def test_goal_ids_limit_a_goals_structure_to_the_goals_it_names(db: Database, clock: FrozenClock) -> None:

@@ -19,9 +19,12 @@
 * **Proportional work.** Planning walks each creator's periods from the first one not yet settled
   (`payout_assignments.settled_before`, advanced at the end of every run), so an idle run reads only the
   periods in progress, whatever the length of the history.
-* **Units** are evaluated one per transaction: a crash loses at most the unit in flight, and the rerun (or the
-  takeover) evaluates what is left with the same figures and ids, so the rows equal those of an uninterrupted run.
-  A unit that fails is reported and left for the next run.
+* **Units** are evaluated in batches, one write transaction each (`BATCH_MAX`; sizes 1, 2, 4, … so the first
+  units commit at once): the batch's inputs are read in a few queries and its rows written with one multi-row
+  `INSERT … ON CONFLICT DO NOTHING` per table (`domain.payouts.unit_batches`). A crash loses at most the batch in
+  flight, and the rerun (or the takeover) evaluates what is left with the same figures and ids, so the rows equal
+  those of an uninterrupted run. When a batch fails, its units are retried one per transaction: a unit that
+  still fails is reported and left for the next run, the others are written.
 * **Manual runs** for one organization (the `run_accruals` admin tool) record a `JobRun` of job
   `accruals_manual` and never hold the hourly slot, so they cannot make the scheduled run skip other tenants.
 """
@@ -43,7 +46,16 @@ from sqlmodel import col
 from trackagoat_mcp.clock import Clock, ensure_utc
 from trackagoat_mcp.db.models import JobRun
 from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain.payouts.accruals import Planned, Scope, evaluate_unit, plan_units, record_unit, settle_walks
+from trackagoat_mcp.domain.payouts.accruals import (
+    Planned,
+    Recorded,
+    Scope,
+    evaluate_units,
+    plan_units,
+    record_units,
+    settle_walks,
+)
+from trackagoat_mcp.domain.payouts.criteria import Outcome
 from trackagoat_mcp.domain.payouts.planning import Unit
 from trackagoat_mcp.errors import InvalidInput
 from trackagoat_mcp.jobs import runs
@@ -67,8 +79,10 @@ UnitKey = tuple[uuid.UUID, uuid.UUID, datetime]
 JOB = "accruals"
 MANUAL_JOB = "accruals_manual"
 HEARTBEAT_TTL = timedelta(minutes=10)
-HEARTBEAT_EVERY = 25
-"""Units between two heartbeats (each unit is a few milliseconds, so a live run beats well inside the TTL)."""
+BATCH_MAX = 500
+"""The most units evaluated in one write transaction. Batches start at one unit and double up to this, so a run
+with little due commits its first units at once, and a back-fill shares each transaction, each read of inputs
+and each insert among hundreds of units (a batch of the largest size takes well under a second)."""
 BACKFILL_CAP = timedelta(days=31)
 FUTURE_TOLERANCE = timedelta(minutes=1)
 SLOT_PATTERN = "____-__-__T__:00:00+00:00"
@@ -216,6 +230,27 @@ async def _beat(db: Database, run: RunRef, worker_id: str, now: datetime) -> boo
 # --- evaluating ----------------------------------------------------------------------------------------------
 
 
+async def _commit_batch(
+    db: Database, clock: Clock, run: RunRef, batch: list[Unit]
+) -> list[tuple[Unit, Outcome | None, Recorded | Exception]]:
+    """Evaluate and record `batch` in one write transaction; if that fails, each unit in its own transaction, so a
+    bad unit is reported alone and the others are written."""
+    try:
+        async with db.write() as session:
+            outcomes = await evaluate_units(session, batch)
+            recorded = await record_units(
+                session, list(zip(batch, outcomes, strict=True)), now=clock.now(), job_run_id=run.id
+            )
+        return list(zip(batch, outcomes, recorded, strict=True))
+    except Exception as exc:  # one bad unit must not stop the others; it is reported and retried next run
+        if len(batch) == 1:
+            return [(batch[0], None, exc)]
+    results = []
+    for unit in batch:
+        results.extend(await _commit_batch(db, clock, run, [unit]))
+    return results
+
+
 async def _evaluate(
     db: Database,
     clock: Clock,
@@ -226,38 +261,39 @@ async def _evaluate(
     done: set[UnitKey],
     on_evaluated: Callable[[int], None] | None,
 ) -> SlotTally:
-    """Evaluate `units` one transaction each, beating the heartbeat as we go; adds each evaluated key to `done`."""
+    """Evaluate `units` in order, in batches of growing size (one write transaction each), beating the heartbeat
+    after every batch; adds each evaluated key to `done`."""
     tally = SlotTally()
-    for index, unit in enumerate(units, start=1):
-        try:
-            async with db.write() as session:
-                outcome = await evaluate_unit(session, unit)
-                recorded = await record_unit(session, unit, outcome, now=clock.now(), job_run_id=run.id)
-        except Exception as exc:  # one bad unit must not stop the others; it is reported and retried next run
-            logger.warning("Accrual of %s for %s failed: %s", unit.structure.id, unit.creator.id, exc)
-            tally.failed.append(
-                {
-                    "kind": type(exc).__name__,
-                    "message": str(exc)[:500],
-                    "creator_id": str(unit.creator.id),
-                    "structure_id": str(unit.structure.id),
-                    "period_start_at": unit.period.start_at.isoformat(),
-                }
-            )
-            continue
-        done.add((unit.structure.id, unit.creator.id, unit.period.start_at))
-        if recorded == "already_evaluated":
-            tally.already_evaluated += 1
-        else:
-            tally.evaluated += 1
-            if recorded == "accrued":
-                tally.accrued += 1
-                tally.accrued_cents += outcome.amount_cents
+    start, size = 0, 1
+    while start < len(units):
+        batch = units[start : start + size]
+        start, size = start + len(batch), min(2 * size, BATCH_MAX)
+        for unit, outcome, recorded in await _commit_batch(db, clock, run, batch):
+            if isinstance(recorded, Exception) or outcome is None:
+                logger.warning("Accrual of %s for %s failed: %s", unit.structure.id, unit.creator.id, recorded)
+                tally.failed.append(
+                    {
+                        "kind": type(recorded).__name__,
+                        "message": str(recorded)[:500],
+                        "creator_id": str(unit.creator.id),
+                        "structure_id": str(unit.structure.id),
+                        "period_start_at": unit.period.start_at.isoformat(),
+                    }
+                )
+                continue
+            done.add((unit.structure.id, unit.creator.id, unit.period.start_at))
+            if recorded == "already_evaluated":
+                tally.already_evaluated += 1
             else:
-                tally.zero += 1
-        if on_evaluated is not None:
-            on_evaluated(tally.evaluated + tally.already_evaluated)
-        if index % HEARTBEAT_EVERY == 0 and not await _beat(db, run, worker_id, clock.now()):
+                tally.evaluated += 1
+                if recorded == "accrued":
+                    tally.accrued += 1
+                    tally.accrued_cents += outcome.amount_cents
+                else:
+                    tally.zero += 1
+            if on_evaluated is not None:
+                on_evaluated(tally.evaluated + tally.already_evaluated)
+        if start < len(units) and not await _beat(db, run, worker_id, clock.now()):
             logger.warning("Accrual slot %s was taken over by another worker; stopping this run of it.", run.slot)
             break
     return tally
@@ -388,9 +424,11 @@ async def run_accruals(
 
 def _bucketed(due: list[Unit], candidates: list[datetime]) -> dict[datetime, list[Unit]]:
     """Each due unit in the slot of the hour it became ready (a unit ready before the first candidate in the newest
-    one), each slot's units in fair order. Pure CPU work over a possibly long list: run in a worker thread."""
+    one), each slot's units in fair order. Within an organization, units go oldest first, a creator's units of one
+    period side by side (a batch then reads each creator's videos of the period once for all its structures).
+    Pure CPU work over a possibly long list: run in a worker thread."""
     buckets: dict[datetime, list[Unit]] = {hour: [] for hour in candidates}
-    for unit in sorted(due, key=lambda u: (u.ready_at, u.period.start_at, str(u.structure.id), str(u.creator.id))):
+    for unit in sorted(due, key=lambda u: (u.ready_at, u.period.start_at, str(u.creator.id), str(u.structure.id))):
         ready = floor_hour(unit.ready_at)
         index = len(candidates) - 1 if candidates and ready < candidates[0] else bisect.bisect_left(candidates, ready)
         if index < len(candidates):

@@ -21,29 +21,21 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Any, Literal
 
 import anyio
 from sqlalchemy import ColumnElement, and_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from trackagoat_mcp.db.dialect import NotIndexed, insert_ignoring_duplicates
 from trackagoat_mcp.db.models import (
     Creator,
-    Goal,
     Organization,
-    PayoutAccrual,
     PayoutAssignment,
     PayoutEvaluation,
     PayoutStructure,
     PayoutStructureVersion,
-    Video,
-    table_of,
 )
-from trackagoat_mcp.domain.goal_metrics import parse_goal_metric, period_figures
-from trackagoat_mcp.domain.payouts.criteria import GoalResult, Outcome, Rule, VideoFigure, compute
+from trackagoat_mcp.domain.payouts.criteria import Outcome, Rule
 from trackagoat_mcp.domain.payouts.planning import (
     CreatorState,
     Span,
@@ -53,8 +45,14 @@ from trackagoat_mcp.domain.payouts.planning import (
     units_of,
     walk_of,
 )
+from trackagoat_mcp.domain.payouts.unit_batches import (
+    Recorded,
+    accrual_id,
+    evaluate_units,
+    evaluation_id,
+    record_units,
+)
 from trackagoat_mcp.domain.periods import parse_period_kind, period_containing
-from trackagoat_mcp.domain.tree import is_counted
 
 __all__ = [
     "ARCHIVE_GRACE",
@@ -62,6 +60,7 @@ __all__ = [
     "Scope",
     "accrual_id",
     "evaluate_unit",
+    "evaluate_units",
     "evaluation_id",
     "Planned",
     "Walk",
@@ -69,15 +68,13 @@ __all__ = [
     "plan_units",
     "settle_walks",
     "record_unit",
+    "record_units",
     "rule_of",
 ]
 
 ARCHIVE_GRACE = timedelta(days=35)
 """Archived structures are planned this long after `archived_at`: long enough for their last periods' 48 h delay,
 24 h stale wait and a month of job downtime; every period they can still owe is evaluated within it."""
-_ID_NAMESPACE = uuid.UUID("6f1d2b3c-8a4e-5f60-9b7c-0d1e2f3a4b5c")
-
-Recorded = Literal["accrued", "zero", "already_evaluated"]
 
 
 @dataclass(frozen=True)
@@ -88,16 +85,6 @@ class Scope:
     project_id: uuid.UUID | None = None
     structure_id: uuid.UUID | None = None
     creator_id: uuid.UUID | None = None
-
-
-def evaluation_id(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> uuid.UUID:
-    """The evaluation's id, a function of its unique key (identical rows whoever writes them)."""
-    return uuid.uuid5(_ID_NAMESPACE, f"evaluation/{structure_id}/{creator_id}/{period_start_at.isoformat()}")
-
-
-def accrual_id(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> uuid.UUID:
-    """The accrual's id, a function of its unique key."""
-    return uuid.uuid5(_ID_NAMESPACE, f"accrual/{structure_id}/{creator_id}/{period_start_at.isoformat()}")
 
 
 def rule_of(version: PayoutStructureVersion) -> Rule:
@@ -314,139 +301,13 @@ async def settle_walks(
 # --- evaluating one unit -------------------------------------------------------------------------------------
 
 
-async def _videos(session: AsyncSession, unit: Unit) -> list[VideoFigure]:
-    """Counted videos of the creator posted in the period on a day the creator was assigned."""
-    posted = col(Video.posted_at)
-    rows = (
-        await session.execute(
-            select(col(Video.id), posted, col(Video.view_count))
-            .where(
-                col(Video.creator_id) == unit.creator.id,
-                # A re-check: walk the creator's videos, not every video the project posted that week.
-                NotIndexed(col(Video.project_id)) == unit.structure.project_id,
-                is_counted(),
-                posted >= unit.period.start_at,
-                posted < unit.period.end_at,
-            )
-            .order_by(posted, col(Video.id))
-        )
-    ).all()
-    return [
-        VideoFigure(row[0], row[1], int(row[2]))
-        for row in rows
-        if row[1] is not None and unit.coverage.contains(row[1])
-    ]
-
-
-async def _goals(session: AsyncSession, unit: Unit) -> tuple[list[GoalResult], dict[str, Any]]:
-    """The applicable goals judged on the creator's figures for the period, and those figures."""
-    rule, period = unit.version.rule, unit.period
-    query = select(Goal).where(
-        col(Goal.creator_id) == unit.creator.id,
-        col(Goal.project_id) == unit.structure.project_id,
-        col(Goal.is_active).is_(True),
-        col(Goal.period) == rule.period,
-        col(Goal.start_date) <= period.last_date,
-        or_(col(Goal.end_date).is_(None), col(Goal.end_date) >= period.start_date),
-    )
-    if rule.goal_ids is not None:
-        query = query.where(col(Goal.id).in_(rule.goal_ids))
-    goals = list((await session.scalars(query.order_by(col(Goal.metric), col(Goal.id)))).all())
-    if not goals:
-        return [], {}
-    figures = await period_figures(session, unit.creator.id, period.start_at, period.end_at)
-    results = [
-        GoalResult(g.id, g.metric, Decimal(str(g.target_value)), figures.value(parse_goal_metric(g.metric)))
-        for g in goals
-    ]
-    engagement = figures.engagement
-    shown = {
-        "posts": figures.posts,
-        "views": figures.views,
-        "interactions": figures.interactions,
-        "engagement_percent": None if engagement is None else str(engagement),
-        "followers": figures.followers,
-    }
-    return results, shown
-
-
 async def evaluate_unit(session: AsyncSession, unit: Unit) -> Outcome:
     """Read the figures of one unit and compute its amount; writes nothing (previews use it as is)."""
-    rule, period = unit.version.rule, unit.period
-    extra: dict[str, Any] = {}
-    if rule.criteria_type in ("cpm", "view_threshold"):
-        outcome = compute(rule, period, unit.coverage.days_covered, videos=await _videos(session, unit))
-    elif rule.criteria_type == "goals":
-        results, figures = await _goals(session, unit)
-        outcome = compute(rule, period, unit.coverage.days_covered, goals=results)
-        extra["figures"] = figures
-    else:
-        outcome = compute(rule, period, unit.coverage.days_covered)
-    inputs = {
-        "structure_version": unit.version.version,
-        "structure_version_id": str(unit.version.id),
-        "criteria_type": rule.criteria_type,
-        "criteria_params": rule.criteria_params,
-        "amount_cents": rule.amount_cents,
-        "currency": rule.currency,
-        "period": rule.period,
-        "timezone": unit.structure.timezone,
-        "period_start_at": period.start_at.isoformat(),
-        "period_end_at": period.end_at.isoformat(),
-        "days_in_period": period.days,
-        "days_covered": unit.coverage.days_covered,
-        "proration_mode": rule.proration_mode,
-        "evaluation_due_at": unit.due_at.isoformat(),
-        "stale": unit.stale,
-        **extra,
-        **outcome.inputs,
-    }
-    return Outcome(outcome.amount_cents, inputs)
+    return (await evaluate_units(session, [unit]))[0]
 
 
 async def record_unit(
     session: AsyncSession, unit: Unit, outcome: Outcome, *, now: datetime, job_run_id: uuid.UUID | None
 ) -> Recorded:
     """Write the unit's evaluation and (for a positive amount) its `earned` accrual, unless already evaluated."""
-    structure, creator, period = unit.structure, unit.creator, unit.period
-    key = (structure.id, creator.id, period.start_at)
-    accrued = outcome.amount_cents > 0
-    evaluation = {
-        "id": evaluation_id(*key),
-        "org_id": structure.org_id,
-        "structure_id": structure.id,
-        "structure_version_id": unit.version.id,
-        "creator_id": creator.id,
-        "period_start_at": period.start_at,
-        "period_end_at": period.end_at,
-        "amount_cents": outcome.amount_cents,
-        "accrual_id": accrual_id(*key) if accrued else None,
-        "job_run_id": job_run_id,
-        "inputs_snapshot": outcome.inputs,
-        "evaluated_at": now,
-    }
-    result = await session.execute(insert_ignoring_duplicates(session, table_of(PayoutEvaluation)).values(evaluation))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return "already_evaluated"
-    if not accrued:
-        return "zero"
-    accrual = {
-        "id": accrual_id(*key),
-        "org_id": structure.org_id,
-        "project_id": structure.project_id,
-        "creator_id": creator.id,
-        "structure_id": structure.id,
-        "structure_version_id": unit.version.id,
-        "period_start_at": period.start_at,
-        "period_end_at": period.end_at,
-        "amount_cents": outcome.amount_cents,
-        "currency": unit.version.rule.currency,
-        "status": "earned",
-        "outstanding_cents": outcome.amount_cents,
-        "inputs_snapshot": outcome.inputs,
-        "metadata": {},
-        "created_at": now,
-        "updated_at": now,
-    }
-    await session.execute(insert_ignoring_duplicates(session, table_of(PayoutAccrual)).values(accrual))
-    return "accrued"
+    return (await record_units(session, [(unit, outcome)], now=now, job_run_id=job_run_id))[0]

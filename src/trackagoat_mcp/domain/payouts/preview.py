@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.db.models import Creator
 from trackagoat_mcp.domain.pagination import cursor_text, cursor_time, decode_cursor, encode_cursor
-from trackagoat_mcp.domain.payouts.accruals import Scope, evaluate_unit, load_units
+from trackagoat_mcp.domain.payouts.accruals import Scope, evaluate_units, load_units
 from trackagoat_mcp.domain.payouts.planning import Unit, UnitState
 from trackagoat_mcp.domain.payouts.structures import get_structure_row
 from trackagoat_mcp.domain.projects import get_project
@@ -117,8 +117,7 @@ async def preview_accruals(
     after = await anyio.to_thread.run_sync(_after, units, last)
     page = after[:limit]
     items: list[PreviewItem] = []
-    for unit in page:
-        outcome = await evaluate_unit(session, unit)
+    for unit, outcome in zip(page, await evaluate_units(session, page), strict=True):
         items.append(
             PreviewItem(
                 structure_id=unit.structure.id,
