@@ -15,6 +15,7 @@ is left to a manual run, as it takes about 80 s more on two CPUs:
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import uuid
@@ -34,9 +35,13 @@ from trackagoat_mcp.http import build_app
 
 RUN_SECONDS = 240.0
 EXAMPLES = "5"
+STORES = ["sqlite", "postgres"] if os.environ.get("TRACKAGOAT_LONG_TESTS") == "1" else ["sqlite"]
+"""The API's contract does not depend on the store (the REST suites run on both); CI fuzzes it on SQLite, and
+`TRACKAGOAT_LONG_TESTS=1` adds PostgreSQL."""
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", STORES, indirect=True)
 async def test_schemathesis_finds_no_server_error_or_schema_mismatch_anywhere_in_the_api(
     db: Database, clock: FrozenClock, acme: tuple[Caller, uuid.UUID], tmp_path: Path
 ) -> None:
