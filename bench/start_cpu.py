@@ -23,8 +23,9 @@ from trackagoat_mcp.config import load_settings  # noqa: E402
 from trackagoat_mcp.db.session import Database  # noqa: E402
 
 imported_base = time.process_time()
-from trackagoat_mcp.server.app import build_server, ensure_migrated  # noqa: E402
-from trackagoat_mcp.server.auth import resolve_stdio_caller  # noqa: E402
+from trackagoat_mcp.db.migrate import ensure_migrated  # noqa: E402
+from trackagoat_mcp.server.app import build_server  # noqa: E402
+from trackagoat_mcp.server.assembly import resolve_stdio_caller  # noqa: E402
 
 imported_server = time.process_time()
 

@@ -4,10 +4,15 @@ import re
 import uuid
 from pathlib import Path
 
+import pytest
+from mcp import Client
+
+from tests.conftest import make_server
 from trackagoat_mcp.config import ALL_TOOLSETS, Settings
 from trackagoat_mcp.domain.scope import Caller
-from trackagoat_mcp.server.app import TOOL_GROUPS, build_server
+from trackagoat_mcp.server.app import build_server
 from trackagoat_mcp.server.prompts import load_prompts
+from trackagoat_mcp.server.toolsets import TOOL_GROUPS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -32,10 +37,12 @@ async def test_readme_tools_table_matches_list_tools_with_toolset_and_scope():
         assert (toolset, scope) == (spec.toolset, spec.scope), name
 
 
-async def test_readme_resources_table_matches_the_server():
-    server = build_server(Settings(database_url="sqlite://"), caller=Caller(uuid.uuid4(), frozenset({"read"})))
-    uris = [str(r.uri) for r in await server.list_resources()]
-    uris += [t.uri_template for t in await server.list_resource_templates()]
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_readme_resources_table_matches_the_server(db, clock, acme):
+    caller, _project_id = acme
+    async with Client(make_server(db, clock, caller)) as client:
+        uris = [str(r.uri) for r in (await client.list_resources()).resources]
+        uris += [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
     documented = re.findall(r"^\| `((?:trackagoat|ui)://[^`]+)` \|", README, flags=re.MULTILINE)
     assert sorted(documented) == sorted(uris)
 

@@ -73,8 +73,9 @@ from trackagoat_mcp.config import ALL_TOOLSETS, Settings
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import projects
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
-from trackagoat_mcp.server.app import TOOL_GROUPS, build_server
+from trackagoat_mcp.server.app import build_server
 from trackagoat_mcp.server.registry import build_tools
+from trackagoat_mcp.server.toolsets import TOOL_GROUPS
 from trackagoat_mcp.tiktok.sim import SimAccount, SimulatedTikTok, SimVideo
 
 EXAMPLES = int(os.environ.get("TRACKAGOAT_HOSTILE_EXAMPLES", "15"))

@@ -30,8 +30,8 @@ from pydantic import ValidationError
 from tests.conftest import make_server
 from tests.server.conftest import ADMIN_TOOLSETS
 from trackagoat_mcp.config import ALL_TOOLSETS
-from trackagoat_mcp.server.app import TOOL_GROUPS
 from trackagoat_mcp.server.registry import build_tools
+from trackagoat_mcp.server.toolsets import TOOL_GROUPS
 
 NULL = {"type": "null"}
 on_sqlite = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -6,22 +6,22 @@ its own database (`trackagoat-mcp db upgrade`, `trackagoat-mcp init`).
 
 from __future__ import annotations
 
-import functools
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from trackagoat_mcp.db.engine import make_engine, missing_sqlite_file
+from trackagoat_mcp.db.revisions import MIGRATIONS_DIR, head_revision
+from trackagoat_mcp.errors import ConfigError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
+    from trackagoat_mcp.db.session import Database
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+__all__ = ["alembic_config", "current_revision", "ensure_migrated", "head_revision", "upgrade"]
 
 
 def alembic_config(url: str) -> Config:
@@ -32,28 +32,6 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
-
-
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=]*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest revision the code knows: the one no other migration script names as its `down_revision`.
-
-    Read from the scripts' `revision = "…"` / `down_revision = "…"` lines rather than through Alembic, which every
-    `serve` start would otherwise import (and run each script module) only to answer this; the history is linear,
-    and `tests/domain/test_migrations.py` checks the answer against Alembic's own.
-    """
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        for name, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8")):
-            (revisions if name == "revision" else parents).add(value)
-    heads = revisions - parents
-    if len(heads) != 1:
-        raise RuntimeError(f"The migration scripts have {len(heads)} heads ({sorted(heads)!r}); they must have one.")
-    return heads.pop()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
@@ -75,6 +53,26 @@ async def current_revision(engine: AsyncEngine) -> str | None:
             return versions[0] if versions else None
 
         return await conn.run_sync(_read)
+
+
+async def ensure_migrated(db: Database) -> None:
+    """Raise `ConfigError` unless the database is at the code's migration head."""
+    try:
+        revision = await current_revision(db.engine)
+    except Exception as exc:  # the driver's own error types vary; the sentence below is what matters
+        raise ConfigError(f"Cannot open the database ({type(exc).__name__}); check TRACKAGOAT_DATABASE_URL.") from exc
+    head = head_revision()
+    if revision is None:
+        shown = make_url(db.url).render_as_string(hide_password=True)
+        raise ConfigError(
+            f"The database {shown!r} is empty or does not exist yet; run `trackagoat-mcp init` (or "
+            "`trackagoat-mcp db upgrade`) first."
+        )
+    if revision != head:
+        raise ConfigError(
+            f"The database is at migration {revision!r} but this version needs {head!r}; run "
+            "`trackagoat-mcp db upgrade`."
+        )
 
 
 async def upgrade(url: str, revision: str = "head") -> None:

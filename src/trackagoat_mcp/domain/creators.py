@@ -24,13 +24,14 @@ from trackagoat_mcp.domain.pagination import (
 )
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddCreatorResult, AddCreatorsResult, CreatorOut, CreatorSummary
-from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org
+from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, read_in_org
 from trackagoat_mcp.errors import Conflict, InvalidInput
 
 __all__ = [
     "MAX_BULK",
     "add_creators",
     "check_add_creators",
+    "creator_record",
     "get_creator",
     "list_creators",
     "remove_creator",
@@ -164,6 +165,11 @@ async def add_creators(
 async def get_creator(session: AsyncSession, caller: Caller, creator_id: Any) -> Creator:
     """A creator of the caller's organization (active or not)."""
     return await get_in_org(session, caller, Creator, creator_id, "creator")
+
+
+async def creator_record(session: AsyncSession, caller: Caller, creator_id: Any) -> Any:
+    """`get_creator` for showing it: the row's columns by name (`scope.read_in_org`)."""
+    return await read_in_org(session, caller, Creator, creator_id, "creator")
 
 
 async def list_creators(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 import secrets
 import uuid
 from datetime import datetime
@@ -12,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select, update
 
 from trackagoat_mcp.db.models import ApiKey
+from trackagoat_mcp.domain.caller import KEY_RE, hash_key
 from trackagoat_mcp.domain.pagination import cursor_time, cursor_uuid, fetch_page
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller, parse_id, require_text
 from trackagoat_mcp.errors import InvalidInput, NotFound
@@ -32,13 +31,7 @@ __all__ = [
 KEYS_PER_PAGE = 40
 """Keys per page of `list_key_page`: 40 with 200-character names stay well within a tool result's budget."""
 
-KEY_RE = re.compile(r"^tga_[0-9a-f]{64}$")
 DEFAULT_SCOPES = ("read", "write")
-
-
-def hash_key(key: str) -> str:
-    """SHA-256 hex of a key: what the store keeps instead of the key."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def parse_scopes(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:

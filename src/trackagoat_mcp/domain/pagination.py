@@ -155,18 +155,21 @@ async def fetch_page(
     cursor: str | None,
     limit: int,
     descending: bool = False,
+    records: bool = False,
 ) -> tuple[list[M], str | None]:
     """Run `query` one keyset page at a time: the rows after `cursor` in `columns` order, and the next cursor.
 
     `columns` end with a unique tie-breaker (the id); `key(row)` returns a row's values for those columns and
-    `parsers` turn a cursor's values back into them.
+    `parsers` turn a cursor's values back into them. `query` selects model objects, or, with `records`, the
+    columns of `db.models.record_columns` (rows read by name, without building objects).
     """
     check_limit(limit)
     if cursor:
         values = decode_cursor(kind, order, cursor, *parsers)
         query = query.where(keyset_after(columns, values, descending=descending))
     ordering = [column.desc() if descending else column.asc() for column in columns]
-    rows = list((await session.scalars(query.order_by(*ordering).limit(limit + 1))).all())
+    result = await session.execute(query.order_by(*ordering).limit(limit + 1))
+    rows: list[Any] = list(result.all() if records else result.scalars().all())
     page = rows[:limit]
     next_cursor = encode_cursor(kind, order, key(page[-1])) if len(rows) > limit else None
     return page, next_cursor

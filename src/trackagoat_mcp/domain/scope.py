@@ -1,4 +1,4 @@
-"""Who is calling (`Caller`) and the organization-scoped lookups every read and write goes through.
+"""The organization-scoped lookups every read and write goes through (`Caller` lives in `domain.caller`).
 
 Another organization's id behaves exactly like an id that does not exist: same error, same message,
 nothing changed. Scopes: `read` for reads, `write` for changes, `admin` for human-only fields
@@ -7,54 +7,21 @@ nothing changed. Scopes: `read` for reads, `write` for changes, `admin` for huma
 
 from __future__ import annotations
 
+import functools
 import uuid
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import and_, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, select
 
-from trackagoat_mcp.db.models import Organization, table_of
-from trackagoat_mcp.errors import Forbidden, InvalidInput, NotFound
+from trackagoat_mcp.db.models import Organization, record_columns, table_of
+from trackagoat_mcp.domain.caller import ALL_SCOPES, Caller
+from trackagoat_mcp.errors import InvalidInput, NotFound
 
-__all__ = ["ALL_SCOPES", "Caller", "get_in_org", "get_org", "not_found", "parse_id", "require_text"]
-
-ALL_SCOPES: tuple[str, ...] = ("read", "write", "admin")
-_IMPLIED = {"admin": {"admin", "write", "read"}, "write": {"write", "read"}, "read": {"read"}}
+__all__ = ["ALL_SCOPES", "Caller", "get_in_org", "get_org", "not_found", "parse_id", "read_in_org", "require_text"]
 
 M = TypeVar("M", bound=SQLModel)
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The organization a request acts for and the scopes its key grants."""
-
-    org_id: uuid.UUID
-    scopes: frozenset[str]
-    key_id: uuid.UUID | None = None
-
-    @property
-    def effective_scopes(self) -> frozenset[str]:
-        """Scopes including the ones implied by stronger scopes."""
-        granted: set[str] = set()
-        for scope in self.scopes:
-            granted |= _IMPLIED.get(scope, set())
-        return frozenset(granted)
-
-    def can(self, scope: str) -> bool:
-        """Whether the caller holds `scope` (directly or implied)."""
-        return scope in self.effective_scopes
-
-    def require(self, scope: str) -> None:
-        """Raise `Forbidden` unless the caller holds `scope`."""
-        if not self.can(scope):
-            granted = sorted(self.scopes)
-            raise Forbidden(
-                f"This action requires the {scope!r} scope; this key grants {granted!r}. "
-                "Use a key created with that scope (trackagoat-mcp keys create --scopes ...).",
-                required=scope,
-                granted=granted,
-            )
 
 
 def parse_id(value: str | uuid.UUID, what: str) -> uuid.UUID:
@@ -76,11 +43,37 @@ async def get_in_org(session: AsyncSession, caller: Caller, model: type[M], raw_
     `model` must have an `org_id` column. A foreign or missing id raises the same `NotFound`.
     """
     entity_id = parse_id(raw_id, what)
-    columns = table_of(model).c
-    row = (await session.scalars(select(model).where(columns.id == entity_id, columns.org_id == caller.org_id))).first()
+    found = await session.scalars(_object_in_org(model), {"id": entity_id, "org_id": caller.org_id})
+    row: M | None = found.first()
     if row is None:
         raise not_found(what, entity_id)
     return row
+
+
+async def read_in_org(session: AsyncSession, caller: Caller, model: type[SQLModel], raw_id: Any, what: str) -> Any:
+    """`get_in_org` for a read that only shows the row: its columns read by name (`db.models.record_columns`),
+    without building a model object (a third of a small read's cost)."""
+    entity_id = parse_id(raw_id, what)
+    row = (await session.execute(_record_in_org(model), {"id": entity_id, "org_id": caller.org_id})).first()
+    if row is None:
+        raise not_found(what, entity_id)
+    return row
+
+
+def _by_id_in_org(model: type[SQLModel]) -> Any:
+    columns = table_of(model).c
+    return and_(columns.id == bindparam("id"), columns.org_id == bindparam("org_id"))
+
+
+@functools.cache
+def _object_in_org(model: type[SQLModel]) -> Any:
+    """The statement of `get_in_org`, built once per model (building it anew cost more than running it)."""
+    return select(model).where(_by_id_in_org(model))
+
+
+@functools.cache
+def _record_in_org(model: type[SQLModel]) -> Any:
+    return select(*record_columns(model)).where(_by_id_in_org(model))
 
 
 def not_found(what: str, entity_id: Any) -> NotFound:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from trackagoat_mcp.clock import day_range_utc
-from trackagoat_mcp.db.models import Video
+from trackagoat_mcp.db.models import Video, record_columns
 from trackagoat_mcp.db.races import retries_lost_races
 from trackagoat_mcp.domain.campaigns import get_campaign_row
 from trackagoat_mcp.domain.creators import MAX_BULK, get_creator
@@ -153,6 +153,8 @@ async def add_videos(
 
 
 _POSTED = func.coalesce(col(Video.posted_at), _EPOCH)
+_LISTED = (*VideoSummary.model_fields, "created_at")
+"""What `list_videos` reads of a video: its summary and every sort value."""
 # order -> (sort expression, descending?, cursor parser, the row's sort value)
 _ORDERS: dict[str, tuple[Any, bool, Callable[[Any], Any], Callable[[Video], Any]]] = {
     "posted_desc": (_POSTED, True, cursor_time, lambda v: v.posted_at or _EPOCH),
@@ -187,7 +189,9 @@ async def list_videos(
     check_limit(limit)
     if order not in _ORDERS:
         raise InvalidInput(f"order {order!r} is not one of {sorted(_ORDERS)!r}.")
-    query = select(Video).where(col(Video.org_id) == caller.org_id, col(Video.tracking_status) != "excluded")
+    query = select(*record_columns(Video, _LISTED)).where(
+        col(Video.org_id) == caller.org_id, col(Video.tracking_status) != "excluded"
+    )
     if project_id is not None:
         query = query.where(col(Video.project_id) == (await get_project(session, caller, project_id)).id)
     if creator_id is not None:
@@ -227,6 +231,7 @@ async def list_videos(
         cursor=cursor,
         limit=limit,
         descending=descending,
+        records=True,
     )
     return Page[VideoSummary](items=[VideoSummary.of(v) for v in page], next_cursor=next_cursor)
 

@@ -37,6 +37,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from trackagoat_mcp.clock import Clock, SystemClock
 from trackagoat_mcp.config import Settings
+from trackagoat_mcp.db.migrate import ensure_migrated
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.http.budget import SessionBudget
 from trackagoat_mcp.http.deadlines import BodyDeadline
@@ -49,7 +50,7 @@ from trackagoat_mcp.http.sessions import SessionCaps
 from trackagoat_mcp.http.streams import StreamCaps
 from trackagoat_mcp.jobs.scheduler import Scheduler
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
-from trackagoat_mcp.server.app import build_server, ensure_migrated
+from trackagoat_mcp.server.app import build_server
 
 __all__ = ["HEALTH_TIMEOUT_SECONDS", "MAX_BODY_BYTES", "build_app"]
 

@@ -1,78 +1,53 @@
 """`build_server(settings)`: the MCP server with the selected toolsets, resources and prompts.
 
-Nothing happens at import. The lifespan opens the database (unless one is injected), checks it is
-migrated, and fixes the stdio caller; `cli.py` resolves the caller before starting so that a
-configuration error is printed as a sentence instead of a crashed session.
+A server answers `initialize` and `tools/list` at once. The listing comes from the packaged catalogue
+(`server.catalogue`), filtered by the caller's scopes: a stdio session's caller is known when the server is built
+(`cli` looks it up first), an HTTP request carries its own. Everything else (the tool modules, the domain and the
+store layer, the database, the background jobs) is assembled by the lifespan in the background (`server.assembly`,
+imported on a worker thread), and every other request waits until it is ready. A host that starts `serve` sees the
+tools in about the time a bare SDK server takes; the first call pays for the rest (bench/README.md, "Start").
+
+Nothing happens at import: this module and those it imports at the top stay clear of SQLAlchemy, the models and
+the tools (`tests/e2e/test_start_imports.py`).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anyio
+from mcp import MCPError
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer, RequestStateSecurity
-from mcp.types import ListToolsResult
-from sqlalchemy.engine import make_url
+from mcp.server.mcpserver import Context, MCPServer, RequestStateSecurity
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import INTERNAL_ERROR, CallToolResult, InputRequiredResult, ListToolsResult
+from mcp.types import Tool as ListedTool
 
 from trackagoat_mcp import __version__
-from trackagoat_mcp.clock import Clock, SystemClock
 from trackagoat_mcp.config import Settings
-from trackagoat_mcp.db.migrate import current_revision, head_revision
-from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain.scope import Caller
-from trackagoat_mcp.errors import ConfigError, TrackagoatError
-from trackagoat_mcp.jobs.scheduler import Scheduler
-from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
+from trackagoat_mcp.domain.caller import Caller
+from trackagoat_mcp.errors import TrackagoatError
 from trackagoat_mcp.server.apps.resources import register_apps
-from trackagoat_mcp.server.auth import request_caller, resolve_stdio_caller
+from trackagoat_mcp.server.auth import request_caller
+from trackagoat_mcp.server.catalogue import entries, published
 from trackagoat_mcp.server.completions import register_completions
-from trackagoat_mcp.server.confirm import confirmation_key
-from trackagoat_mcp.server.context import AppContext
 from trackagoat_mcp.server.prompts import register_prompts
-from trackagoat_mcp.server.registry import ToolGroup, ToolSpec, build_tools
-from trackagoat_mcp.server.resources import register_resources
-from trackagoat_mcp.server.tools import (
-    admin,
-    alerts,
-    analytics,
-    campaigns,
-    charts,
-    context,
-    goals,
-    health,
-    insights,
-    jobs,
-    notes,
-    payments,
-    payouts,
-    radar,
-    tracking,
-)
 
-__all__ = ["INSTRUCTIONS", "TOOL_GROUPS", "build_server", "ensure_migrated"]
+if TYPE_CHECKING:
+    from trackagoat_mcp.clock import Clock
+    from trackagoat_mcp.db.session import Database
+    from trackagoat_mcp.jobs.scheduler import Scheduler
+    from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
+    from trackagoat_mcp.server.context import AppContext
+
+__all__ = ["INSTRUCTIONS", "Stack", "build_server"]
 
 logger = logging.getLogger(__name__)
-
-TOOL_GROUPS: tuple[ToolGroup, ...] = (
-    context.group,
-    tracking.group,
-    campaigns.group,
-    analytics.group,
-    health.group,
-    charts.group,
-    insights.group,
-    alerts.group,
-    radar.group,
-    goals.group,
-    notes.group,
-    payouts.group,
-    payments.group,
-    jobs.group,
-    admin.group,
-)
 
 INSTRUCTIONS = """\
 trackagoat-mcp tracks TikTok creator programs (projects, creators, videos, nested campaigns).
@@ -87,25 +62,71 @@ Payments, voids, rejecting accruals and assignments wait for a person's approval
 them the preview, and repeat the call with its confirmation_token only once they approve.
 See the trackagoat://guide resource for details."""
 
+_AT_ONCE = frozenset({"initialize", "server/discover", "ping", "tools/list"})
+"""Requests answered without waiting for the assembly."""
 
-async def ensure_migrated(db: Database) -> None:
-    """Raise `ConfigError` unless the database is at the code's migration head."""
-    try:
-        revision = await current_revision(db.engine)
-    except Exception as exc:  # the driver's own error types vary; the sentence below is what matters
-        raise ConfigError(f"Cannot open the database ({type(exc).__name__}); check TRACKAGOAT_DATABASE_URL.") from exc
-    head = head_revision()
-    if revision is None:
-        shown = make_url(db.url).render_as_string(hide_password=True)
-        raise ConfigError(
-            f"The database {shown!r} is empty or does not exist yet; run `trackagoat-mcp init` (or "
-            "`trackagoat-mcp db upgrade`) first."
-        )
-    if revision != head:
-        raise ConfigError(
-            f"The database is at migration {revision!r} but this version needs {head!r}; run "
-            "`trackagoat-mcp db upgrade`."
-        )
+
+class Stack:
+    """What the lifespan yields: the fixed caller at once, the assembled `AppContext` and tools once ready."""
+
+    def __init__(self, caller: Caller | None, *, caller_pending: bool) -> None:
+        self.caller = caller
+        """The fixed caller of a stdio session; None when each request authenticates (HTTP)."""
+        self.caller_pending = caller_pending
+        """A stdio session whose caller the assembly finds (no caller was given): `tools/list` waits for it."""
+        self._ready = anyio.Event()
+        self._app: AppContext | None = None
+        self._tools: Mapping[str, Tool] = {}
+        self._failure: str | None = None
+
+    async def wait(self) -> None:
+        """Return once the assembly is ready; raise the reason it failed as a protocol error."""
+        await self._ready.wait()
+        if self._failure is not None:
+            raise MCPError(INTERNAL_ERROR, self._failure)
+
+    @property
+    def app(self) -> AppContext:
+        """The assembled dependencies (only read by requests that waited for them)."""
+        if self._app is None:
+            raise RuntimeError("the server's stack is not assembled yet")
+        return self._app
+
+    def tool(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def ready(self, app: AppContext, tools: Mapping[str, Tool]) -> None:
+        self._app, self._tools, self.caller = app, tools, app.caller
+        self._ready.set()
+
+    def failed(self, reason: str) -> None:
+        self._failure = reason
+        self._ready.set()
+
+
+class TrackagoatServer(MCPServer["Stack"]):
+    """An `MCPServer` that lists its tools from the catalogue and calls the ones its lifespan assembled (a tool
+    added with the SDK's `add_tool` is listed and called as the SDK does)."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._published = published(settings.toolsets, read_only=settings.read_only)
+
+    async def list_tools(self) -> list[ListedTool]:
+        return self._published + await super().list_tools()
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Stack, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        if context is None:
+            raise ToolError(f"Tool {name} needs a request context.")
+        stack: Stack = context.request_context.lifespan_context
+        await stack.wait()
+        tool = stack.tool(name)
+        if tool is None:
+            return await super().call_tool(name, arguments, context)
+        result: CallToolResult | InputRequiredResult = await tool.run(arguments, context, convert_result=True)
+        return result
 
 
 def build_server(
@@ -117,64 +138,83 @@ def build_server(
     stdio: bool = True,
     tiktok: TikTokAccess | None = None,
     scheduler: Scheduler | None = None,
-) -> MCPServer[AppContext]:
+    jobs: bool = False,
+) -> MCPServer[Stack]:
     """Build the MCP server.
 
     Args:
         settings: toolsets, read-only mode, database URL and key.
         db: an open `Database` to use (tests, the HTTP app); otherwise the lifespan opens and closes one.
         clock: the clock (default: the system clock).
-        caller: a fixed caller; otherwise, for stdio, the lifespan resolves it from `settings.api_key`.
+        caller: a fixed caller; otherwise, for stdio, the lifespan resolves it from `settings.api_key` (and
+            `tools/list` waits for that).
         stdio: False when every request authenticates itself (HTTP); no fixed caller is resolved then.
         tiktok: the process's TikTok client source (shared with the scheduler); otherwise the lifespan makes one
             from `settings.tiktok_base_url` (built only if `scrape_now` is called) and closes it.
         scheduler: the background jobs of this process, so `add_creators` can queue first scrapes with it.
+        jobs: run the background jobs in the lifespan, once assembled (`serve` over stdio without `--no-jobs`).
     """
-    the_clock = clock or SystemClock()
-    signing_key = confirmation_key(settings)
 
     @asynccontextmanager
-    async def lifespan(_server: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        database = db or Database.for_settings(settings)
-        try:
-            await ensure_migrated(database)
-            fixed = caller
-            if fixed is None and stdio:
-                fixed = await resolve_stdio_caller(database, settings.api_key, now=the_clock.now())
-            access = tiktok or TikTokAccess(settings)
-            try:
-                yield AppContext(settings, database, the_clock, fixed, access, scheduler, signing_key)
-            finally:
-                if tiktok is None:
-                    await access.aclose()
-        finally:
-            if db is None:
-                await database.dispose()
+    async def lifespan(server: MCPServer[Stack]) -> AsyncIterator[Stack]:
+        stack = Stack(caller, caller_pending=stdio and caller is None)
+        async with anyio.create_task_group() as group:
 
-    tools, specs = build_tools(TOOL_GROUPS, toolsets=settings.toolsets, read_only=settings.read_only)
-    server: MCPServer[AppContext] = MCPServer(
-        "trackagoat-mcp",
+            async def assemble() -> None:
+                try:
+                    assembly = await anyio.to_thread.run_sync(importlib.import_module, "trackagoat_mcp.server.assembly")
+                    await assembly.serve_assembled(
+                        server, stack, settings, db=db, clock=clock, stdio=stdio, tiktok=tiktok,
+                        scheduler=scheduler, jobs=jobs,
+                    )  # fmt: skip
+                except Exception as exc:
+                    logger.exception("The server could not be assembled")
+                    stack.failed(_failure_sentence(exc))
+
+            group.start_soon(assemble)
+            try:
+                yield stack
+            finally:
+                group.cancel_scope.cancel()
+
+    server = TrackagoatServer(
+        settings,
+        name="trackagoat-mcp",
         title="trackagoat",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="WARNING",
-        tools=tools,
         # Shared keys let any replica continue a 2026-07-28 multi-round-trip request another one started;
         # without them the SDK seals that state with a key of this process alone.
         request_state_security=RequestStateSecurity(keys=settings.request_state_keys)
         if settings.request_state_keys
         else None,
     )
-    server.middleware.append(_hide_tools_outside_scope({spec.name: spec for spec in specs}))
-    register_resources(server)
+    server.middleware.append(_after_assembly)
+    server.middleware.append(_hide_tools_outside_scope({e.tool.name: e.scope for e in entries()}))
     register_apps(server)
     register_prompts(server)
     register_completions(server)
     return server
 
 
-def _hide_tools_outside_scope(specs: dict[str, ToolSpec]) -> Any:
+def _failure_sentence(exc: Exception) -> str:
+    if isinstance(exc, TrackagoatError):
+        return f"[{exc.code}] {exc.message}"
+    return f"[internal] The server could not start ({type(exc).__name__}); its log on stderr says why."
+
+
+async def _after_assembly(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """Middleware: every request but the handshake (`initialize`, `server/discover`), `ping` and `tools/list`
+    waits for the assembled stack (and `tools/list` too while the caller whose scopes filter it is unknown)."""
+    stack: Stack = ctx.lifespan_context
+    if ctx.method not in _AT_ONCE or stack.caller_pending:
+        await stack.wait()
+    return await call_next(ctx)
+
+
+def _hide_tools_outside_scope(scopes: dict[str, str]) -> Any:
     """Middleware: `tools/list` shows a caller only the tools its scopes allow (each tool re-checks anyway)."""
 
     async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
@@ -187,7 +227,7 @@ def _hide_tools_outside_scope(specs: dict[str, ToolSpec]) -> Any:
             caller = None
 
         def visible(name: str) -> bool:
-            return caller is not None and (name not in specs or caller.can(specs[name].scope))
+            return caller is not None and (name not in scopes or caller.can(scopes[name]))
 
         # The SDK hands middleware either the result model or its wire dict, depending on the era.
         if isinstance(result, ListToolsResult):

@@ -9,44 +9,29 @@ request's access token).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Protocol
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 
-from trackagoat_mcp.db.models import ApiKey
-from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain import keys, orgs
-from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
-from trackagoat_mcp.errors import ConfigError, Forbidden
+from trackagoat_mcp.config import Settings
+from trackagoat_mcp.db.preflight import sqlite_session_owner
+from trackagoat_mcp.db.revisions import head_revision
+from trackagoat_mcp.domain.caller import KEY_RE, Caller, hash_key
+from trackagoat_mcp.errors import Forbidden
 
-__all__ = ["request_caller", "resolve_stdio_caller"]
+__all__ = ["quick_stdio_caller", "request_caller"]
 
 
-async def resolve_stdio_caller(db: Database, api_key: str | None, *, now: datetime | None = None) -> Caller:
-    """The caller of a stdio session (see the module docstring).
-
-    Raises:
-        ConfigError: the key is malformed, unknown or revoked; or no key was given and the store has
-            no organization or several.
-    """
-    if api_key:
-        async with db.write() as session:
-            caller = await keys.authenticate(session, api_key)
-            if caller is None:
-                shown = api_key[:12] + "…" if len(api_key) > 12 else api_key
-                raise ConfigError(
-                    f"TRACKAGOAT_API_KEY {shown!r} is not a valid, unrevoked key of this store; create one with "
-                    "`trackagoat-mcp keys create` and copy it exactly (tga_ followed by 64 hex characters)."
-                )
-            row = await session.get(ApiKey, caller.key_id)
-            if row is not None and now is not None:
-                row.last_used_at = now
-                session.add(row)
-            return caller
-    async with db.read() as session:
-        org = await orgs.only_org(session)
-    return Caller(org_id=org.id, scopes=frozenset(ALL_SCOPES))
+def quick_stdio_caller(settings: Settings) -> Caller | None:
+    """The caller of a stdio session when a quick look at a SQLite store can tell (`db.preflight`), else None (then
+    `server.assembly.resolve_stdio_caller` gives the answer, or the sentence saying what is wrong)."""
+    key = settings.api_key
+    if key and not KEY_RE.match(key):
+        return None
+    owner = sqlite_session_owner(settings.database_url, head=head_revision(), key_hash=hash_key(key) if key else None)
+    if owner is None:
+        return None
+    return Caller(org_id=owner.org_id, scopes=frozenset(owner.scopes.split(",")), key_id=owner.key_id)
 
 
 def _token_caller() -> Caller | None:

@@ -9,7 +9,7 @@ handler reads it from there.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
@@ -21,10 +21,11 @@ from mcp.types import (
     ResourceTemplateReference,
 )
 
-from trackagoat_mcp.domain.completions import suggest
 from trackagoat_mcp.errors import TrackagoatError
 from trackagoat_mcp.server.auth import request_caller
-from trackagoat_mcp.server.context import AppContext
+
+if TYPE_CHECKING:
+    from trackagoat_mcp.server.app import Stack
 
 __all__ = ["register_completions"]
 
@@ -55,7 +56,7 @@ async def _keep_request(ctx: ServerRequestContext[Any, Any], call_next: CallNext
         _request.reset(token)
 
 
-def register_completions(server: MCPServer[AppContext]) -> None:
+def register_completions(server: MCPServer[Stack]) -> None:
     """Answer `completion/complete` for every prompt and resource template of `server`."""
     server.middleware.append(_keep_request)
 
@@ -67,7 +68,11 @@ def register_completions(server: MCPServer[AppContext]) -> None:
         request = _request.get()
         if request is None:
             return None
-        app: AppContext = request.lifespan_context
+        # Requests wait for the assembled stack (`server.app`), which has imported the domain by now.
+        from trackagoat_mcp.domain.completions import suggest
+
+        stack: Stack = request.lifespan_context
+        app = stack.app
         try:
             caller = request_caller(app)
         except TrackagoatError:

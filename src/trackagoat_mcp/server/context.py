@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,9 @@ from trackagoat_mcp.domain.scope import Caller, get_org
 from trackagoat_mcp.jobs.scheduler import Scheduler
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.server.auth import request_caller
+
+if TYPE_CHECKING:
+    from trackagoat_mcp.server.app import Stack
 
 __all__ = ["AppContext", "Unit", "app_context", "org_timezone", "unit"]
 
@@ -64,8 +67,8 @@ class Unit:
 
 def app_context(ctx: Context[Any]) -> AppContext:
     """The `AppContext` of the server handling this request."""
-    state: AppContext = ctx.request_context.lifespan_context
-    return state
+    stack: Stack = ctx.request_context.lifespan_context
+    return stack.app
 
 
 @asynccontextmanager
