@@ -1,5 +1,5 @@
-"""`db/sqlite_driver.py`: one trip to the connection's thread per statement, `BEGIN` sent with the first statement,
-rollbacks queued; the same results and transactions as SQLAlchemy's own adapter."""
+"""`db/sqlite_driver.py`: one trip to the connection's thread per statement, `BEGIN` sent with a write session's first
+statement (read sessions send none), rollbacks queued; the same results as SQLAlchemy's own adapter."""
 
 from __future__ import annotations
 
@@ -63,20 +63,27 @@ async def test_a_session_that_runs_nothing_begins_nothing_and_commits_cleanly(
     assert sum(trips.values()) == 0, trips
 
 
-async def test_streamed_rows_come_from_one_transaction(sqlite_db: Database, clock: FrozenClock) -> None:
+async def test_each_statement_of_a_read_session_sees_what_was_committed_when_it_started(
+    sqlite_db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As PostgreSQL's READ COMMITTED has it. On SQLite a read session's statements run outside a transaction, so it
+    sends no BEGIN and queues no rollback; streamed rows still come whole from their one statement."""
     caller, _ = await make_org(sqlite_db, clock)
     async with sqlite_db.write() as session:
         for n in range(5):
             await projects.create_project(session, caller, name=f"p{n}", now=clock.now())
+    posted: list[Any] = []
+    original_post = sqlite_driver.ConnectionThread.post
+    monkeypatch.setattr(
+        sqlite_driver.ConnectionThread, "post", lambda self, job: (posted.append(job), original_post(self, job))[1]
+    )
     async with sqlite_db.read() as reader:
         counted = (await reader.execute(select(func.count()).select_from(Project))).scalar_one()
-        async with sqlite_db.write() as writer:  # committed while the reader's transaction is open
+        async with sqlite_db.write() as writer:  # committed between the reader's two statements
             await projects.create_project(writer, caller, name="later", now=clock.now())
         streamed = [row async for row in await reader.stream_scalars(select(Project.name))]
-    assert len(streamed) == counted == 6 and "later" not in streamed
-    async with sqlite_db.read() as reader:  # a stream as the first statement sends the pending BEGIN itself
-        first = [row async for row in await reader.stream_scalars(select(Project.name))]
-    assert "later" in first and len(first) == 7
+    assert counted == 6 and len(streamed) == 7 and "later" in streamed
+    assert posted == [], posted
 
 
 async def test_a_failed_statement_rolls_back_the_whole_write(sqlite_db: Database, clock: FrozenClock) -> None:

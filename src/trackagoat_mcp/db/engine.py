@@ -90,4 +90,5 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | No
     def _on_begin(conn: Any) -> None:
         # Not sent now: the connection sends it in front of the session's first statement (`sqlite_driver`).
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.connection.dbapi_connection.pending_begin = f"BEGIN {mode}"
+        if mode is not None:  # None: a read session, whose statements each run as their own transaction
+            conn.connection.dbapi_connection.pending_begin = f"BEGIN {mode}"

@@ -33,6 +33,7 @@ class Database:
         """The URL as configured (the engine's names the driver `db.engine` picked for it)."""
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine
+        self._read_engine = engine.execution_options(sqlite_begin=None) if self.is_sqlite else engine
 
     @classmethod
     def connect(cls, url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> Database:
@@ -54,8 +55,12 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; nothing it does is committed."""
-        async with self._session(self.engine) as session:
+        """A session for reads; nothing it does is committed.
+
+        Each statement sees what was committed when it started, as PostgreSQL's default (READ COMMITTED) has it; on
+        SQLite the statements run outside a transaction, so a read session costs no `BEGIN` or `ROLLBACK`.
+        """
+        async with self._session(self._read_engine) as session:
             yield session
 
     @asynccontextmanager

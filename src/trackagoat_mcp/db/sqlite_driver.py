@@ -7,7 +7,8 @@ trips are most of what a small read costs, so the connection makes as few as the
 * a statement is one trip: execute, fetch every row and close the cursor happen in one job on the thread;
 * `BEGIN` is not a trip of its own: the engine's "begin" hook leaves it pending (`pending_begin`) and the
   session's first statement sends it in front of itself (a session that runs no statement never begins one,
-  and its commit or rollback has nothing to do);
+  and its commit or rollback has nothing to do). Read sessions send none (`db.session`): each of their statements
+  is its own transaction, and they end with nothing to roll back;
 * a rollback is queued without waiting for it. The thread runs its queue in order, so whatever uses the
   connection next runs after it; a rollback that fails is logged, and closing the connection ends the
   transaction anyway.
@@ -55,8 +56,9 @@ logger = logging.getLogger(__name__)
 DRIVERNAME = "sqlite+trackagoat"
 """The URL driver name this dialect is registered under (`db.engine` points every SQLite URL at it)."""
 
-_Outcome = tuple[Any, list[Any] | None, int, int | None]
-"""What a statement left: description, rows (when it returns any), rowcount, lastrowid."""
+_Outcome = tuple[Any, list[Any] | None, int, int | None, bool]
+"""What a statement left: description, rows (when it returns any), rowcount, lastrowid, and whether a transaction is
+open after it."""
 
 _Job = tuple[Callable[[], Any], "asyncio.Future[Any] | None", "asyncio.AbstractEventLoop | None"]
 
@@ -120,7 +122,7 @@ def _run(connection: sqlite3.Connection, begin: str | None, operation: str, para
     try:
         description = cursor.description
         rows = cursor.fetchall() if description else None
-        return description, rows, cursor.rowcount, cursor.lastrowid
+        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
     finally:
         cursor.close()
 
@@ -150,7 +152,7 @@ class Cursor:
         self.take(await_(self.connection.run(operation, seq_of_parameters, many=True)))
 
     def take(self, outcome: _Outcome) -> None:
-        self.description, rows, self.rowcount, self.lastrowid = outcome
+        self.description, rows, self.rowcount, self.lastrowid, _open = outcome
         self.rows = collections.deque(rows or ())
 
     def fetchone(self) -> Any:
@@ -188,15 +190,18 @@ class Connection:
             self.thread.stop()
             raise
         self.pending_begin: str | None = None
-        """The `BEGIN …` the next statement sends first (set by the engine's "begin" hook)."""
-        self.sent = False
-        """Whether a statement went to the thread since the last commit or rollback, i.e. whether a transaction
-        may be open (a session's rollback and the pool's rollback on return then queue one rollback, not two)."""
+        """The `BEGIN …` the next statement sends first (set by the engine's "begin" hook; none for reads)."""
+        self.open = False
+        """Whether a transaction may be open: set before a statement that begins one is sent (a cancelled call's
+        statement still runs), then to what the thread saw after it. A session's rollback and the pool's rollback on
+        return queue one rollback when it is set, and nothing when it is not."""
 
     async def run(self, operation: str, parameters: Any, *, many: bool) -> _Outcome:
         begin, self.pending_begin = self.pending_begin, None
-        self.sent = True
+        if begin is not None:
+            self.open = True
         outcome: _Outcome = await self.thread.call(partial(_run, self.sqlite, begin, operation, parameters, many))
+        self.open = outcome[4]
         return outcome
 
     def cursor(self) -> Cursor:
@@ -206,14 +211,14 @@ class Connection:
         if self.pending_begin is not None:  # never began: nothing to commit
             self.pending_begin = None
             return
-        if self.sent:
+        if self.open:
             await_(self.thread.call(self.sqlite.commit))
-            self.sent = False
+            self.open = False
 
     def rollback(self) -> None:
         self.pending_begin = None
-        if self.sent and not self.closed:
-            self.sent = False
+        if self.open and not self.closed:
+            self.open = False
             self.thread.post(partial(_rollback_if_open, self.sqlite))
 
     def create_function(self, *args: Any, **kwargs: Any) -> None:

@@ -19,7 +19,17 @@ from trackagoat_mcp.db.models import Organization, record_columns, table_of
 from trackagoat_mcp.domain.caller import ALL_SCOPES, Caller
 from trackagoat_mcp.errors import InvalidInput, NotFound
 
-__all__ = ["ALL_SCOPES", "Caller", "get_in_org", "get_org", "not_found", "parse_id", "read_in_org", "require_text"]
+__all__ = [
+    "ALL_SCOPES",
+    "Caller",
+    "get_in_org",
+    "get_org",
+    "id_in_org",
+    "not_found",
+    "parse_id",
+    "read_in_org",
+    "require_text",
+]
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -60,6 +70,15 @@ async def read_in_org(session: AsyncSession, caller: Caller, model: type[SQLMode
     return row
 
 
+async def id_in_org(session: AsyncSession, caller: Caller, model: type[SQLModel], raw_id: Any, what: str) -> uuid.UUID:
+    """The id of a row of `model` in the caller's organization (`NotFound` otherwise), for a filter that needs to
+    know the row exists and nothing more."""
+    entity_id = parse_id(raw_id, what)
+    if (await session.execute(_id_in_org(model), {"id": entity_id, "org_id": caller.org_id})).first() is None:
+        raise not_found(what, entity_id)
+    return entity_id
+
+
 def _by_id_in_org(model: type[SQLModel]) -> Any:
     columns = table_of(model).c
     return and_(columns.id == bindparam("id"), columns.org_id == bindparam("org_id"))
@@ -74,6 +93,11 @@ def _object_in_org(model: type[SQLModel]) -> Any:
 @functools.cache
 def _record_in_org(model: type[SQLModel]) -> Any:
     return select(*record_columns(model)).where(_by_id_in_org(model))
+
+
+@functools.cache
+def _id_in_org(model: type[SQLModel]) -> Any:
+    return select(table_of(model).c.id).where(_by_id_in_org(model))
 
 
 def not_found(what: str, entity_id: Any) -> NotFound:

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from trackagoat_mcp.clock import day_range_utc
-from trackagoat_mcp.db.models import Video, record_columns
+from trackagoat_mcp.db.models import Creator, Project, Video, record_columns
 from trackagoat_mcp.db.races import retries_lost_races
 from trackagoat_mcp.domain.campaigns import get_campaign_row
-from trackagoat_mcp.domain.creators import MAX_BULK, get_creator
+from trackagoat_mcp.domain.creators import MAX_BULK
 from trackagoat_mcp.domain.handles import ParsedVideoUrl, is_short_link, parse_video_url, posted_at_from_video_id
 from trackagoat_mcp.domain.pagination import (
     Page,
@@ -29,7 +29,7 @@ from trackagoat_mcp.domain.pagination import (
 )
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddVideoResult, AddVideosResult, ReviewResult, VideoSummary
-from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, not_found
+from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, id_in_org, not_found
 from trackagoat_mcp.domain.tree import tree_video_ids
 from trackagoat_mcp.errors import InvalidInput
 
@@ -153,8 +153,8 @@ async def add_videos(
 
 
 _POSTED = func.coalesce(col(Video.posted_at), _EPOCH)
-_LISTED = (*VideoSummary.model_fields, "created_at")
-"""What `list_videos` reads of a video: its summary and every sort value."""
+_LISTED = tuple(VideoSummary.model_fields)
+"""What `list_videos` reads of a video: its summary, which holds every sort value but `added_desc`'s."""
 # order -> (sort expression, descending?, cursor parser, the row's sort value)
 _ORDERS: dict[str, tuple[Any, bool, Callable[[Any], Any], Callable[[Video], Any]]] = {
     "posted_desc": (_POSTED, True, cursor_time, lambda v: v.posted_at or _EPOCH),
@@ -189,13 +189,14 @@ async def list_videos(
     check_limit(limit)
     if order not in _ORDERS:
         raise InvalidInput(f"order {order!r} is not one of {sorted(_ORDERS)!r}.")
-    query = select(*record_columns(Video, _LISTED)).where(
+    read = _LISTED if order != "added_desc" else (*_LISTED, "created_at")
+    query = select(*record_columns(Video, read)).where(
         col(Video.org_id) == caller.org_id, col(Video.tracking_status) != "excluded"
     )
     if project_id is not None:
-        query = query.where(col(Video.project_id) == (await get_project(session, caller, project_id)).id)
+        query = query.where(col(Video.project_id) == await id_in_org(session, caller, Project, project_id, "project"))
     if creator_id is not None:
-        query = query.where(col(Video.creator_id) == (await get_creator(session, caller, creator_id)).id)
+        query = query.where(col(Video.creator_id) == await id_in_org(session, caller, Creator, creator_id, "creator"))
     if campaign_id is not None:
         campaign = await get_campaign_row(session, caller, campaign_id)
         query = query.where(col(Video.id).in_(tree_video_ids(campaign.id)))
