@@ -8,6 +8,7 @@ query can be scoped to the caller's organization with one indexed filter.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -607,12 +608,17 @@ def record_columns(model: type[SQLModel], names: Iterable[str] | None = None) ->
     """The columns of `model`'s table named as the model's attributes (`meta` for `metadata`), all or those in
     `names`. `select(*record_columns(M))` returns rows read by name like M's objects, without the ORM's cost of
     building an object per row: for reads that only show what they read."""
+    return list(_record_columns(model, None if names is None else frozenset(names)))
+
+
+@functools.cache
+def _record_columns(model: type[SQLModel], names: frozenset[str] | None) -> tuple[ColumnElement[Any], ...]:
     wanted = None if names is None else {"metadata" if name in ("meta", "metadata") else name for name in names}
-    return [
+    return tuple(
         column.label("meta") if column.name == "metadata" else column
         for column in table_of(model).c
         if wanted is None or column.name in wanted
-    ]
+    )
 
 
 class Alert(SQLModel, table=True):

@@ -33,7 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.clock import day_range_utc, local_today
 from trackagoat_mcp.db.dialect import Greatest, NotIndexed, use_work_mem
-from trackagoat_mcp.db.models import Campaign, CampaignItem, Organization, Video, VideoSnapshot, table_of
+from trackagoat_mcp.db.models import (
+    Campaign,
+    CampaignItem,
+    Organization,
+    Video,
+    VideoSnapshot,
+    record_columns,
+    table_of,
+)
 from trackagoat_mcp.domain.campaigns import item_labels, shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
 from trackagoat_mcp.domain.scope import Caller, not_found, parse_id
@@ -304,9 +312,10 @@ def _campaign_query() -> Any:
     """The campaign `_ROOT` if it belongs to organization `_ORG`, with that organization's timezone."""
     campaigns = table_of(Campaign).c
     orgs = table_of(Organization).c
+    shown = record_columns(Campaign, ("id", "project_id", "name", "target_views", "target_at"))
     return (
-        select(Campaign, orgs.timezone)
-        .join_from(Campaign, Organization, orgs.id == campaigns.org_id)
+        select(*shown, orgs.timezone)
+        .join_from(table_of(Campaign), table_of(Organization), orgs.id == campaigns.org_id)
         .where(campaigns.id == _ROOT, campaigns.org_id == _ORG)
     )
 
@@ -325,7 +334,7 @@ async def campaign_stats(
     found = (await session.execute(_campaign_query(), {_ROOT.key: root_id, _ORG.key: caller.org_id})).first()
     if found is None:
         raise not_found("campaign", root_id)
-    campaign, timezone = found.Campaign, found.timezone
+    campaign, timezone = found, found.timezone
     first, last = resolve_range(now, timezone, range_from, range_to)
     start_at, end_at = day_range_utc(first, last, timezone)
     # A large tree's per-creator grouping and top-children sort outgrow PostgreSQL's 4 MB default and spill to disk.
