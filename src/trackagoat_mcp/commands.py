@@ -23,7 +23,7 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, notes, orgs, projects
 from trackagoat_mcp.domain.scope import Caller, parse_id
 from trackagoat_mcp.errors import ConfigError, NotFound
-from trackagoat_mcp.server.assembly import background_jobs
+from trackagoat_mcp.jobs.background import background_jobs
 
 __all__ = ["run_command"]
 

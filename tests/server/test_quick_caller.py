@@ -2,12 +2,15 @@
 same caller the full way would."""
 
 import pytest
+from mcp import Client
 
 from tests.conftest import make_org
 from trackagoat_mcp.config import Settings
+from trackagoat_mcp.db.models import ApiKey
 from trackagoat_mcp.db.preflight import sqlite_session_owner
 from trackagoat_mcp.db.revisions import head_revision
 from trackagoat_mcp.domain import keys
+from trackagoat_mcp.server.app import build_server
 from trackagoat_mcp.server.assembly import resolve_stdio_caller
 from trackagoat_mcp.server.auth import quick_stdio_caller
 
@@ -51,3 +54,18 @@ async def test_several_organizations_an_older_migration_or_a_missing_file_give_n
     assert sqlite_session_owner("postgresql+asyncpg://u@h/db", head=head_revision(), key_hash=None) is None
     await make_org(db, clock, "Globex")
     assert quick_stdio_caller(Settings(database_url=db_url)) is None
+
+
+async def test_a_key_found_by_the_quick_look_is_marked_used_once_the_server_is_assembled(db, db_url, clock, acme):
+    caller, _project = acme
+    row, key = await _key(db, clock, caller.org_id)
+    settings = Settings(database_url=db_url, api_key=key)
+    quick = quick_stdio_caller(settings)
+    assert quick is not None
+    async with Client(build_server(settings, db=db, clock=clock, caller=quick)) as client:
+        listed = {tool.name for tool in (await client.list_tools()).tools}
+        assert "get_creator" in listed and "add_creators" not in listed  # a read key lists read tools only
+        await client.call_tool("list_projects", {})
+    async with db.read() as session:
+        stored = await session.get(ApiKey, row.id)
+    assert stored is not None and stored.last_used_at == clock.now()

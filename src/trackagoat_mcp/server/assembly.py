@@ -2,13 +2,12 @@
 
 `server.app` imports this module on a worker thread once the server runs (importing it imports every tool, the
 domain and the store layer) and awaits `serve_assembled`, which makes the stack ready and holds it until the
-server stops. The command line uses `resolve_stdio_caller` and `background_jobs` directly where it needs them.
+server stops. The command line uses `resolve_stdio_caller` when its quick look cannot name the caller.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,8 +23,8 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, orgs
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
 from trackagoat_mcp.errors import ConfigError
-from trackagoat_mcp.jobs.runs import process_name
-from trackagoat_mcp.jobs.scheduler import Scheduler, default_jobs
+from trackagoat_mcp.jobs.background import background_jobs
+from trackagoat_mcp.jobs.scheduler import Scheduler
 from trackagoat_mcp.jobs.tiktok_access import TikTokAccess
 from trackagoat_mcp.server.confirm import confirmation_key
 from trackagoat_mcp.server.context import AppContext
@@ -36,7 +35,7 @@ from trackagoat_mcp.server.toolsets import TOOL_GROUPS
 if TYPE_CHECKING:
     from trackagoat_mcp.server.app import Stack
 
-__all__ = ["background_jobs", "resolve_stdio_caller", "serve_assembled"]
+__all__ = ["resolve_stdio_caller", "serve_assembled"]
 
 
 async def serve_assembled(
@@ -117,25 +116,3 @@ async def resolve_stdio_caller(db: Database, api_key: str | None, *, now: dateti
     async with db.read() as session:
         org = await orgs.only_org(session)
     return Caller(org_id=org.id, scopes=frozenset(ALL_SCOPES))
-
-
-@asynccontextmanager
-async def background_jobs(
-    settings: Settings, db: Database, *, enabled: bool
-) -> AsyncIterator[tuple[TikTokAccess, Scheduler | None]]:
-    """The process's TikTok client source and, when `enabled`, its scheduler running in the background.
-
-    Yields `(tiktok, scheduler or None)`; leaving the block stops the jobs (claims are handed back) and closes
-    the HTTP client.
-    """
-    clock = SystemClock()
-    tiktok = TikTokAccess(settings)
-    scheduler = Scheduler(default_jobs(db, settings, clock, process_name(), tiktok=tiktok), clock) if enabled else None
-    try:
-        async with anyio.create_task_group() as group:
-            if scheduler is not None:
-                await group.start(scheduler.run)
-            yield tiktok, scheduler
-            group.cancel_scope.cancel()
-    finally:
-        await tiktok.aclose()
