@@ -1,5 +1,6 @@
 """`db/sqlite_driver.py`: one trip to the connection's thread per statement, `BEGIN` sent with a write session's first
-statement (read sessions send none), rollbacks queued; the same results as SQLAlchemy's own adapter."""
+statement (read sessions send none), rollbacks queued, short reads on the event loop; the same results as SQLAlchemy's
+own adapter."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.conftest import make_org
 from trackagoat_mcp.clock import FrozenClock
@@ -42,7 +43,7 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counted
 
 
-async def test_a_read_is_one_trip_to_the_driver_thread(
+async def test_a_short_read_runs_on_the_event_loop_without_a_trip_to_the_driver_thread(
     sqlite_db: Database, clock: FrozenClock, trips: Counter[str]
 ) -> None:
     caller, project_id = await make_org(sqlite_db, clock)
@@ -52,7 +53,29 @@ async def test_a_read_is_one_trip_to_the_driver_thread(
     async with sqlite_db.read() as session:
         got = await projects.get_project(session, caller, str(project_id))
     assert got.id == project_id
-    assert sum(trips.values()) == 1, trips
+    assert sum(trips.values()) == 0, trips
+    async with sqlite_db.write() as session:  # a write session's statements always go to the thread
+        await projects.get_project(session, caller, str(project_id))
+    assert trips["_run"] == 1 and trips["commit"] == 1, trips
+
+
+async def test_a_read_longer_than_the_inline_budget_finishes_on_the_thread_with_the_same_rows(
+    sqlite_db: Database, trips: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = text(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT sum(i) FROM n"
+    )
+    async with sqlite_db.read() as session:  # the pool's connection is opened and warmed outside the count
+        await session.execute(select(Project))
+    trips.clear()
+    async with sqlite_db.read() as session:
+        assert (await session.execute(counting)).scalar_one() == 200010000
+    assert trips["_run"] == 1, trips  # interrupted on the event loop, run again whole on the thread
+    trips.clear()
+    monkeypatch.setattr(sqlite_driver, "INLINE_STEPS", 10_000_000)
+    async with sqlite_db.read() as session:
+        assert (await session.execute(counting)).scalar_one() == 200010000
+    assert sum(trips.values()) == 0, trips
 
 
 async def test_a_session_that_runs_nothing_begins_nothing_and_commits_cleanly(

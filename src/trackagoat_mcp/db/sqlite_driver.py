@@ -13,6 +13,11 @@ trips are most of what a small read costs, so the connection makes as few as the
   connection next runs after it; a rollback that fails is logged, and closing the connection ends the
   transaction anyway.
 
+A read session's short `SELECT` makes no trip at all (`Connection.read_inline`): while the thread is idle, the event
+loop runs it itself, within a budget of SQLite virtual-machine steps (one to two milliseconds); a read that needs more
+is interrupted and runs again on the thread, so a large read never holds the loop. Most reads an agent makes are short
+(one creator, a page of videos), and for them the two thread hand-overs were most of the cost.
+
 Queuing the rollback is also what keeps a cancelled call correct. When the awaiting side is cancelled (an MCP
 `notifications/cancelled`, a timeout) the thread still runs the statement it was given, e.g. a `BEGIN IMMEDIATE`
 waiting out the busy timeout, which then opens a transaction after the connection is back in the pool. Checked
@@ -37,6 +42,7 @@ import asyncio  # noqa: TID251 - SQLAlchemy's async engine runs on asyncio; the 
 import collections
 import logging
 import queue
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -68,18 +74,27 @@ class ConnectionThread:
 
     def __init__(self) -> None:
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.unfinished = 0
+        """Jobs queued and not yet finished. Only the event loop queues jobs, so when it reads 0 the connection
+        stays free until it queues another: it may then use the connection itself (`Connection.read_inline`)."""
+        self._count = threading.Lock()
         threading.Thread(target=self.work, name="trackagoat-sqlite", daemon=True).start()
+
+    def _queue(self, item: _Job | None) -> None:
+        with self._count:
+            self.unfinished += 1
+        self.jobs.put(item)
 
     async def call(self, job: Callable[[], Any]) -> Any:
         """Run `job` on the thread and return its result (or raise its exception)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self.jobs.put((job, future, loop))
+        self._queue((job, future, loop))
         return await future
 
     def post(self, job: Callable[[], Any]) -> None:
         """Queue `job` without waiting for it; its failure is logged."""
-        self.jobs.put((job, None, None))
+        self._queue((job, None, None))
 
     def stop(self) -> None:
         """End the thread once the jobs queued before this have run."""
@@ -92,6 +107,8 @@ class ConnectionThread:
                 result, error = job(), None
             except BaseException as exc:  # handed to the awaiting side, which re-raises it
                 result, error = None, exc
+            with self._count:
+                self.unfinished -= 1
             if future is None or loop is None:
                 if error is not None:
                     logger.warning("a queued SQLite job failed", exc_info=error)
@@ -133,6 +150,28 @@ def _rollback_if_open(connection: sqlite3.Connection) -> None:
         connection.rollback()
 
 
+_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+INLINE_STEP_CHUNK = 1000
+"""SQLite virtual-machine steps between two calls of the inline budget's check."""
+INLINE_STEPS = 50_000
+"""Steps a read may take on the event loop before it moves to the connection's thread (one to two milliseconds)."""
+
+
+class _StepBudget:
+    """SQLite's progress handler for an inline read: interrupt it once it has taken `INLINE_STEPS`."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.spent = False
+
+    def __call__(self) -> int:
+        self.calls += 1
+        if self.calls * INLINE_STEP_CHUNK >= INLINE_STEPS:
+            self.spent = True
+            return 1
+        return 0
+
+
 class Cursor:
     """A DB-API cursor holding a statement's whole result after one trip; no `sqlite3` cursor stays open."""
 
@@ -146,7 +185,10 @@ class Cursor:
         self.rows: collections.deque[Any] = collections.deque()
 
     def execute(self, operation: str, parameters: Any = None) -> None:
-        self.take(await_(self.connection.run(operation, parameters, many=False)))
+        outcome = self.connection.read_inline(operation, parameters)
+        if outcome is None:
+            outcome = await_(self.connection.run(operation, parameters, many=False))
+        self.take(outcome)
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
         self.take(await_(self.connection.run(operation, seq_of_parameters, many=True)))
@@ -183,7 +225,7 @@ class Connection:
         self.thread = ConnectionThread()
         self.closed = False
         kwargs["isolation_level"] = None  # SQLAlchemy's "begin" hook sends BEGIN itself
-        kwargs.pop("check_same_thread", None)  # only the thread ever touches it
+        kwargs["check_same_thread"] = False  # the thread, or the event loop while the thread is idle (`read_inline`)
         try:
             self.sqlite: sqlite3.Connection = await_(self.thread.call(partial(sqlite3.connect, database, **kwargs)))
         except BaseException:
@@ -203,6 +245,30 @@ class Connection:
         outcome: _Outcome = await self.thread.call(partial(_run, self.sqlite, begin, operation, parameters, many))
         self.open = outcome[4]
         return outcome
+
+    def read_inline(self, operation: str, parameters: Any) -> _Outcome | None:
+        """Run a short read on the calling (event loop) thread, or None to send it to the connection's thread.
+
+        Only a read session's `SELECT` or `WITH` (no transaction to keep, nothing pending), only while the thread
+        is idle (nothing else then touches the connection), and only for `INLINE_STEPS` of SQLite's virtual
+        machine: a statement that needs more is interrupted, which undoes nothing because it changed nothing, and
+        runs again on the thread. So small reads skip two thread hand-overs and large ones never hold the loop
+        for more than about a millisecond.
+        """
+        if self.pending_begin is not None or self.open or self.closed or self.thread.unfinished:
+            return None
+        if not _READ.match(operation):
+            return None
+        budget = _StepBudget()
+        self.sqlite.set_progress_handler(budget, INLINE_STEP_CHUNK)
+        try:
+            return _run(self.sqlite, None, operation, parameters, False)
+        except sqlite3.OperationalError:
+            if budget.spent:
+                return None
+            raise
+        finally:
+            self.sqlite.set_progress_handler(None, 0)
 
     def cursor(self) -> Cursor:
         return Cursor(self)
