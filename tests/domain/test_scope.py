@@ -152,3 +152,16 @@ def test_stronger_scopes_imply_weaker_ones() -> None:
     writer = Caller(org_id=uuid.uuid4(), scopes=frozenset({"write"}))
     assert admin.effective_scopes == {"admin", "write", "read"}
     assert writer.can("read") and writer.can("write") and not writer.can("admin")
+
+
+async def test_listing_videos_of_another_organizations_project_or_creator_is_not_found_and_of_an_empty_one_is_empty(
+    db: Database, clock: FrozenClock, acme: Org, globex: Org
+) -> None:
+    ids = await _acme_entities(db, clock, acme)
+    outsider, outsider_project = globex
+    async with db.read() as session:
+        for filters in ({"project_id": ids["project"]}, {"creator_id": ids["creator"]}, {"project_id": uuid.uuid4()}):
+            with pytest.raises(NotFound):
+                await videos.list_videos(session, outsider, **filters)
+        assert (await videos.list_videos(session, outsider, project_id=outsider_project)).items == []
+        assert (await videos.list_videos(session, acme[0], project_id=ids["project"])).items != []

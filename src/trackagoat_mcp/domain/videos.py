@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -29,7 +30,7 @@ from trackagoat_mcp.domain.pagination import (
 )
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddVideoResult, AddVideosResult, ReviewResult, VideoSummary
-from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, id_in_org, not_found
+from trackagoat_mcp.domain.scope import Caller, get_in_org, get_org, id_in_org, not_found, parse_id
 from trackagoat_mcp.domain.tree import tree_video_ids
 from trackagoat_mcp.errors import InvalidInput
 
@@ -193,10 +194,15 @@ async def list_videos(
     query = select(*record_columns(Video, read)).where(
         col(Video.org_id) == caller.org_id, col(Video.tracking_status) != "excluded"
     )
+    # A project or creator filter is checked to exist only when the page comes back empty (below): one statement
+    # fewer for every page that has rows.
+    owners: list[tuple[type[Project] | type[Creator], uuid.UUID, str]] = []
     if project_id is not None:
-        query = query.where(col(Video.project_id) == await id_in_org(session, caller, Project, project_id, "project"))
+        owners.append((Project, parse_id(project_id, "project"), "project"))
+        query = query.where(col(Video.project_id) == owners[-1][1])
     if creator_id is not None:
-        query = query.where(col(Video.creator_id) == await id_in_org(session, caller, Creator, creator_id, "creator"))
+        owners.append((Creator, parse_id(creator_id, "creator"), "creator"))
+        query = query.where(col(Video.creator_id) == owners[-1][1])
     if campaign_id is not None:
         campaign = await get_campaign_row(session, caller, campaign_id)
         query = query.where(col(Video.id).in_(tree_video_ids(campaign.id)))
@@ -234,6 +240,9 @@ async def list_videos(
         descending=descending,
         records=True,
     )
+    if not page:
+        for model, owner_id, what in owners:
+            await id_in_org(session, caller, model, owner_id, what)
     return Page[VideoSummary](items=[VideoSummary.of(v) for v in page], next_cursor=next_cursor)
 
 
