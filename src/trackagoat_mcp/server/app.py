@@ -167,9 +167,14 @@ def build_server(
                         server, stack, settings, db=db, clock=clock, stdio=stdio, tiktok=tiktok,
                         scheduler=scheduler, jobs=jobs,
                     )  # fmt: skip
+                except TrackagoatError as exc:  # a sentence for the operator (a store not migrated, say)
+                    logger.error("The server cannot serve: %s", exc.message)
+                    stack.failed(f"[{exc.code}] {exc.message}")
                 except Exception as exc:
                     logger.exception("The server could not be assembled")
-                    stack.failed(_failure_sentence(exc))
+                    stack.failed(
+                        f"[internal] The server could not start ({type(exc).__name__}); its log on stderr says why."
+                    )
 
             group.start_soon(assemble)
             try:
@@ -197,12 +202,6 @@ def build_server(
     register_prompts(server)
     register_completions(server)
     return server
-
-
-def _failure_sentence(exc: Exception) -> str:
-    if isinstance(exc, TrackagoatError):
-        return f"[{exc.code}] {exc.message}"
-    return f"[internal] The server could not start ({type(exc).__name__}); its log on stderr says why."
 
 
 async def _after_assembly(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

@@ -65,9 +65,8 @@ async def serve_assembled(
         caller = stack.caller
         if stdio and caller is None:
             caller = await resolve_stdio_caller(database, settings.api_key, now=the_clock.now())
-        elif (
-            stdio and caller is not None and caller.key_id is not None
-        ):  # looked up before the server ran: mark the key used now
+        elif stdio and caller is not None and caller.key_id is not None:
+            # Found before the server ran (`cli`, `server.auth.quick_stdio_caller`): the key is used from now.
             async with database.write() as session:
                 await keys.mark_used(session, caller.key_id, now=the_clock.now())
         if jobs:
