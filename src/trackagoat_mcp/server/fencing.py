@@ -39,22 +39,22 @@ def fenced_json(data: Any) -> str:
     tag = f"untrusted-data-{secrets.token_hex(4)}"  # 32 random bits: text written earlier cannot guess it
     fenced = False
 
-    def walk(value: Any) -> Any:
+    def walk(value: Any) -> Any:  # called for lists and dicts only: a page's scalars cost no call each
         nonlocal fenced
         if isinstance(value, list):
-            return [walk(item) for item in value]
-        if not isinstance(value, dict):
-            return value
+            return [walk(item) if isinstance(item, list | dict) else item for item in value]
         out = {}
         for key, item in value.items():
             if key in UNTRUSTED_KEYS and isinstance(item, str):
                 fenced = True
                 out[key] = f"<{tag}>{item}</{tag}>"
-            else:
+            elif isinstance(item, list | dict):
                 out[key] = walk(item)
+            else:
+                out[key] = item
         return out
 
-    text = compact_json(walk(data))
+    text = compact_json(walk(data) if isinstance(data, list | dict) else data)
     if not fenced:
         return text
     return (
