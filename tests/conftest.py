@@ -7,6 +7,7 @@ reached the PostgreSQL half is skipped, unless `TRACKAGOAT_REQUIRE_POSTGRES=1` (
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import uuid
@@ -159,3 +160,13 @@ def make_server(db: Database, clock: FrozenClock, caller: Caller, **settings: An
     """
     settings.setdefault("money_confirmation", "off")
     return build_server(Settings(database_url="sqlite://", **settings), db=db, clock=clock, caller=caller)
+
+
+def load_script(name: str) -> Any:
+    """The module of `scripts/<name>.py` (scripts are run by path, not installed)."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,16 +1,13 @@
 """The README's configuration table is generated from the declared settings and must not drift from them."""
 
-import importlib.util
 from pathlib import Path
 
+from tests.conftest import load_script
 from trackagoat_mcp.cli import _parser
 from trackagoat_mcp.config import Settings, env_name
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("settings_table", ROOT / "scripts" / "settings_table.py")
-assert _spec is not None and _spec.loader is not None
-settings_table = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(settings_table)
+settings_table = load_script("settings_table")
 
 
 def _documented() -> str:

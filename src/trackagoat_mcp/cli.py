@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from trackagoat_mcp import __version__
-from trackagoat_mcp.clock import SystemClock, ensure_utc
+from trackagoat_mcp.clock import ensure_utc
 from trackagoat_mcp.config import Settings, load_settings, parse_toolsets
 from trackagoat_mcp.errors import TrackagoatError
 
@@ -127,7 +127,7 @@ async def _serve(settings: Settings, jobs: bool) -> int:
         db = Database.for_settings(settings)
         try:
             await ensure_migrated(db)
-            caller = await resolve_stdio_caller(db, settings.api_key, now=SystemClock().now())
+            caller = await resolve_stdio_caller(db, settings.api_key)  # the assembly marks the key used
         finally:
             await db.dispose()
     await build_server(settings, caller=caller, jobs=jobs).run_stdio_async()

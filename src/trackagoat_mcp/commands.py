@@ -27,8 +27,6 @@ from trackagoat_mcp.jobs.background import background_jobs
 
 __all__ = ["run_command"]
 
-logger = logging.getLogger("trackagoat_mcp")
-
 
 def _out(text: str) -> None:
     print(text)

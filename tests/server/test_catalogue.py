@@ -1,22 +1,17 @@
 """The packaged tool catalogue, which every server lists, is the one generated from the tool declarations."""
 
-import importlib.util
 import uuid
-from pathlib import Path
 
 import pytest
 from mcp import Client, MCPError
 
+from tests.conftest import load_script
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.domain.caller import Caller
 from trackagoat_mcp.server.app import build_server
 from trackagoat_mcp.server.catalogue import entries, published
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("catalogue_script", ROOT / "scripts" / "catalogue.py")
-assert _spec is not None and _spec.loader is not None
-catalogue_script = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(catalogue_script)
+catalogue_script = load_script("catalogue")
 
 
 def test_packaged_catalogue_is_the_one_generated_from_the_declarations() -> None:

@@ -18,7 +18,6 @@ from mcp.server.mcpserver.tools import Tool
 from trackagoat_mcp.clock import Clock, SystemClock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.migrate import ensure_migrated
-from trackagoat_mcp.db.models import ApiKey
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import keys, orgs
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
@@ -107,10 +106,8 @@ async def resolve_stdio_caller(db: Database, api_key: str | None, *, now: dateti
                     f"TRACKAGOAT_API_KEY {shown!r} is not a valid, unrevoked key of this store; create one with "
                     "`trackagoat-mcp keys create` and copy it exactly (tga_ followed by 64 hex characters)."
                 )
-            row = await session.get(ApiKey, caller.key_id)
-            if row is not None and now is not None:
-                row.last_used_at = now
-                session.add(row)
+            if now is not None and caller.key_id is not None:
+                await keys.mark_used(session, caller.key_id, now=now)
             return caller
     async with db.read() as session:
         org = await orgs.only_org(session)
