@@ -9,15 +9,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from trackagoat_mcp.db.sqlite_driver import DRIVERNAME
+from trackagoat_mcp.db.sqlite_driver import DRIVERNAME, InlineReader
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "missing_sqlite_file", "sqlite_path"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "inline_reader", "make_engine", "missing_sqlite_file", "sqlite_path"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Page cache per connection and memory-mapped reads: large campaign trees read hundreds of MB of pages, and
 # the 2 MiB default cache turned that into one read system call per page.
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 1 << 30
+_SQLITE_READ_PRAGMAS = (f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}", f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
 # Connections per SQLite file, with no overflow. Each SQLite connection is a thread, so a pool as large as the
 # number of concurrent clients keeps that many threads contending for the GIL, while a smaller one queues requests
 # behind the in-process jobs; five balances the two (figures: bench/README.md, "Figures behind rules in the
@@ -68,6 +69,15 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
     return create_async_engine(url, **kwargs)
 
 
+def inline_reader(engine: AsyncEngine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> InlineReader | None:
+    """The `InlineReader` of a SQLite file's engine (its reads configured like the pool's connections); None for
+    PostgreSQL and in-memory SQLite, whose reads all go through the pool."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or engine.url.query.get("mode"):
+        return None
+    return InlineReader(database, timeout=busy_timeout_ms / 1000, pragmas=_SQLITE_READ_PRAGMAS)
+
+
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | None) -> None:
     @event.listens_for(engine.sync_engine, "do_connect")
     def _make_directory(*_args: Any) -> None:
@@ -82,8 +92,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | No
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+        for pragma in _SQLITE_READ_PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.dialect import store_unavailable
-from trackagoat_mcp.db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from trackagoat_mcp.db.engine import SQLITE_BUSY_TIMEOUT_MS, inline_reader, make_engine
+from trackagoat_mcp.db.reads import INLINE_READER
 from trackagoat_mcp.errors import StoreUnavailable
 
 __all__ = ["Database"]
@@ -27,13 +28,17 @@ logger = logging.getLogger(__name__)
 class Database:
     """Owns the engine; hands out sessions. Build one per process (`Database.connect(url)`) and `dispose()` it."""
 
-    def __init__(self, engine: AsyncEngine, url: str | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, url: str | None = None, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+    ) -> None:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=False) if url is None else url
         """The URL as configured (the engine's names the driver `db.engine` picked for it)."""
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine
         self._read_engine = engine.execution_options(sqlite_begin=None) if self.is_sqlite else engine
+        self._reader = inline_reader(engine, busy_timeout_ms=busy_timeout_ms)
+        self._read_info = {} if self._reader is None else {INLINE_READER: self._reader}
 
     @classmethod
     def connect(cls, url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> Database:
@@ -42,7 +47,8 @@ class Database:
         `sqlite_busy_timeout` is how many seconds a SQLite write waits for another writer (another process, a
         backup) before it fails as `StoreUnavailable`; PostgreSQL ignores it.
         """
-        return cls(make_engine(url, sqlite_busy_timeout_ms=round(sqlite_busy_timeout * 1000)), url)
+        timeout_ms = round(sqlite_busy_timeout * 1000)
+        return cls(make_engine(url, sqlite_busy_timeout_ms=timeout_ms), url, busy_timeout_ms=timeout_ms)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Database:
@@ -50,7 +56,9 @@ class Database:
         return cls.connect(settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and the inline reader."""
+        if self._reader is not None:
+            self._reader.close()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -58,9 +66,10 @@ class Database:
         """A session for reads; nothing it does is committed.
 
         Each statement sees what was committed when it started, as PostgreSQL's default (READ COMMITTED) has it; on
-        SQLite the statements run outside a transaction, so a read session costs no `BEGIN` or `ROLLBACK`.
+        SQLite the statements run outside a transaction, so a read session costs no `BEGIN` or `ROLLBACK`, and its
+        `db.reads.FixedRead`s may run on the store's inline reader without taking a pooled connection at all.
         """
-        async with self._session(self._read_engine) as session:
+        async with self._session(self._read_engine, info=self._read_info) as session:
             yield session
 
     @asynccontextmanager
@@ -77,8 +86,10 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def _session(self, engine: AsyncEngine, *, commit: bool = False) -> AsyncIterator[AsyncSession]:
-        session = AsyncSession(engine, expire_on_commit=False)
+    async def _session(
+        self, engine: AsyncEngine, *, commit: bool = False, info: dict[str, object] | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        session = AsyncSession(engine, expire_on_commit=False, info=info)
         committing = False
         try:
             yield session

@@ -45,6 +45,7 @@ import queue
 import re
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -55,7 +56,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.util import await_
 
-__all__ = ["DRIVERNAME", "Connection", "SQLiteThreadDialect"]
+__all__ = ["DRIVERNAME", "Connection", "InlineReader", "SQLiteThreadDialect"]
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,74 @@ class _StepBudget:
         return 0
 
 
+def _within_budget(connection: sqlite3.Connection, read: Callable[[], Any]) -> Any | None:
+    """`read()` on `connection` within `INLINE_STEPS`, or None once it needed more (it was interrupted, which undoes
+    nothing: a read changes nothing)."""
+    budget = _StepBudget()
+    connection.set_progress_handler(budget, INLINE_STEP_CHUNK)
+    try:
+        return read()
+    except sqlite3.OperationalError:
+        if budget.spent:
+            return None
+        raise
+    finally:
+        connection.set_progress_handler(None, 0)
+
+
+def _fetch_all(connection: sqlite3.Connection, operation: str, parameters: Sequence[Any]) -> list[Any]:
+    cursor = connection.execute(operation, parameters)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+class InlineReader:
+    """A `sqlite3` connection of its own on which the event loop runs short reads itself (`db.reads.FixedRead`).
+
+    No pool, no thread: `rows()` runs the statement on the calling thread within `INLINE_STEPS`, or returns None for
+    the caller to read the usual way (a longer read, or the reader busy on another thread). The connection is opened
+    at the first read, never creates the file, refuses writes (`query_only`) and runs every statement outside a
+    transaction, so each sees what was committed when it started, like every read session's statements.
+    """
+
+    def __init__(self, path: str, *, timeout: float, pragmas: Sequence[str] = ()) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.pragmas = pragmas
+        self.sqlite: sqlite3.Connection | None = None
+        self.closed = False
+        self._busy = threading.Lock()
+
+    def rows(self, operation: str, parameters: Sequence[Any]) -> list[Any] | None:
+        if self.closed or not self._busy.acquire(blocking=False):
+            return None
+        try:
+            if self.sqlite is None:
+                self.sqlite = self._open()
+            connection = self.sqlite
+            rows: list[Any] | None = _within_budget(connection, lambda: _fetch_all(connection, operation, parameters))
+            return rows
+        finally:
+            self._busy.release()
+
+    def _open(self) -> sqlite3.Connection:
+        uri = f"file:{urllib.parse.quote(self.path)}?mode=rw"
+        connection = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA query_only=ON")
+        for pragma in self.pragmas:
+            connection.execute(pragma)
+        return connection
+
+    def close(self) -> None:
+        with self._busy:
+            self.closed = True
+            if self.sqlite is not None:
+                self.sqlite.close()
+                self.sqlite = None
+
+
 class Cursor:
     """A DB-API cursor holding a statement's whole result after one trip; no `sqlite3` cursor stays open."""
 
@@ -259,16 +328,7 @@ class Connection:
             return None
         if not _READ.match(operation):
             return None
-        budget = _StepBudget()
-        self.sqlite.set_progress_handler(budget, INLINE_STEP_CHUNK)
-        try:
-            return _run(self.sqlite, None, operation, parameters, False)
-        except sqlite3.OperationalError:
-            if budget.spent:
-                return None
-            raise
-        finally:
-            self.sqlite.set_progress_handler(None, 0)
+        return _within_budget(self.sqlite, partial(_run, self.sqlite, None, operation, parameters, False))
 
     def cursor(self) -> Cursor:
         return Cursor(self)

@@ -20,11 +20,12 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from trackagoat_mcp.clock import EARLIEST_DAY, LATEST_DAY
+from trackagoat_mcp.db.reads import FixedRead
 from trackagoat_mcp.errors import InvalidInput
 
 __all__ = [
@@ -38,8 +39,10 @@ __all__ = [
     "cursor_uuid",
     "decode_cursor",
     "encode_cursor",
+    "fetch_fixed_page",
     "fetch_page",
     "keyset_after",
+    "keyset_page",
 ]
 
 DEFAULT_LIMIT = 50
@@ -170,6 +173,41 @@ async def fetch_page(
     ordering = [column.desc() if descending else column.asc() for column in columns]
     result = await session.execute(query.order_by(*ordering).limit(limit + 1))
     rows: list[Any] = list(result.all() if records else result.scalars().all())
+    page = rows[:limit]
+    next_cursor = encode_cursor(kind, order, key(page[-1])) if len(rows) > limit else None
+    return page, next_cursor
+
+
+def keyset_page(query: Select[Any], columns: list[Any], *, descending: bool, after: bool) -> FixedRead:
+    """`query` as one keyset page, its values all bind parameters: ordered by `columns`, after the bound values
+    `after_0`, `after_1`, … when `after` (a cursor continues the list), and at most `limit` rows. Built once per
+    shape of a list's arguments (under `functools.cache`) and run by `fetch_fixed_page`."""
+    if after:
+        bound = [bindparam(f"after_{i}", type_=getattr(column, "type", None)) for i, column in enumerate(columns)]
+        query = query.where(keyset_after(columns, bound, descending=descending))
+    ordering = [column.desc() if descending else column.asc() for column in columns]
+    return FixedRead(query.order_by(*ordering).limit(bindparam("limit", type_=Integer)))
+
+
+async def fetch_fixed_page(
+    session: AsyncSession,
+    read: Callable[[bool], FixedRead],
+    values: dict[str, Any],
+    *,
+    kind: str,
+    order: str,
+    parsers: list[Callable[[Any], Any]],
+    key: Callable[[Any], list[Any]],
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Any], str | None]:
+    """`fetch_page` for a list whose page statements are built once per shape: `read(after)` gives the page's
+    `keyset_page`, whose remaining values (the cursor's and `limit`) are bound here to `values`' own."""
+    check_limit(limit)
+    bound = dict(values, limit=limit + 1)
+    if cursor:
+        bound.update((f"after_{i}", v) for i, v in enumerate(decode_cursor(kind, order, cursor, *parsers)))
+    rows = await read(bool(cursor)).all(session, bound)
     page = rows[:limit]
     next_cursor = encode_cursor(kind, order, key(page[-1])) if len(rows) > limit else None
     return page, next_cursor

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, select
 
 from trackagoat_mcp.db.models import Organization, record_columns, table_of
+from trackagoat_mcp.db.reads import FixedRead
 from trackagoat_mcp.domain.caller import ALL_SCOPES, Caller
 from trackagoat_mcp.errors import InvalidInput, NotFound
 
@@ -64,7 +65,7 @@ async def read_in_org(session: AsyncSession, caller: Caller, model: type[SQLMode
     """`get_in_org` for a read that only shows the row: its columns read by name (`db.models.record_columns`),
     without building a model object (a third of a small read's cost)."""
     entity_id = parse_id(raw_id, what)
-    row = (await session.execute(_record_in_org(model), {"id": entity_id, "org_id": caller.org_id})).first()
+    row = await _record_in_org(model).first(session, {"id": entity_id, "org_id": caller.org_id})
     if row is None:
         raise not_found(what, entity_id)
     return row
@@ -74,7 +75,7 @@ async def id_in_org(session: AsyncSession, caller: Caller, model: type[SQLModel]
     """The id of a row of `model` in the caller's organization (`NotFound` otherwise), for a filter that needs to
     know the row exists and nothing more."""
     entity_id = parse_id(raw_id, what)
-    if (await session.execute(_id_in_org(model), {"id": entity_id, "org_id": caller.org_id})).first() is None:
+    if await _id_in_org(model).first(session, {"id": entity_id, "org_id": caller.org_id}) is None:
         raise not_found(what, entity_id)
     return entity_id
 
@@ -91,13 +92,13 @@ def _object_in_org(model: type[SQLModel]) -> Any:
 
 
 @functools.cache
-def _record_in_org(model: type[SQLModel]) -> Any:
-    return select(*record_columns(model)).where(_by_id_in_org(model))
+def _record_in_org(model: type[SQLModel]) -> FixedRead:
+    return FixedRead(select(*record_columns(model)).where(_by_id_in_org(model)))
 
 
 @functools.cache
-def _id_in_org(model: type[SQLModel]) -> Any:
-    return select(table_of(model).c.id).where(_by_id_in_org(model))
+def _id_in_org(model: type[SQLModel]) -> FixedRead:
+    return FixedRead(select(table_of(model).c.id).where(_by_id_in_org(model)))
 
 
 def not_found(what: str, entity_id: Any) -> NotFound:

@@ -5,18 +5,20 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func
+from sqlalchemy import String, Uuid, bindparam, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from trackagoat_mcp.clock import day_range_utc
-from trackagoat_mcp.db.models import Creator, Project, Video, record_columns
+from trackagoat_mcp.db.models import Creator, Project, Video, record_columns, table_of
 from trackagoat_mcp.db.races import retries_lost_races
+from trackagoat_mcp.db.reads import FixedRead
 from trackagoat_mcp.domain.campaigns import get_campaign_row
 from trackagoat_mcp.domain.creators import MAX_BULK
 from trackagoat_mcp.domain.handles import ParsedVideoUrl, is_short_link, parse_video_url, posted_at_from_video_id
@@ -26,7 +28,8 @@ from trackagoat_mcp.domain.pagination import (
     cursor_int,
     cursor_time,
     cursor_uuid,
-    fetch_page,
+    fetch_fixed_page,
+    keyset_page,
 )
 from trackagoat_mcp.domain.projects import get_project
 from trackagoat_mcp.domain.schemas import AddVideoResult, AddVideosResult, ReviewResult, VideoSummary
@@ -165,6 +168,38 @@ _ORDERS: dict[str, tuple[Any, bool, Callable[[Any], Any], Callable[[Video], Any]
 }
 
 
+LIKE_ESCAPE = "/"
+
+
+def like_escaped(text: str) -> str:
+    """`text` for a LIKE pattern with `LIKE_ESCAPE`, its `%`, `_` and escape characters taken literally."""
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+@functools.cache
+def _page_of_videos(order: str, filters: frozenset[str], after: bool) -> FixedRead:
+    """The statement of a `list_videos` page for one shape of its arguments: the filters given (by the names of
+    their bound values), the order, and whether a cursor continues the list."""
+    sort = _ORDERS[order][0]
+    read = _LISTED if order != "added_desc" else (*_LISTED, "created_at")
+    videos = table_of(Video).c
+    query = select(*record_columns(Video, read)).where(
+        videos.org_id == bindparam("org_id"), videos.tracking_status != "excluded"
+    )
+    for name in ("project_id", "creator_id", "tracking_status"):
+        if name in filters:
+            query = query.where(videos[name] == bindparam(name))
+    if "campaign_id" in filters:
+        query = query.where(videos.id.in_(tree_video_ids(bindparam("campaign_id", type_=Uuid))))
+    if "posted_from" in filters:
+        query = query.where(videos.posted_at >= bindparam("posted_from"))
+    if "posted_to" in filters:
+        query = query.where(videos.posted_at < bindparam("posted_to"))
+    if "caption" in filters:
+        query = query.where(videos.caption.icontains(bindparam("caption", type_=String), escape=LIKE_ESCAPE))
+    return keyset_page(query, [sort, videos.id], descending=_ORDERS[order][1], after=after)
+
+
 async def list_videos(
     session: AsyncSession,
     caller: Caller,
@@ -190,22 +225,18 @@ async def list_videos(
     check_limit(limit)
     if order not in _ORDERS:
         raise InvalidInput(f"order {order!r} is not one of {sorted(_ORDERS)!r}.")
-    read = _LISTED if order != "added_desc" else (*_LISTED, "created_at")
-    query = select(*record_columns(Video, read)).where(
-        col(Video.org_id) == caller.org_id, col(Video.tracking_status) != "excluded"
-    )
+    values: dict[str, Any] = {"org_id": caller.org_id}
     # A project or creator filter is checked to exist only when the page comes back empty (below): one statement
     # fewer for every page that has rows.
     owners: list[tuple[type[Project] | type[Creator], uuid.UUID, str]] = []
     if project_id is not None:
-        owners.append((Project, parse_id(project_id, "project"), "project"))
-        query = query.where(col(Video.project_id) == owners[-1][1])
+        values["project_id"] = parse_id(project_id, "project")
+        owners.append((Project, values["project_id"], "project"))
     if creator_id is not None:
-        owners.append((Creator, parse_id(creator_id, "creator"), "creator"))
-        query = query.where(col(Video.creator_id) == owners[-1][1])
+        values["creator_id"] = parse_id(creator_id, "creator")
+        owners.append((Creator, values["creator_id"], "creator"))
     if campaign_id is not None:
-        campaign = await get_campaign_row(session, caller, campaign_id)
-        query = query.where(col(Video.id).in_(tree_video_ids(campaign.id)))
+        values["campaign_id"] = (await get_campaign_row(session, caller, campaign_id)).id
     if tracking_status is not None:
         if tracking_status == "excluded":
             raise InvalidInput(
@@ -215,30 +246,29 @@ async def list_videos(
             raise InvalidInput(
                 f"tracking_status {tracking_status!r} is not one of auto_tracked, included, pending_review, direct_add."
             )
-        query = query.where(col(Video.tracking_status) == tracking_status)
+        values["tracking_status"] = tracking_status
     if posted_from is not None or posted_to is not None:
         if posted_from and posted_to and posted_from > posted_to:
             raise InvalidInput(f"posted_from {posted_from.isoformat()!r} is after posted_to {posted_to.isoformat()!r}.")
         tz = (await get_org(session, caller)).timezone
         if posted_from is not None:
-            query = query.where(col(Video.posted_at) >= day_range_utc(posted_from, posted_from, tz)[0])
+            values["posted_from"] = day_range_utc(posted_from, posted_from, tz)[0]
         if posted_to is not None:
-            query = query.where(col(Video.posted_at) < day_range_utc(posted_to, posted_to, tz)[1])
+            values["posted_to"] = day_range_utc(posted_to, posted_to, tz)[1]
     if caption_contains is not None and caption_contains.strip():
-        query = query.where(col(Video.caption).icontains(caption_contains.strip(), autoescape=True))
-    sort, descending, sort_parser, sort_key = _ORDERS[order]
-    page, next_cursor = await fetch_page(
+        values["caption"] = like_escaped(caption_contains.strip())
+    _, _, sort_parser, sort_key = _ORDERS[order]
+    shape = frozenset(values)
+    page, next_cursor = await fetch_fixed_page(
         session,
-        query,
+        lambda after: _page_of_videos(order, shape, after),
+        values,
         kind="videos",
         order=order,
-        columns=[sort, col(Video.id)],
         parsers=[sort_parser, cursor_uuid],
         key=lambda v: [sort_key(v), v.id],
         cursor=cursor,
         limit=limit,
-        descending=descending,
-        records=True,
     )
     if not page:
         for model, owner_id, what in owners:

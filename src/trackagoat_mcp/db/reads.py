@@ -1,0 +1,88 @@
+"""`FixedRead`: a SELECT built once, run the cheapest way the session's store allows.
+
+Most of a small read's cost is not the database: SQLAlchemy's execution of a statement (checking a pooled connection
+out for the session, looking the compiled form up, building a `Result`) costs several times what SQLite takes to
+find one row by its key. A read whose statement never changes shape (all its values are named bind parameters) can
+skip that: its SQL is compiled once per dialect, and in a read session of a SQLite store it runs on the store's
+`InlineReader` (`db.sqlite_driver`), on the event loop, its values bound and its rows converted by the column types'
+own processors, exactly as SQLAlchemy would convert them. A read that outgrows the reader's budget, any other
+session (a write session must see its own changes) and PostgreSQL run the same statement through the session.
+
+Either way the rows read by name (`row.handle`) and unpack like tuples; `row._asdict()` gives a dict.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trackagoat_mcp.db.sqlite_driver import InlineReader
+
+__all__ = ["INLINE_READER", "FixedRead"]
+
+INLINE_READER = "trackagoat_inline_reader"
+"""The `session.info` key under which `Database.read()` hands its session the store's `InlineReader`."""
+
+
+class _Compiled:
+    """A statement's SQL for one dialect, with what binds its values and what converts its rows."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.inline = "POSTCOMPILE" not in self.sql and compiled.positiontup is not None
+        """Only statements whose SQL is final here (no list expanded at execution) run on the reader."""
+        order = list(compiled.positiontup or ())
+        self.binds: list[tuple[str, Callable[[Any], Any] | None]] = [
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in order
+        ]
+        columns = list(statement.selected_columns)
+        self.converters = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+        self.record = collections.namedtuple("Record", [column.key for column in columns])  # type: ignore[misc]
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        named = self.compiled.construct_params(dict(values))
+        return [named[name] if bind is None else bind(named[name]) for name, bind in self.binds]
+
+    def records(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        make, converters = self.record._make, self.converters
+        return [make([v if c is None else c(v) for c, v in zip(converters, row, strict=True)]) for row in rows]
+
+
+class FixedRead:
+    """A SELECT whose shape never changes, built once (typically at module level or under `functools.cache`)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    async def all(self, session: AsyncSession, values: Mapping[str, Any]) -> list[Any]:
+        """Every row, for the bind parameters in `values`."""
+        reader = session.info.get(INLINE_READER)
+        if isinstance(reader, InlineReader):
+            form = self._for(session)
+            if form.inline:
+                rows = reader.rows(form.sql, form.parameters(values))
+                if rows is not None:
+                    return form.records(rows)
+        return list((await session.execute(self.statement, values)).all())
+
+    async def first(self, session: AsyncSession, values: Mapping[str, Any]) -> Any | None:
+        """The first row, or None."""
+        rows = await self.all(session, values)
+        return rows[0] if rows else None
+
+    def _for(self, session: AsyncSession) -> _Compiled:
+        dialect = session.bind.dialect if session.bind is not None else None
+        if dialect is None:
+            raise RuntimeError("a FixedRead needs a session bound to an engine")
+        form = self._compiled.get(dialect.name)
+        if form is None:
+            form = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+        return form
