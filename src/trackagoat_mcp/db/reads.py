@@ -44,7 +44,7 @@ class _Compiled:
         ]
         columns = list(statement.selected_columns)
         self.converters = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
-        self.record = collections.namedtuple("Record", [column.key for column in columns])  # type: ignore[misc]
+        self.record: Any = collections.namedtuple("Record", [column.key for column in columns])  # type: ignore[misc]
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         named = self.compiled.construct_params(dict(values))

@@ -9,7 +9,7 @@ that mean "the database is not reachable right now" (`db.dialect.store_unavailab
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -87,9 +87,9 @@ class Database:
 
     @asynccontextmanager
     async def _session(
-        self, engine: AsyncEngine, *, commit: bool = False, info: dict[str, object] | None = None
+        self, engine: AsyncEngine, *, commit: bool = False, info: Mapping[str, object] | None = None
     ) -> AsyncIterator[AsyncSession]:
-        session = AsyncSession(engine, expire_on_commit=False, info=info)
+        session = AsyncSession(engine, expire_on_commit=False, info=dict(info) if info else None)
         committing = False
         try:
             yield session

@@ -52,7 +52,7 @@ def _leaf_items(tree: CTE) -> Select[Any]:
     )
 
 
-def tree_video_ids(root_id: uuid.UUID) -> Select[Any]:
+def tree_video_ids(root_id: uuid.UUID | ColumnElement[Any]) -> Select[Any]:
     """SELECT of the distinct ids of videos the campaign tree reaches (counted or not)."""
     videos = table_of(Video).c
     leaves = _leaf_items(campaign_tree(root_id)).cte("leaves")
