@@ -122,6 +122,16 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+    """An empty, migrated SQLite store alone (for what only SQLite does)."""
+    path = tmp_path / "store.db"
+    shutil.copy(sqlite_template, path)
+    database = Database.connect(f"sqlite+aiosqlite:///{path}")
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
 

@@ -4,9 +4,7 @@ own adapter."""
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +16,6 @@ from trackagoat_mcp.db import sqlite_driver
 from trackagoat_mcp.db.models import Project
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import projects
-
-
-@pytest.fixture
-async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Any:
-    path = tmp_path / "store.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.connect(f"sqlite+aiosqlite:///{path}")
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

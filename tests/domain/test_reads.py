@@ -1,0 +1,120 @@
+"""`db/reads.py`: a `FixedRead` gives the rows, values and types the session gives, on both stores; on SQLite a read
+session runs it on the store's inline reader (no pooled connection), and everything else goes through the session."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, func, literal, select
+
+from tests.conftest import make_org
+from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db import sqlite_driver
+from trackagoat_mcp.db.models import Creator, Project, record_columns, table_of
+from trackagoat_mcp.db.reads import FixedRead
+from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.domain import projects
+
+CREATOR = FixedRead(select(*record_columns(Creator)).where(table_of(Creator).c.id == bindparam("id")))
+PROJECT_NAMES = FixedRead(
+    select(table_of(Project).c.name).where(table_of(Project).c.org_id == bindparam("org_id")).order_by("name")
+)
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Jobs awaited on a pooled connection's thread."""
+    counted: Counter[str] = Counter()
+    original = sqlite_driver.ConnectionThread.call
+
+    async def counting(self: Any, job: Any) -> Any:
+        counted[getattr(getattr(job, "func", job), "__name__", "?")] += 1
+        return await original(self, job)
+
+    monkeypatch.setattr(sqlite_driver.ConnectionThread, "call", counting)
+    return counted
+
+
+async def _creator(db: Database, clock: FrozenClock) -> uuid.UUID:
+    caller, project_id = await make_org(db, clock)
+    creator = Creator(
+        org_id=caller.org_id,
+        project_id=project_id,
+        tiktok_handle="ada",
+        bio="line one\nline two ✓",
+        meta={"tier": "gold", "scores": [1, 2.5, None], "nested": {"ok": True}},
+        tracking_start_date=date(2026, 1, 31),
+        follower_count=2**40,
+        last_scraped_at=clock.now(),
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    async with db.write() as session:
+        session.add(creator)
+    return creator.id
+
+
+async def test_a_fixed_read_gives_the_values_and_types_the_session_gives(db: Database, clock: FrozenClock) -> None:
+    creator_id = await _creator(db, clock)
+    async with db.read() as session:
+        fixed = await CREATOR.first(session, {"id": creator_id})
+        plain = (await session.execute(CREATOR.statement, {"id": creator_id})).first()
+    assert fixed is not None and plain is not None
+    assert fixed._asdict() == plain._asdict()
+    assert [type(value) for value in fixed] == [type(value) for value in plain]
+    assert fixed.meta["nested"] == {"ok": True} and fixed.last_scraped_at == clock.now() and fixed.is_active is True
+    async with db.read() as session:
+        assert await CREATOR.first(session, {"id": uuid.uuid4()}) is None
+
+
+async def test_on_sqlite_a_read_sessions_fixed_read_takes_no_pooled_connection(
+    sqlite_db: Database, clock: FrozenClock, trips: Counter[str]
+) -> None:
+    creator_id = await _creator(sqlite_db, clock)
+    trips.clear()
+    async with sqlite_db.read() as session:
+        row = await CREATOR.first(session, {"id": creator_id})
+        assert row is not None and row.tiktok_handle == "ada"
+        assert sqlite_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert sum(trips.values()) == 0, trips
+
+
+async def test_the_inline_reader_sees_each_commit_at_once(sqlite_db: Database, clock: FrozenClock) -> None:
+    caller, _ = await make_org(sqlite_db, clock)
+    async with sqlite_db.read() as reader:
+        before = await PROJECT_NAMES.all(reader, {"org_id": caller.org_id})
+        async with sqlite_db.write() as writer:
+            await projects.create_project(writer, caller, name="Zeta launch", now=clock.now())
+        after = await PROJECT_NAMES.all(reader, {"org_id": caller.org_id})
+    assert [row.name for row in after] == [*(row.name for row in before), "Zeta launch"]
+
+
+async def test_a_write_session_reads_its_own_changes_through_the_session(db: Database, clock: FrozenClock) -> None:
+    caller, _ = await make_org(db, clock)
+    async with db.write() as session:
+        await projects.create_project(session, caller, name="Zeta launch", now=clock.now())
+        names = [row.name for row in await PROJECT_NAMES.all(session, {"org_id": caller.org_id})]
+        assert "Zeta launch" in names
+        await session.rollback()
+
+
+async def test_a_read_over_the_inline_budget_and_a_list_expanded_at_execution_run_through_the_session(
+    sqlite_db: Database, clock: FrozenClock, trips: Counter[str]
+) -> None:
+    numbers = select(literal(1).label("i")).cte("numbers", recursive=True)
+    numbers = numbers.union_all(select(numbers.c.i + 1).where(numbers.c.i < bindparam("upto")))
+    total = FixedRead(select(func.sum(numbers.c.i).label("total")))
+    caller, _ = await make_org(sqlite_db, clock)
+    by_names = FixedRead(select(table_of(Project).c.name).where(table_of(Project).c.name.in_(bindparam("names"))))
+    trips.clear()
+    async with sqlite_db.read() as session:
+        assert (await total.first(session, {"upto": 10})).total == 55
+        assert trips["_run"] == 0, trips
+        assert (await total.first(session, {"upto": 20_000})).total == 200_010_000  # interrupted, then on the thread
+        assert trips["_run"] == 1, trips
+        found = await by_names.all(session, {"names": ["Acme program", "nothing"]})
+    assert [row.name for row in found] == ["Acme program"]
