@@ -69,7 +69,7 @@ class Database:
         SQLite the statements run outside a transaction, so a read session costs no `BEGIN` or `ROLLBACK`, and its
         `db.reads.FixedRead`s may run on the store's inline reader without taking a pooled connection at all.
         """
-        async with self._session(self._read_engine, info=self._read_info) as session:
+        async with self._session(self._read_engine, info=self._read_info, read=True) as session:
             yield session
 
     @asynccontextmanager
@@ -87,7 +87,12 @@ class Database:
 
     @asynccontextmanager
     async def _session(
-        self, engine: AsyncEngine, *, commit: bool = False, info: Mapping[str, object] | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        commit: bool = False,
+        info: Mapping[str, object] | None = None,
+        read: bool = False,
     ) -> AsyncIterator[AsyncSession]:
         session = AsyncSession(engine, expire_on_commit=False, info=dict(info) if info else None)
         committing = False
@@ -101,7 +106,8 @@ class Database:
             if store_unavailable(exc):
                 raise StoreUnavailable(self._unavailable(committing)) from exc
             raise
-        await _close(session)
+        if not read or session.in_transaction():  # a read session that never used the pool has nothing to close
+            await _close(session)
 
     def _unavailable(self, committing: bool) -> str:
         """The sentence for a store that could not be used. A PostgreSQL connection lost during COMMIT leaves the

@@ -212,6 +212,7 @@ class InlineReader:
         self.sqlite: sqlite3.Connection | None = None
         self.closed = False
         self._busy = threading.Lock()
+        self._budget = _StepBudget()
 
     def rows(self, operation: str, parameters: Sequence[Any]) -> list[Any] | None:
         if self.closed or not self._busy.acquire(blocking=False):
@@ -219,9 +220,13 @@ class InlineReader:
         try:
             if self.sqlite is None:
                 self.sqlite = self._open()
-            connection = self.sqlite
-            rows: list[Any] | None = _within_budget(connection, lambda: _fetch_all(connection, operation, parameters))
-            return rows
+            self._budget.calls, self._budget.spent = 0, False
+            try:
+                return _fetch_all(self.sqlite, operation, parameters)
+            except sqlite3.OperationalError:
+                if self._budget.spent:
+                    return None
+                raise
         finally:
             self._busy.release()
 
@@ -231,6 +236,9 @@ class InlineReader:
         connection.execute("PRAGMA query_only=ON")
         for pragma in self.pragmas:
             connection.execute(pragma)
+        # Every statement this connection runs is an inline read, so its budget stays installed (reset per read).
+        self._budget = _StepBudget()
+        connection.set_progress_handler(self._budget, INLINE_STEP_CHUNK)
         return connection
 
     def close(self) -> None:
