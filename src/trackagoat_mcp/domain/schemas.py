@@ -7,7 +7,10 @@ Third-party text (captions, bios, display names) is marked "UNTRUSTED" so agents
 
 from __future__ import annotations
 
+import functools
+import operator
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal, Self
 
@@ -52,9 +55,19 @@ class _Out(BaseModel):
     @classmethod
     def _from_row(cls, row: Any, **computed: Any) -> Self:
         """Copy every field of the model from the row's attribute of the same name (`metadata` from `meta`)."""
-        names = [name for name in cls.model_fields if name not in computed]
-        values = {name: getattr(row, "meta" if name == "metadata" else name) for name in names}
-        return cls(**(values | computed))
+        names, read = _row_reader(cls, frozenset(computed))
+        values = dict(zip(names, read(row), strict=True))
+        if computed:
+            values.update(computed)
+        return cls.model_validate(values)
+
+
+@functools.cache
+def _row_reader(model: type[BaseModel], computed: frozenset[str]) -> tuple[tuple[str, ...], Callable[[Any], Any]]:
+    """The fields `_Out._from_row` copies from a row, and one getter reading them all as a tuple."""
+    names = tuple(name for name in model.model_fields if name not in computed)
+    getter = operator.attrgetter(*("meta" if name == "metadata" else name for name in names))
+    return names, (getter if len(names) > 1 else lambda row: (getter(row),))
 
 
 class ProjectSummary(_Out):

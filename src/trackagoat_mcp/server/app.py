@@ -81,7 +81,8 @@ class Stack:
 
     async def wait(self) -> None:
         """Return once the assembly is ready; raise the reason it failed as a protocol error."""
-        await self._ready.wait()
+        if not self._ready.is_set():  # once ready, a request goes on without yielding to the event loop
+            await self._ready.wait()
         if self._failure is not None:
             raise MCPError(INTERNAL_ERROR, self._failure)
 
@@ -125,8 +126,13 @@ class TrackagoatServer(MCPServer["Stack"]):
         tool = stack.tool(name)
         if tool is None:
             return await super().call_tool(name, arguments, context)
-        result: CallToolResult | InputRequiredResult = await tool.run(arguments, context, convert_result=True)
-        return result
+        result = await tool.run(arguments, context)
+        if isinstance(result, CallToolResult | InputRequiredResult):
+            # Built by `fencing.respond` from the tool's own output model, so the SDK's check of the structured
+            # content against that model again would only repeat it (clients validate against the schema anyway).
+            return result
+        converted: CallToolResult | InputRequiredResult = tool.fn_metadata.convert_result(result)
+        return converted
 
 
 def build_server(
