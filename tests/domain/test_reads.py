@@ -3,6 +3,8 @@ session runs it on the store's inline reader (no pooled connection), and everyth
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import uuid
 from collections import Counter
 from datetime import date
@@ -15,7 +17,8 @@ from tests.conftest import make_org
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db import sqlite_driver
 from trackagoat_mcp.db.models import Creator, Project, record_columns, table_of
-from trackagoat_mcp.db.reads import FixedRead
+from trackagoat_mcp.db.engine import sqlite_path
+from trackagoat_mcp.db.reads import INLINE_READER, FixedRead
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import projects
 
@@ -118,3 +121,27 @@ async def test_a_read_over_the_inline_budget_and_a_list_expanded_at_execution_ru
         assert trips["_run"] == 1, trips
         found = await by_names.all(session, {"names": ["Acme program", "nothing"]})
     assert [row.name for row in found] == ["Acme program"]
+
+
+async def test_the_inline_reader_never_waits_for_a_lock(sqlite_db: Database, clock: FrozenClock) -> None:
+    """A store locked by another process is left to the pool (which waits on the thread, within the busy timeout);
+    the event loop is never held."""
+    caller, _ = await make_org(sqlite_db, clock)
+    path = sqlite_path(sqlite_db.url)
+    assert path is not None
+    await sqlite_db.engine.dispose()  # the pool's connections closed, so another process can lock the file whole
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        locker.execute("PRAGMA locking_mode=EXCLUSIVE")
+        locker.execute("BEGIN EXCLUSIVE")
+        locker.execute("UPDATE projects SET name = name")
+        started = time.monotonic()
+        async with sqlite_db.read() as session:
+            reader = session.info[INLINE_READER]
+            assert reader.rows("SELECT count(*) FROM projects", []) is None
+        assert time.monotonic() - started < 0.5
+    finally:
+        locker.rollback()
+        locker.close()
+    async with sqlite_db.read() as session:
+        assert [row.name for row in await PROJECT_NAMES.all(session, {"org_id": caller.org_id})] == ["Acme program"]

@@ -69,13 +69,13 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
     return create_async_engine(url, **kwargs)
 
 
-def inline_reader(engine: AsyncEngine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> InlineReader | None:
+def inline_reader(engine: AsyncEngine) -> InlineReader | None:
     """The `InlineReader` of a SQLite file's engine (its reads configured like the pool's connections); None for
     PostgreSQL and in-memory SQLite, whose reads all go through the pool."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:" or engine.url.query.get("mode"):
         return None
-    return InlineReader(database, timeout=busy_timeout_ms / 1000, pragmas=_SQLITE_READ_PRAGMAS)
+    return InlineReader(database, pragmas=_SQLITE_READ_PRAGMAS)
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | None) -> None:

@@ -28,16 +28,14 @@ logger = logging.getLogger(__name__)
 class Database:
     """Owns the engine; hands out sessions. Build one per process (`Database.connect(url)`) and `dispose()` it."""
 
-    def __init__(
-        self, engine: AsyncEngine, url: str | None = None, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, url: str | None = None) -> None:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=False) if url is None else url
         """The URL as configured (the engine's names the driver `db.engine` picked for it)."""
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine
         self._read_engine = engine.execution_options(sqlite_begin=None) if self.is_sqlite else engine
-        self._reader = inline_reader(engine, busy_timeout_ms=busy_timeout_ms)
+        self._reader = inline_reader(engine)
         self._read_info = {} if self._reader is None else {INLINE_READER: self._reader}
 
     @classmethod
@@ -47,8 +45,7 @@ class Database:
         `sqlite_busy_timeout` is how many seconds a SQLite write waits for another writer (another process, a
         backup) before it fails as `StoreUnavailable`; PostgreSQL ignores it.
         """
-        timeout_ms = round(sqlite_busy_timeout * 1000)
-        return cls(make_engine(url, sqlite_busy_timeout_ms=timeout_ms), url, busy_timeout_ms=timeout_ms)
+        return cls(make_engine(url, sqlite_busy_timeout_ms=round(sqlite_busy_timeout * 1000)), url)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Database:

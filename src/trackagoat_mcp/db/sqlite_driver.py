@@ -196,18 +196,21 @@ def _fetch_all(connection: sqlite3.Connection, operation: str, parameters: Seque
         cursor.close()
 
 
+_LOCKED = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
 class InlineReader:
     """A `sqlite3` connection of its own on which the event loop runs short reads itself (`db.reads.FixedRead`).
 
     No pool, no thread: `rows()` runs the statement on the calling thread within `INLINE_STEPS`, or returns None for
-    the caller to read the usual way (a longer read, or the reader busy on another thread). The connection is opened
+    the caller to read the usual way (a longer read, a store locked at that moment, or the reader busy on another
+    thread). The connection is opened
     at the first read, never creates the file, refuses writes (`query_only`) and runs every statement outside a
     transaction, so each sees what was committed when it started, like every read session's statements.
     """
 
-    def __init__(self, path: str, *, timeout: float, pragmas: Sequence[str] = ()) -> None:
+    def __init__(self, path: str, *, pragmas: Sequence[str] = ()) -> None:
         self.path = path
-        self.timeout = timeout
         self.pragmas = pragmas
         self.sqlite: sqlite3.Connection | None = None
         self.closed = False
@@ -218,26 +221,28 @@ class InlineReader:
         if self.closed or not self._busy.acquire(blocking=False):
             return None
         try:
+            self._budget.calls, self._budget.spent = 0, False
             if self.sqlite is None:
                 self.sqlite = self._open()
-            self._budget.calls, self._budget.spent = 0, False
-            try:
-                return _fetch_all(self.sqlite, operation, parameters)
-            except sqlite3.OperationalError:
-                if self._budget.spent:
-                    return None
-                raise
+            return _fetch_all(self.sqlite, operation, parameters)
+        except sqlite3.OperationalError as exc:
+            if self._budget.spent or exc.sqlite_errorcode in _LOCKED:
+                return None
+            raise
         finally:
             self._busy.release()
 
     def _open(self) -> sqlite3.Connection:
         uri = f"file:{urllib.parse.quote(self.path)}?mode=rw"
-        connection = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA query_only=ON")
-        for pragma in self.pragmas:
-            connection.execute(pragma)
+        # No busy timeout: waiting for a lock would hold the event loop, so a locked store is left to the pool.
+        connection = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False)
+        try:
+            for pragma in ("PRAGMA query_only=ON", *self.pragmas):
+                connection.execute(pragma)
+        except BaseException:
+            connection.close()
+            raise
         # Every statement this connection runs is an inline read, so its budget stays installed (reset per read).
-        self._budget = _StepBudget()
         connection.set_progress_handler(self._budget, INLINE_STEP_CHUNK)
         return connection
 
