@@ -16,8 +16,8 @@ from sqlalchemy import bindparam, func, literal, select
 from tests.conftest import make_org
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db import sqlite_driver
-from trackagoat_mcp.db.models import Creator, Project, record_columns, table_of
 from trackagoat_mcp.db.engine import sqlite_path
+from trackagoat_mcp.db.models import Creator, Project, record_columns, table_of
 from trackagoat_mcp.db.reads import INLINE_READER, FixedRead
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import projects
