@@ -15,9 +15,10 @@ The queries only gather rows; every rule that turns them into an amount stays in
 filters here, so the job and `preview_accruals` share one implementation.
 
 `record_units` writes the evaluations with one `INSERT … ON CONFLICT DO NOTHING … RETURNING id` (SQLAlchemy sends
-the rows as multi-row `VALUES`, compiled once), then the `earned` accruals of the evaluations that took effect, in
-the caller's transaction: exactly once rests on the evaluation's unique key (structure, creator, period start),
-and the ids are derived from that key. A unit's `inputs_snapshot` is serialised once for both rows.
+the rows as multi-row `VALUES`, compiled once), then the `earned` accruals of the evaluations that took effect with
+an `INSERT … SELECT` from those evaluations, in the caller's transaction: exactly once rests on the evaluation's
+unique key (structure, creator, period start), and the ids are derived from that key. A unit's `inputs_snapshot`
+is serialised and sent once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -42,6 +43,8 @@ from trackagoat_mcp.db.models import (
     Goal,
     PayoutAccrual,
     PayoutEvaluation,
+    PayoutStructure,
+    PayoutStructureVersion,
     Video,
     table_of,
 )
@@ -284,6 +287,41 @@ async def evaluate_units(session: AsyncSession, units: list[Unit]) -> list[Outco
     return outcomes
 
 
+def _accruals_from(session: AsyncSession, evaluations: Table, ids: list[uuid.UUID], now: datetime) -> Any:
+    """`INSERT … SELECT` of the `earned` accrual of each evaluation in `ids` (all with a positive amount): every
+    column is the evaluation's (its `inputs_snapshot` copied in the store, not sent again) or its structure's and
+    version's, so the accrual is the one the evaluation names, whatever wrote it."""
+    e = evaluations.c
+    accruals = table_of(PayoutAccrual)
+    structure, version = table_of(PayoutStructure).c, table_of(PayoutStructureVersion).c
+    stamp = bindparam("now", now, type_=accruals.c.created_at.type)
+    columns = {
+        "id": e.accrual_id,
+        "org_id": e.org_id,
+        "project_id": structure.project_id,
+        "creator_id": e.creator_id,
+        "structure_id": e.structure_id,
+        "structure_version_id": e.structure_version_id,
+        "period_start_at": e.period_start_at,
+        "period_end_at": e.period_end_at,
+        "amount_cents": e.amount_cents,
+        "currency": version.currency,
+        "status": literal("earned", accruals.c.status.type),
+        "outstanding_cents": e.amount_cents,
+        "inputs_snapshot": e.inputs_snapshot,
+        "metadata": bindparam("metadata", {}, type_=accruals.c["metadata"].type),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    rows = (
+        select(*columns.values())
+        .join_from(evaluations, table_of(PayoutStructure), structure.id == e.structure_id)
+        .join(table_of(PayoutStructureVersion), version.id == e.structure_version_id)
+        .where(e.id.in_(ids))
+    )
+    return insert_ignoring_duplicates(session, accruals).from_select(list(columns), rows)
+
+
 async def record_units(
     session: AsyncSession,
     evaluated: Sequence[tuple[Unit, Outcome]],
@@ -294,9 +332,10 @@ async def record_units(
     """Write each unit's evaluation and (for a positive amount) its `earned` accrual, unless already evaluated;
     returns what happened to each unit, in order.
 
-    Each unit's `inputs_snapshot` is serialised once and the same text goes into both rows. The evaluations'
-    `RETURNING id` says which of them took effect: only those get their accrual, so a unit another writer
-    evaluated meanwhile (possibly to another amount) never gets a second, different accrual.
+    Each unit's `inputs_snapshot` is serialised and sent once, with its evaluation; the accruals are copied from
+    the evaluations in the store (`_accruals_from`). The evaluations' `RETURNING id` says which of them took
+    effect: only those get their accrual, so a unit another writer evaluated meanwhile (possibly to another amount)
+    never gets a second, different accrual.
     """
     if not evaluated:
         return []
@@ -329,34 +368,9 @@ async def record_units(
         .returning(evaluations.c.id)
     )
     inserted = set((await session.execute(statement, rows)).scalars())
-    accruals = [
-        {
-            "id": row["accrual_id"],
-            "org_id": unit.structure.org_id,
-            "project_id": unit.structure.project_id,
-            "creator_id": unit.creator.id,
-            "structure_id": unit.structure.id,
-            "structure_version_id": unit.version.id,
-            "period_start_at": unit.period.start_at,
-            "period_end_at": unit.period.end_at,
-            "amount_cents": outcome.amount_cents,
-            "currency": unit.version.rule.currency,
-            "status": "earned",
-            "outstanding_cents": outcome.amount_cents,
-            "inputs_json": row["inputs_json"],
-            "metadata": {},
-            "created_at": now,
-            "updated_at": now,
-        }
-        for row, (unit, outcome) in zip(rows, evaluated, strict=True)
-        if row["id"] in inserted and outcome.amount_cents > 0
-    ]
-    if accruals:
-        accrual_table = table_of(PayoutAccrual)
-        statement = insert_ignoring_duplicates(session, accrual_table).values(
-            inputs_snapshot=json_text(session, "inputs_json")
-        )
-        await session.execute(statement, accruals)
+    earned = [row["id"] for row in rows if row["id"] in inserted and row["amount_cents"] > 0]
+    for chunk in _chunks(earned):
+        await session.execute(_accruals_from(session, evaluations, list(chunk), now))
     return [
         "already_evaluated" if row["id"] not in inserted else "accrued" if outcome.amount_cents > 0 else "zero"
         for row, (_unit, outcome) in zip(rows, evaluated, strict=True)
