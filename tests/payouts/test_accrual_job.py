@@ -8,6 +8,7 @@ derived from the unique key, so even a second store built the same way would mat
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import anyio
@@ -27,6 +28,7 @@ from trackagoat_mcp.cli import main
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import Goal, JobRun
 from trackagoat_mcp.db.session import Database
+from trackagoat_mcp.jobs.accruals import run_accruals
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -107,6 +109,38 @@ async def test_a_run_killed_mid_way_and_rerun_leaves_the_rows_of_an_uninterrupte
     async with db.read() as session:
         (slot,) = (await session.scalars(select(JobRun))).all()
     assert (slot.status, slot.claimed_by) == ("ok", "test")
+
+
+async def _hand_the_slots_to(url: str, worker: str) -> None:
+    other = Database.connect(url)
+    try:
+        async with other.write() as session:
+            await session.execute(update(JobRun).values(claimed_by=worker))
+    finally:
+        await other.dispose()
+
+
+async def test_a_run_whose_slot_another_worker_took_over_stops_before_its_next_batch(
+    db_url: str, db: Database, clock: FrozenClock
+) -> None:
+    program = await make_program(db, clock)
+    due = await seed_busy_program(program)
+
+    def take_over(done: int) -> None:
+        # The first batch (one unit) has committed; another worker takes the slot over before the second begins
+        # (a separate connection, on its own thread and event loop, while this run waits).
+        if done == 1:
+            thief = threading.Thread(target=anyio.run, args=(_hand_the_slots_to, db_url, "thief"))
+            thief.start()
+            thief.join()
+
+    clock.set(NOW)
+    report = await run_accruals(db, clock, worker_id="slow", on_evaluated=take_over)
+
+    assert (report.totals.evaluated, len(await evaluations(db))) == (1, 1) and due > 1
+    async with db.read() as session:
+        (slot,) = (await session.scalars(select(JobRun))).all()
+    assert slot.claimed_by == "thief"
 
 
 async def test_after_a_five_hour_gap_every_missed_hour_is_claimed_and_does_its_own_evaluations(

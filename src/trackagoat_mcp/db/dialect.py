@@ -4,6 +4,9 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
 
 * `insert_ignoring_duplicates`: `INSERT … ON CONFLICT DO NOTHING` (both databases have it; SQLAlchemy builds
   it from each dialect's own `insert`).
+* `json_dumper` and `json_text`: a JSON value serialised once by the caller and bound as text where a JSON
+  column's value goes (SQLite stores the text as is; PostgreSQL casts it to `jsonb`), so a value written to two
+  tables is serialised once, not once per column.
 * `lock_rows`: `SELECT … FOR UPDATE` on PostgreSQL. SQLite has no row locks and renders nothing: a write session
   there starts with `BEGIN IMMEDIATE` (`db.session`), which already holds the database's one write lock.
 * `use_work_mem`: a larger per-sort memory for the rest of the transaction on PostgreSQL (`SET LOCAL work_mem`);
@@ -19,10 +22,11 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, text
+from sqlalchemy import Column, Table, Text, bindparam, cast, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -38,6 +42,8 @@ __all__ = [
     "NotIndexed",
     "insert_ignoring_duplicates",
     "is_postgresql",
+    "json_dumper",
+    "json_text",
     "lock_rows",
     "store_unavailable",
     "supports_lateral",
@@ -66,6 +72,21 @@ def insert_ignoring_duplicates(session: AsyncSession, table: Table, *, unique: S
     """
     insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     return insert(table).on_conflict_do_nothing(index_elements=list(unique) or None)
+
+
+def json_dumper(session: AsyncSession, column: Column[Any]) -> Callable[[Any], str]:
+    """The function the JSON `column` serialises a value with on this session's database: its text is exactly
+    what binding the value to the column would store (bind it with `json_text`)."""
+    dialect = session.get_bind().dialect
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return processor if processor is not None else json.dumps
+
+
+def json_text(session: AsyncSession, name: str) -> Any:
+    """A bind parameter `name` holding JSON text (from `json_dumper`), for a JSON column in `.values(…)`: SQLite
+    stores the text itself, PostgreSQL casts it to `jsonb`."""
+    param = bindparam(name, type_=Text())
+    return cast(param, postgresql.JSONB) if is_postgresql(session) else param
 
 
 def lock_rows(query: SelectT, *, of: Any = None) -> SelectT:

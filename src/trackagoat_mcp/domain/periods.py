@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal, get_args
 
 from trackagoat_mcp.clock import parse_timezone
@@ -29,6 +30,8 @@ __all__ = [
 
 PeriodKind = Literal["daily", "weekly", "monthly"]
 PERIOD_KINDS: tuple[str, ...] = get_args(PeriodKind)
+_CACHED = 8192
+"""Days (per timezone and kind) whose midnight and period are remembered: years of history for a few zones."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,10 @@ def parse_period_kind(value: str) -> PeriodKind:
     raise InvalidInput(f"period {value!r} is not one of {list(PERIOD_KINDS)!r}; pick one of them.")
 
 
+@lru_cache(maxsize=_CACHED)
 def local_midnight(day: date, tz_name: str) -> datetime:
-    """The UTC instant at which local `day` begins in `tz_name`."""
+    """The UTC instant at which local `day` begins in `tz_name` (remembered: planning asks for the same days of the
+    same timezone for every creator)."""
     return datetime.combine(day, time.min, tzinfo=parse_timezone(tz_name)).astimezone(UTC)
 
 
@@ -89,8 +94,10 @@ def _end_date(kind: PeriodKind, start: date) -> date:
     return date(start.year + start.month // 12, start.month % 12 + 1, 1)
 
 
+@lru_cache(maxsize=_CACHED)
 def period_containing(kind: PeriodKind, day: date, tz_name: str) -> Period:
-    """The period of `kind` that contains local calendar day `day`."""
+    """The period of `kind` that contains local calendar day `day` (remembered, like `local_midnight`; a `Period`
+    is immutable, so callers may share one)."""
     start = _start_date(kind, day)
     end = _end_date(kind, start)
     return Period(kind, start, end, local_midnight(start, tz_name), local_midnight(end, tz_name))

@@ -20,7 +20,8 @@
   (`payout_assignments.settled_before`, advanced at the end of every run), so an idle run reads only the
   periods in progress, whatever the length of the history.
 * **Units** are evaluated in batches, one write transaction each (`BATCH_MAX`; sizes 1, 2, 4, … so the first
-  units commit at once): the batch's inputs are read in a few queries and its rows written with one multi-row
+  units commit at once): the transaction first beats the slot's heartbeat (and stops the run if another worker
+  took the slot over), then the batch's inputs are read in a few queries and its rows written with one
   `INSERT … ON CONFLICT DO NOTHING` per table (`domain.payouts.unit_batches`). A crash loses at most the batch in
   flight, and the rerun (or the takeover) evaluates what is left with the same figures and ids, so the rows equal
   those of an uninterrupted run. When a batch fails, its units are retried one per transaction: a unit that
@@ -41,6 +42,7 @@ from typing import Any
 
 import anyio
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from trackagoat_mcp.clock import Clock, ensure_utc
@@ -214,40 +216,56 @@ async def _claim(db: Database, hour: datetime, worker_id: str, now: datetime) ->
     )
 
 
-async def _beat(db: Database, run: RunRef, worker_id: str, now: datetime) -> bool:
-    """Refresh our heartbeat; False when another worker has taken the slot over (then we stop)."""
+async def _beat(session: AsyncSession, run: RunRef, worker_id: str, now: datetime) -> bool:
+    """Refresh our heartbeat in the caller's transaction; False when another worker has taken the slot over."""
     statement = (
         update(JobRun)
         .where(col(JobRun.id) == run.id, col(JobRun.claimed_by) == worker_id)
         .values(heartbeat_at=now)
         .execution_options(synchronize_session=False)
     )
-    async with db.write() as session:
-        result = await session.execute(statement)
+    result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class _TakenOver(Exception):
+    """Another worker took the slot over: this run of it stops, and the batch in hand is not written."""
 
 
 # --- evaluating ----------------------------------------------------------------------------------------------
 
 
 async def _commit_batch(
-    db: Database, clock: Clock, run: RunRef, batch: list[Unit]
+    db: Database, clock: Clock, run: RunRef, batch: list[Unit], worker_id: str
 ) -> list[tuple[Unit, Outcome | None, Recorded | Exception]]:
-    """Evaluate and record `batch` in one write transaction; if that fails, each unit in its own transaction, so a
-    bad unit is reported alone and the others are written."""
+    """Beat the heartbeat, then evaluate and record `batch`, all in one write transaction; if that fails, each unit
+    in its own transaction, so a bad unit is reported alone and the others are written.
+
+    Raises:
+        _TakenOver: another worker holds the slot now (nothing of the batch was written).
+    """
     try:
         async with db.write() as session:
+            if not await _beat(session, run, worker_id, clock.now()):
+                raise _TakenOver(run.slot)
             outcomes = await evaluate_units(session, batch)
             recorded = await record_units(
                 session, list(zip(batch, outcomes, strict=True)), now=clock.now(), job_run_id=run.id
             )
         return list(zip(batch, outcomes, recorded, strict=True))
+    except _TakenOver:
+        raise
     except Exception as exc:  # one bad unit must not stop the others; it is reported and retried next run
         if len(batch) == 1:
             return [(batch[0], None, exc)]
-    results = []
+    results: list[tuple[Unit, Outcome | None, Recorded | Exception]] = []
     for unit in batch:
-        results.extend(await _commit_batch(db, clock, run, [unit]))
+        try:
+            results.extend(await _commit_batch(db, clock, run, [unit], worker_id))
+        except _TakenOver:
+            if not results:
+                raise
+            break  # report the units written so far; the next batch's beat stops the run
     return results
 
 
@@ -261,14 +279,19 @@ async def _evaluate(
     done: set[UnitKey],
     on_evaluated: Callable[[int], None] | None,
 ) -> SlotTally:
-    """Evaluate `units` in order, in batches of growing size (one write transaction each), beating the heartbeat
-    after every batch; adds each evaluated key to `done`."""
+    """Evaluate `units` in order, in batches of growing size (one write transaction each, which also beats the
+    heartbeat); adds each evaluated key to `done`. Stops when another worker has taken the slot over."""
     tally = SlotTally()
     start, size = 0, 1
     while start < len(units):
         batch = units[start : start + size]
         start, size = start + len(batch), min(2 * size, BATCH_MAX)
-        for unit, outcome, recorded in await _commit_batch(db, clock, run, batch):
+        try:
+            results = await _commit_batch(db, clock, run, batch, worker_id)
+        except _TakenOver:
+            logger.warning("Accrual slot %s was taken over by another worker; stopping this run of it.", run.slot)
+            break
+        for unit, outcome, recorded in results:
             if isinstance(recorded, Exception) or outcome is None:
                 logger.warning("Accrual of %s for %s failed: %s", unit.structure.id, unit.creator.id, recorded)
                 tally.failed.append(
@@ -293,9 +316,6 @@ async def _evaluate(
                     tally.zero += 1
             if on_evaluated is not None:
                 on_evaluated(tally.evaluated + tally.already_evaluated)
-        if start < len(units) and not await _beat(db, run, worker_id, clock.now()):
-            logger.warning("Accrual slot %s was taken over by another worker; stopping this run of it.", run.slot)
-            break
     return tally
 
 

@@ -21,6 +21,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import anyio
 from sqlalchemy import ColumnElement, and_, or_, select, true, update
@@ -172,11 +173,17 @@ async def plan_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
     ).all():
         versions[v.structure_id].append(VersionRule(v.id, v.version, v.created_at, rule_of(v)))
     spans: dict[uuid.UUID, dict[uuid.UUID, list[Span]]] = defaultdict(lambda: defaultdict(list))
-    for a in (
-        await session.scalars(
-            select(PayoutAssignment).where(col(PayoutAssignment.structure_id).in_(structure_ids), creator_clause)
-        )
-    ).all():
+    assignments: Any = await session.execute(  # plain rows, not ORM objects: thousands of them, only read
+        select(
+            col(PayoutAssignment.id).label("id"),
+            col(PayoutAssignment.structure_id).label("structure_id"),
+            col(PayoutAssignment.creator_id).label("creator_id"),
+            col(PayoutAssignment.starts_on).label("starts_on"),
+            col(PayoutAssignment.ends_on).label("ends_on"),
+            col(PayoutAssignment.settled_before).label("settled_before"),
+        ).where(col(PayoutAssignment.structure_id).in_(structure_ids), creator_clause)
+    )
+    for a in assignments:
         spans[a.structure_id][a.creator_id].append(Span(a.starts_on, a.ends_on, a.settled_before, a.id))
     assigned = select(col(PayoutAssignment.creator_id)).where(
         col(PayoutAssignment.structure_id).in_(structure_ids), creator_clause

@@ -8,14 +8,17 @@ by metric then id. The reads:
 
 * videos: one query for every creator of the batch over the span of the batch's periods, split per unit here;
 * goals: one query for the creators of the batch's `goals` units, the applicability rules applied here;
-* followers (the latest creator snapshot at or before a period's end): one query for the week before the
-  batch's period ends; a (creator, end) with no snapshot in that window is looked up on its own, so a creator
-  scraped rarely still gets the latest figure, however old.
+* followers (the latest creator snapshot at or before a period's end, however old): one query per distinct
+  period end of the batch, returning one row per creator.
+
+The queries only gather rows; every rule that turns them into an amount stays in `criteria.compute` and in the
+filters here, so the job and `preview_accruals` share one implementation.
 
 `record_units` writes the evaluations with one `INSERT … ON CONFLICT DO NOTHING … RETURNING id` (SQLAlchemy sends
-the rows as multi-row `VALUES`, compiled once), then the `earned` accruals of the evaluations that took effect, in
-the caller's transaction: exactly once rests on the evaluation's unique key (structure, creator, period start),
-and the ids are derived from that key.
+the rows as multi-row `VALUES`, compiled once), then the `earned` accruals of the evaluations that took effect with
+an `INSERT … SELECT` from those evaluations, in the caller's transaction: exactly once rests on the evaluation's
+unique key (structure, creator, period start), and the ids are derived from that key. A unit's `inputs_snapshot`
+is serialised and sent once.
 """
 
 from __future__ import annotations
@@ -25,16 +28,26 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from trackagoat_mcp.db.dialect import insert_ignoring_duplicates
-from trackagoat_mcp.db.models import CreatorSnapshot, Goal, PayoutAccrual, PayoutEvaluation, Video, table_of
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates, json_dumper, json_text
+from trackagoat_mcp.db.models import (
+    Creator,
+    CreatorSnapshot,
+    Goal,
+    PayoutAccrual,
+    PayoutEvaluation,
+    PayoutStructure,
+    PayoutStructureVersion,
+    Video,
+    table_of,
+)
 from trackagoat_mcp.domain.goal_metrics import PeriodFigures, parse_goal_metric
 from trackagoat_mcp.domain.payouts.criteria import GoalResult, Outcome, VideoFigure, compute
 from trackagoat_mcp.domain.payouts.planning import Unit
@@ -45,19 +58,21 @@ __all__ = ["CHUNK", "Recorded", "accrual_id", "evaluate_units", "evaluation_id",
 Recorded = Literal["accrued", "zero", "already_evaluated"]
 CHUNK = 500
 """Rows (or ids in an `IN` list) per statement: far below both databases' bound-parameter limits."""
-FOLLOWER_WINDOW = timedelta(days=7)
-"""How far before a period's end the batch's follower query looks; older figures are looked up one by one."""
 _ID_NAMESPACE = uuid.UUID("6f1d2b3c-8a4e-5f60-9b7c-0d1e2f3a4b5c")
+
+
+def _key_text(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> str:
+    return f"{structure_id}/{creator_id}/{period_start_at.isoformat()}"
 
 
 def evaluation_id(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> uuid.UUID:
     """The evaluation's id, a function of its unique key (identical rows whoever writes them)."""
-    return uuid.uuid5(_ID_NAMESPACE, f"evaluation/{structure_id}/{creator_id}/{period_start_at.isoformat()}")
+    return uuid.uuid5(_ID_NAMESPACE, "evaluation/" + _key_text(structure_id, creator_id, period_start_at))
 
 
 def accrual_id(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> uuid.UUID:
     """The accrual's id, a function of its unique key."""
-    return uuid.uuid5(_ID_NAMESPACE, f"accrual/{structure_id}/{creator_id}/{period_start_at.isoformat()}")
+    return uuid.uuid5(_ID_NAMESPACE, "accrual/" + _key_text(structure_id, creator_id, period_start_at))
 
 
 @dataclass(frozen=True)
@@ -110,18 +125,47 @@ def _in_period(videos: list[_Video], unit: Unit) -> list[_Video]:
     return videos[bisect.bisect_left(times, unit.period.start_at) : bisect.bisect_left(times, unit.period.end_at)]
 
 
-async def _goals(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, list[Goal]]:
-    """The active goals of the `goals` units' creators, per creator, ordered by metric then id."""
-    creators = sorted({u.creator.id for u in units if u.version.rule.criteria_type == "goals"})
-    out: dict[uuid.UUID, list[Goal]] = defaultdict(list)
+@dataclass(frozen=True)
+class _Goal:
+    id: uuid.UUID
+    project_id: uuid.UUID
+    metric: str
+    period: str
+    target_value: float
+    start_date: date
+    end_date: date | None
+
+
+async def _goals(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, list[_Goal]]:
+    """The active goals of the `goals` units' creators in those units' projects, per creator, ordered by metric
+    then id (plain rows: a goal is only read here, never changed)."""
+    wanted = [u for u in units if u.version.rule.criteria_type == "goals"]
+    creators = sorted({u.creator.id for u in wanted})
+    projects = sorted({u.structure.project_id for u in wanted})
+    out: dict[uuid.UUID, list[_Goal]] = defaultdict(list)
     for chunk in _chunks(creators):
-        query = select(Goal).where(col(Goal.creator_id).in_(chunk), col(Goal.is_active).is_(True))
-        for goal in (await session.scalars(query.order_by(col(Goal.metric), col(Goal.id)))).all():
-            out[goal.creator_id].append(goal)
+        rows: Any = await session.execute(
+            select(
+                col(Goal.creator_id).label("creator_id"),
+                col(Goal.id).label("id"),
+                col(Goal.project_id).label("project_id"),
+                col(Goal.metric).label("metric"),
+                col(Goal.period).label("period"),
+                col(Goal.target_value).label("target_value"),
+                col(Goal.start_date).label("start_date"),
+                col(Goal.end_date).label("end_date"),
+            )
+            .where(col(Goal.project_id).in_(projects), col(Goal.creator_id).in_(chunk), col(Goal.is_active).is_(True))
+            .order_by(col(Goal.metric), col(Goal.id))
+        )
+        for row in rows:
+            out[row.creator_id].append(
+                _Goal(row.id, row.project_id, row.metric, row.period, row.target_value, row.start_date, row.end_date)
+            )
     return out
 
 
-def _applicable(goals: list[Goal], unit: Unit) -> list[Goal]:
+def _applicable(goals: list[_Goal], unit: Unit) -> list[_Goal]:
     """The goals a `goals` rule judges for this unit: the structure's project, the rule's period kind, in force
     during the period, and among the rule's `goal_ids` when it names some."""
     rule, period = unit.version.rule, unit.period
@@ -140,35 +184,29 @@ def _applicable(goals: list[Goal], unit: Unit) -> list[Goal]:
 async def _followers(
     session: AsyncSession, pairs: set[tuple[uuid.UUID, datetime]]
 ) -> dict[tuple[uuid.UUID, datetime], int | None]:
-    """The follower count of each (creator, instant) pair: the latest creator snapshot at or before the instant."""
-    if not pairs:
-        return {}
-    creators = sorted({creator for creator, _ in pairs})
-    low = min(at for _, at in pairs) - FOLLOWER_WINDOW
-    high = max(at for _, at in pairs)
-    captured = col(CreatorSnapshot.captured_at)
-    seen: dict[uuid.UUID, list[tuple[datetime, int]]] = defaultdict(list)
-    for chunk in _chunks(creators):
-        rows = await session.execute(
-            select(col(CreatorSnapshot.creator_id), captured, col(CreatorSnapshot.follower_count))
-            .where(col(CreatorSnapshot.creator_id).in_(chunk), captured >= low, captured <= high)
-            .order_by(col(CreatorSnapshot.creator_id), captured)
-        )
-        for creator_id, at, followers in rows:
-            seen[creator_id].append((at, int(followers)))
-    out: dict[tuple[uuid.UUID, datetime], int | None] = {}
+    """The follower count of each (creator, instant) pair: the latest creator snapshot at or before the instant (of
+    two captured at the same instant, the one written last), however old; None when there is none.
+
+    One row per pair: for each distinct instant, one query over the pairs' creators picks each one's snapshot
+    through the (creator, captured_at) index, so a week of snapshots is not read to keep one of them."""
+    by_instant: dict[datetime, set[uuid.UUID]] = defaultdict(set)
     for creator, at in pairs:
-        snapshots = seen.get(creator, [])
-        index = bisect.bisect_right([s[0] for s in snapshots], at)
-        if index:  # every snapshot from `low` up to `at` was read, so this is the latest one at or before `at`
-            out[(creator, at)] = snapshots[index - 1][1]
-            continue
-        out[(creator, at)] = await session.scalar(  # nothing in the window: the latest one, however old
-            select(col(CreatorSnapshot.follower_count))
-            .where(col(CreatorSnapshot.creator_id) == creator, captured <= at)
-            .order_by(captured.desc())
-            .limit(1)
-        )
+        by_instant[at].add(creator)
+    out: dict[tuple[uuid.UUID, datetime], int | None] = {}
+    for at, creators in by_instant.items():
+        for chunk in _chunks(sorted(creators)):
+            latest = (
+                select(col(CreatorSnapshot.follower_count))
+                .where(col(CreatorSnapshot.creator_id) == col(Creator.id), col(CreatorSnapshot.captured_at) <= at)
+                .order_by(col(CreatorSnapshot.captured_at).desc(), col(CreatorSnapshot.id).desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            rows = await session.execute(
+                select(col(Creator.id).label("creator_id"), latest.label("followers")).where(col(Creator.id).in_(chunk))
+            )
+            for row in rows:
+                out[(row.creator_id, at)] = None if row.followers is None else int(row.followers)
     return out
 
 
@@ -249,6 +287,41 @@ async def evaluate_units(session: AsyncSession, units: list[Unit]) -> list[Outco
     return outcomes
 
 
+def _accruals_from(session: AsyncSession, evaluations: Table, ids: list[uuid.UUID], now: datetime) -> Any:
+    """`INSERT … SELECT` of the `earned` accrual of each evaluation in `ids` (all with a positive amount): every
+    column is the evaluation's (its `inputs_snapshot` copied in the store, not sent again) or its structure's and
+    version's, so the accrual is the one the evaluation names, whatever wrote it."""
+    e = evaluations.c
+    accruals = table_of(PayoutAccrual)
+    structure, version = table_of(PayoutStructure).c, table_of(PayoutStructureVersion).c
+    stamp = bindparam("now", now, type_=accruals.c.created_at.type)
+    columns = {
+        "id": e.accrual_id,
+        "org_id": e.org_id,
+        "project_id": structure.project_id,
+        "creator_id": e.creator_id,
+        "structure_id": e.structure_id,
+        "structure_version_id": e.structure_version_id,
+        "period_start_at": e.period_start_at,
+        "period_end_at": e.period_end_at,
+        "amount_cents": e.amount_cents,
+        "currency": version.currency,
+        "status": literal("earned", accruals.c.status.type),
+        "outstanding_cents": e.amount_cents,
+        "inputs_snapshot": e.inputs_snapshot,
+        "metadata": bindparam("metadata", {}, type_=accruals.c["metadata"].type),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    rows = (
+        select(*columns.values())
+        .join_from(evaluations, table_of(PayoutStructure), structure.id == e.structure_id)
+        .join(table_of(PayoutStructureVersion), version.id == e.structure_version_id)
+        .where(e.id.in_(ids))
+    )
+    return insert_ignoring_duplicates(session, accruals).from_select(list(columns), rows)
+
+
 async def record_units(
     session: AsyncSession,
     evaluated: Sequence[tuple[Unit, Outcome]],
@@ -257,15 +330,24 @@ async def record_units(
     job_run_id: uuid.UUID | None,
 ) -> list[Recorded]:
     """Write each unit's evaluation and (for a positive amount) its `earned` accrual, unless already evaluated;
-    returns what happened to each unit, in order."""
+    returns what happened to each unit, in order.
+
+    Each unit's `inputs_snapshot` is serialised and sent once, with its evaluation; the accruals are copied from
+    the evaluations in the store (`_accruals_from`). The evaluations' `RETURNING id` says which of them took
+    effect: only those get their accrual, so a unit another writer evaluated meanwhile (possibly to another amount)
+    never gets a second, different accrual.
+    """
+    if not evaluated:
+        return []
     evaluations = table_of(PayoutEvaluation)
-    rows = []
+    dump = json_dumper(session, evaluations.c.inputs_snapshot)
+    rows: list[dict[str, Any]] = []
     for unit, outcome in evaluated:
         structure, creator, period = unit.structure, unit.creator, unit.period
-        key = (structure.id, creator.id, period.start_at)
+        key = _key_text(structure.id, creator.id, period.start_at)
         rows.append(
             {
-                "id": evaluation_id(*key),
+                "id": uuid.uuid5(_ID_NAMESPACE, "evaluation/" + key),
                 "org_id": structure.org_id,
                 "structure_id": structure.id,
                 "structure_version_id": unit.version.id,
@@ -273,40 +355,22 @@ async def record_units(
                 "period_start_at": period.start_at,
                 "period_end_at": period.end_at,
                 "amount_cents": outcome.amount_cents,
-                "accrual_id": accrual_id(*key) if outcome.amount_cents > 0 else None,
+                "accrual_id": uuid.uuid5(_ID_NAMESPACE, "accrual/" + key) if outcome.amount_cents > 0 else None,
                 "job_run_id": job_run_id,
-                "inputs_snapshot": outcome.inputs,
+                "inputs_json": dump(outcome.inputs),
                 "evaluated_at": now,
             }
         )
-    inserted: set[uuid.UUID] = set()
-    if rows:  # one statement compiled once; SQLAlchemy sends the rows as multi-row VALUES (`insertmanyvalues`)
-        statement = insert_ignoring_duplicates(session, evaluations).returning(evaluations.c.id)
-        inserted.update((await session.execute(statement, rows)).scalars())
-    accruals = [
-        {
-            "id": row["accrual_id"],
-            "org_id": unit.structure.org_id,
-            "project_id": unit.structure.project_id,
-            "creator_id": unit.creator.id,
-            "structure_id": unit.structure.id,
-            "structure_version_id": unit.version.id,
-            "period_start_at": unit.period.start_at,
-            "period_end_at": unit.period.end_at,
-            "amount_cents": outcome.amount_cents,
-            "currency": unit.version.rule.currency,
-            "status": "earned",
-            "outstanding_cents": outcome.amount_cents,
-            "inputs_snapshot": outcome.inputs,
-            "metadata": {},
-            "created_at": now,
-            "updated_at": now,
-        }
-        for row, (unit, outcome) in zip(rows, evaluated, strict=True)
-        if row["id"] in inserted and outcome.amount_cents > 0
-    ]
-    if accruals:
-        await session.execute(insert_ignoring_duplicates(session, table_of(PayoutAccrual)), accruals)
+    # One statement compiled once; SQLAlchemy sends the rows as multi-row VALUES (`insertmanyvalues`).
+    statement = (
+        insert_ignoring_duplicates(session, evaluations)
+        .values(inputs_snapshot=json_text(session, "inputs_json"))
+        .returning(evaluations.c.id)
+    )
+    inserted = set((await session.execute(statement, rows)).scalars())
+    earned = [row["id"] for row in rows if row["id"] in inserted and row["amount_cents"] > 0]
+    for chunk in _chunks(earned):
+        await session.execute(_accruals_from(session, evaluations, list(chunk), now))
     return [
         "already_evaluated" if row["id"] not in inserted else "accrued" if outcome.amount_cents > 0 else "zero"
         for row, (_unit, outcome) in zip(rows, evaluated, strict=True)
