@@ -32,7 +32,7 @@ from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, null,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.clock import day_range_utc, local_today
-from trackagoat_mcp.db.dialect import Greatest, NotIndexed, use_work_mem
+from trackagoat_mcp.db.dialect import Greatest, NotIndexed, outerjoin_first, supports_lateral, use_work_mem
 from trackagoat_mcp.db.models import (
     Campaign,
     CampaignItem,
@@ -192,12 +192,80 @@ _BOUNDS = StatsRange(start_at=_START, end_at=_END, now=_param("stats_now", _VIDE
 call neither rebuilds nor recompiles them (building one is most of the cost of a small campaign's statistics)."""
 
 
+@dataclass(frozen=True)
+class _VideoRow:
+    """The columns of one video row that `_video_values` and `gain_columns` read, wherever they come from."""
+
+    id: Any
+    creator_id: Any
+    posted_at: Any
+    last_scraped_at: Any
+    view_count: Any
+    like_count: Any
+    comment_count: Any
+    share_count: Any
+    save_count: Any
+    before: Any
+    end_views: Any
+
+
+def _latest_before(video_id: Any, moment: Any, when: Any) -> Any:
+    """A select of the latest snapshot of `video_id` taken before `moment`, looked up only `when` it is needed."""
+    snaps = table_of(VideoSnapshot).c
+    return (
+        select(snaps.view_count)
+        .where(when, snaps.video_id == video_id, snaps.captured_at < moment)
+        .order_by(snaps.captured_at.desc())
+        .limit(1)
+    )
+
+
+def _joined_videos(bounds: StatsRange, *, live_end: bool, lateral: bool) -> tuple[Any, _VideoRow]:
+    """`videos` joined with the snapshots their gain needs, and the columns of one joined row.
+
+    The same rows as `scoped_videos`, as joins instead of a fenced subquery, so a grouped scan of the videos reads
+    them in index order and needs no sort. Each look-up runs only for a video that can have gained views inside
+    the range: one posted before it and not scraped since it began kept the same counters throughout.
+    """
+    videos = table_of(Video)
+    snapshots = table_of(VideoSnapshot)
+    v = videos.c
+    touched = v.last_scraped_at >= bounds.start_at
+    needs_baseline = and_(v.posted_at < bounds.start_at, touched)
+    source, before = outerjoin_first(
+        videos, snapshots, _latest_before(v.id, bounds.start_at, needs_baseline), "before_snap", lateral=lateral
+    )
+    if live_end:
+        end_views: Any = v.view_count
+    else:
+        moved = or_(v.posted_at >= bounds.start_at, touched)
+        source, at_end = outerjoin_first(
+            source, snapshots, _latest_before(v.id, bounds.end_at, moved), "end_snap", lateral=lateral
+        )
+        end_views = case((moved, func.coalesce(at_end.view_count, 0)), else_=v.view_count)
+    row = _VideoRow(
+        id=v.id,
+        creator_id=v.creator_id,
+        posted_at=v.posted_at,
+        last_scraped_at=v.last_scraped_at,
+        view_count=v.view_count,
+        like_count=v.like_count,
+        comment_count=v.comment_count,
+        share_count=v.share_count,
+        save_count=v.save_count,
+        before=before.view_count,
+        end_views=end_views,
+    )
+    return source, row
+
+
 @functools.cache
-def _totals_query(live_end: bool) -> Any:
+def _totals_query(live_end: bool, lateral: bool) -> Any:
     """One statement: a row with `child_id` NULL for the whole tree, then the top direct children by views.
 
     Each row is `child_id` followed by the sums labelled `VALUE_NAMES` (see the module docstring for how). Its
-    parameters are `_ROOT`, `_PROJECT` and the `_BOUNDS`; `live_end` says whether the range ends after now.
+    parameters are `_ROOT`, `_PROJECT` and the `_BOUNDS`; `live_end` says whether the range ends after now,
+    `lateral` whether the database has LATERAL joins (`supports_lateral`).
     """
     bounds = _BOUNDS
     leaves = child_leaf_items(_ROOT)
@@ -215,27 +283,21 @@ def _totals_query(live_end: bool) -> Any:
     )
     videos = _VIDEOS
     in_scope = and_(is_counted(videos), NotIndexed(videos.project_id) == _PROJECT)
-    by_creator = scoped_videos(
-        videos,
-        and_(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id))),
-        bounds,
-        "by_creator",
-        live_end=live_end,
-    )
-    by_item = scoped_videos(
-        videos, and_(in_scope, videos.id.in_(select(video_pairs.c.video_id))), bounds, "by_item", live_end=live_end
-    )
+    by_creator, creator_row = _joined_videos(bounds, live_end=live_end, lateral=lateral)
+    by_item, item_row = _joined_videos(bounds, live_end=live_end, lateral=lateral)
     # Both CTEs are read twice (for the tree and for the children); the database computes each once.
     per_creator = (
-        select(
-            by_creator.c.creator_id,
-            *[func.sum(value).label(value.name) for value in _video_values(by_creator.c, bounds)],
-        )
-        .group_by(by_creator.c.creator_id)
+        select(videos.creator_id, *[func.sum(value).label(value.name) for value in _video_values(creator_row, bounds)])
+        .select_from(by_creator)
+        .where(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id)))
+        .group_by(videos.creator_id)
         .cte("per_creator")
     )
-    direct_videos = select(by_item.c.id.label("video_id"), by_item.c.creator_id, *_video_values(by_item.c, bounds)).cte(
-        "direct_videos"
+    direct_videos = (
+        select(videos.id.label("video_id"), videos.creator_id, *_video_values(item_row, bounds))
+        .select_from(by_item)
+        .where(in_scope, videos.id.in_(select(video_pairs.c.video_id)))
+        .cte("direct_videos")
     )
 
     def numbers(table: Any) -> list[Any]:
@@ -345,7 +407,7 @@ async def campaign_stats(
         _START.key: start_at,
         _END.key: end_at,
     }
-    rows = (await session.execute(_totals_query(end_at > now), params)).all()
+    rows = (await session.execute(_totals_query(end_at > now, supports_lateral(session)), params)).all()
     # The tree's row always exists: an aggregate without GROUP BY answers one row (NULL sums over no videos).
     overall = next(row for row in rows if row.child_id is None)
     # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.
