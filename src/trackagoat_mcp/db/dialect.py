@@ -9,8 +9,8 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
 * `use_work_mem`: a larger per-sort memory for the rest of the transaction on PostgreSQL (`SET LOCAL work_mem`);
   SQLite has no such setting.
 * `supports_lateral`: whether `LATERAL` joins can be used (PostgreSQL) or a plain join must do (SQLite).
-* `outerjoin_first`: a LEFT JOIN of one row picked per outer row (`LATERAL … LIMIT 1` on PostgreSQL; on SQLite a
-  join on the primary key that a correlated `… LIMIT 1` subquery picks).
+* `outerjoin_first`: a LEFT JOIN of a value picked per outer row by a `… LIMIT 1` subquery (`LATERAL` on
+  PostgreSQL; on SQLite a join on the primary key that the correlated subquery picks).
 * `Greatest` and `NotIndexed`: SQL functions spelled differently (`GREATEST` vs SQLite's scalar `max`) or
   meaningful on one database only (SQLite's `+column` keeps the planner off an index).
 * `store_unavailable(exc)`: whether a driver error means the store cannot be used right now (unreachable,
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import FromClause, Table, text, true
+from sqlalchemy import FromClause, Table, case, null, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -92,25 +92,33 @@ def supports_lateral(session: AsyncSession) -> bool:
     return is_postgresql(session)
 
 
-def outerjoin_first(source: Any, table: Table, first: Select[Any], name: str, *, lateral: bool) -> tuple[Any, Any]:
-    """`source LEFT JOIN` the row of `table` that `first` picks for each row of `source`: (the join, its columns).
+def outerjoin_first(
+    source: Any, table: Table, first: Select[Any], name: str, *, when: Any, lateral: bool
+) -> tuple[Any, Any]:
+    """`source LEFT JOIN` a value of the row of `table` that `first` picks for each row of `source` `when` it holds.
 
-    `first` selects from `table` alone, correlated with `source` and ordered so that the wanted row comes first
-    (`… ORDER BY … LIMIT 1`); where it finds no row, the joined columns are NULL. The joined row's columns can then
-    be used any number of times, while the look-up runs once per row of `source` (a correlated scalar subquery
-    named twice in an expression is run twice, and fencing it in a subquery makes the database sort what a grouped
-    scan would otherwise stream in index order).
+    `first` selects one column of `table`, correlated with `source` and ordered so that the wanted row comes first
+    (`… ORDER BY … LIMIT 1`); `when` is a condition on `source` alone. Returns the join and its columns, where that
+    column (under its own name) is NULL if `when` does not hold or `first` finds no row. The look-up runs once per
+    row of `source` however often the column is used (a correlated scalar subquery named twice in an expression is
+    run twice, and fencing it in a subquery makes the database sort what a grouped scan would otherwise stream).
 
-    With `lateral` (PostgreSQL, see `supports_lateral`) it is `LEFT JOIN LATERAL (first) ON true`. SQLite has no
-    LATERAL: there it is a join of `table` on its primary key, equal to `first`'s key as a correlated scalar
-    subquery, which SQLite runs once per outer row (PostgreSQL would rather hash the whole table for that form).
+    With `lateral` (PostgreSQL, see `supports_lateral`) it is `LEFT JOIN LATERAL (SELECT CASE WHEN when THEN (first)
+    END) ON true`, which the planner folds into the outer row. SQLite has no LATERAL: there it is a join of `table`
+    on its primary key, equal to `first`'s key as a correlated scalar subquery, run once per outer row (PostgreSQL
+    would hash the whole of `table` for that form).
     """
+    (column,) = first.selected_columns
+    # Everything but `table` comes from the outer row, however deep the look-up sits.
+    first = first.correlate_except(table)
     if lateral:
-        picked = first.lateral(name)
+        value = case((when, first.scalar_subquery()), else_=null()).label(column.name)
+        picked = select(value).correlate_except(table).lateral(name)
         return source.outerjoin(picked, true()), picked.c
     (key,) = table.primary_key.columns
     row: FromClause = table.alias(name)
-    return source.outerjoin(row, row.c[key.name] == first.with_only_columns(key).scalar_subquery()), row.c
+    picked_key = case((when, first.with_only_columns(key).scalar_subquery()), else_=null())
+    return source.outerjoin(row, row.c[key.name] == picked_key), row.c
 
 
 # --- functions --------------------------------------------------------------------------------------------------

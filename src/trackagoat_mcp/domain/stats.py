@@ -209,12 +209,12 @@ class _VideoRow:
     end_views: Any
 
 
-def _latest_before(video_id: Any, moment: Any, when: Any) -> Any:
-    """A select of the latest snapshot of `video_id` taken before `moment`, looked up only `when` it is needed."""
+def _latest_before(video_id: Any, moment: Any) -> Any:
+    """A select of the views of the latest snapshot of `video_id` taken before `moment` (for `outerjoin_first`)."""
     snaps = table_of(VideoSnapshot).c
     return (
         select(snaps.view_count)
-        .where(when, snaps.video_id == video_id, snaps.captured_at < moment)
+        .where(snaps.video_id == video_id, snaps.captured_at < moment)
         .order_by(snaps.captured_at.desc())
         .limit(1)
     )
@@ -233,14 +233,14 @@ def _joined_videos(bounds: StatsRange, *, live_end: bool, lateral: bool) -> tupl
     touched = v.last_scraped_at >= bounds.start_at
     needs_baseline = and_(v.posted_at < bounds.start_at, touched)
     source, before = outerjoin_first(
-        videos, snapshots, _latest_before(v.id, bounds.start_at, needs_baseline), "before_snap", lateral=lateral
+        videos, snapshots, _latest_before(v.id, bounds.start_at), "before_snap", when=needs_baseline, lateral=lateral
     )
     if live_end:
         end_views: Any = v.view_count
     else:
         moved = or_(v.posted_at >= bounds.start_at, touched)
         source, at_end = outerjoin_first(
-            source, snapshots, _latest_before(v.id, bounds.end_at, moved), "end_snap", lateral=lateral
+            source, snapshots, _latest_before(v.id, bounds.end_at), "end_snap", when=moved, lateral=lateral
         )
         end_views = case((moved, func.coalesce(at_end.view_count, 0)), else_=v.view_count)
     row = _VideoRow(
