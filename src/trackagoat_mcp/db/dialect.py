@@ -11,8 +11,9 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
 * `supports_lateral`: whether `LATERAL` joins can be used (PostgreSQL) or a plain join must do (SQLite).
 * `outerjoin_first`: a LEFT JOIN of a value picked per outer row by a `… LIMIT 1` subquery (`LATERAL` on
   PostgreSQL; on SQLite a join on the primary key that the correlated subquery picks).
-* `Greatest` and `NotIndexed`: SQL functions spelled differently (`GREATEST` vs SQLite's scalar `max`) or
-  meaningful on one database only (SQLite's `+column` keeps the planner off an index).
+* `Greatest`, `NotIndexed` and `AsStored`: SQL functions spelled differently (`GREATEST` vs SQLite's scalar `max`)
+  or meaningful on one database only (SQLite's `+column` keeps the planner off an index, and drops the column's
+  type affinity from comparisons).
 * `store_unavailable(exc)`: whether a driver error means the store cannot be used right now (unreachable,
   restarting, locked by another writer for the whole busy timeout) rather than a fault in the request.
 * `unique_violation(exc)`: whether an error is a unique key taken by a concurrent writer, the one error a
@@ -36,6 +37,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import BigInteger
 
 __all__ = [
+    "AsStored",
     "Greatest",
     "NotIndexed",
     "insert_ignoring_duplicates",
@@ -156,13 +158,32 @@ class NotIndexed(FunctionElement[Any]):
         self.type = column.type
 
 
+class AsStored(FunctionElement[Any]):
+    """The column itself; on SQLite written `+column`, an expression without type affinity, compared as stored.
+
+    A timestamp column (`UTCDateTime`, stored as text) has NUMERIC affinity on SQLite, which SQLite applies to the
+    other side of every comparison: a bound timestamp is parsed as a number again for each row (and stays text)
+    before the two texts are compared. Without affinity the same texts are compared directly, with the same result;
+    in a scan of many rows the parsing is otherwise a large part of the work. Use it on such columns compared with
+    bound values row by row, not where an index should serve the comparison (`+column` keeps the planner off it).
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(AsStored)
 @compiles(NotIndexed)
-def _not_indexed_default(element: NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+def _bare_default(element: NotIndexed | AsStored, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.clauses, **kw)
 
 
+@compiles(AsStored, "sqlite")
 @compiles(NotIndexed, "sqlite")
-def _not_indexed_sqlite(element: NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+def _bare_sqlite(element: NotIndexed | AsStored, compiler: SQLCompiler, **kw: Any) -> str:
     return f"+{compiler.process(element.clauses, **kw)}"
 
 

@@ -32,7 +32,14 @@ from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, null,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.clock import day_range_utc, local_today
-from trackagoat_mcp.db.dialect import Greatest, NotIndexed, outerjoin_first, supports_lateral, use_work_mem
+from trackagoat_mcp.db.dialect import (
+    AsStored,
+    Greatest,
+    NotIndexed,
+    outerjoin_first,
+    supports_lateral,
+    use_work_mem,
+)
 from trackagoat_mcp.db.models import (
     Campaign,
     CampaignItem,
@@ -122,6 +129,12 @@ def _counters(videos: Any) -> list[Any]:
 
 def gain_columns(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
     """SQL expressions (gain, no_baseline) for one row of `scoped_videos`, following the module's definitions."""
+    gain, missing = _gain_and_missing(rows, bounds)
+    return gain, case((missing, literal(1)), else_=literal(0))
+
+
+def _gain_and_missing(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
+    """The views gained by one video row (never negative) and the condition of a video without a baseline."""
     snaps = table_of(VideoSnapshot).c
     first_inside = (
         select(snaps.view_count)
@@ -141,12 +154,9 @@ def gain_columns(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
         (and_(untouched, ~posted_inside), literal(0)),
         else_=rows.end_views - start_views,
     )
-    no_baseline = case(
-        (and_(~posted_inside, ~untouched, rows.before.is_(None)), literal(1)),
-        else_=literal(0),
-    )
+    missing = and_(~posted_inside, ~untouched, rows.before.is_(None))
     # GREATEST, not CASE WHEN gain > 0 THEN gain: that would evaluate the gain (and its look-ups) twice.
-    return Greatest(gain, literal(0)), no_baseline
+    return Greatest(gain, literal(0)), missing
 
 
 COUNTERS = ("videos", "views", "likes", "comments", "shares", "saves")
@@ -173,6 +183,27 @@ def _video_values(rows: Any, bounds: StatsRange) -> list[Any]:
         *[case((in_range, counter), else_=0) for counter in counters],
         gain,
         no_baseline,
+    ]
+    return [value.label(name) for value, name in zip(values, VALUE_NAMES, strict=True)]
+
+
+def _summed_values(rows: Any, bounds: StatsRange) -> list[Any]:
+    """The sums of `_video_values` over a group of video rows, labelled as `VALUE_NAMES`.
+
+    Conditional sums filter their rows (`FILTER (WHERE …)`) rather than adding a CASE's zeros: most videos of a large
+    program were neither posted in the range nor lack a baseline, and skipping them is cheaper than adding 0. A
+    filtered sum over no rows is NULL where the CASE form gave 0; readers take NULL for 0.
+    """
+    counters = _counters(rows)
+    in_range = and_(rows.posted_at >= bounds.start_at, rows.posted_at < bounds.end_at)
+    gain, missing = _gain_and_missing(rows, bounds)
+    values = [
+        func.count(),
+        *[func.sum(counter) for counter in counters],
+        func.count().filter(in_range),
+        *[func.sum(counter).filter(in_range) for counter in counters],
+        func.sum(gain),
+        func.count().filter(missing),
     ]
     return [value.label(name) for value, name in zip(values, VALUE_NAMES, strict=True)]
 
@@ -225,20 +256,22 @@ def _joined_videos(bounds: StatsRange, *, live_end: bool, lateral: bool) -> tupl
 
     The same rows as `scoped_videos`, as joins instead of a fenced subquery, so a grouped scan of the videos reads
     them in index order and needs no sort. Each look-up runs only for a video that can have gained views inside
-    the range: one posted before it and not scraped since it began kept the same counters throughout.
+    the range: one posted before it and not scraped since it began kept the same counters throughout. The two
+    timestamps are compared row by row, so they are read `AsStored`.
     """
     videos = table_of(Video)
     snapshots = table_of(VideoSnapshot)
     v = videos.c
-    touched = v.last_scraped_at >= bounds.start_at
-    needs_baseline = and_(v.posted_at < bounds.start_at, touched)
+    posted_at, last_scraped_at = AsStored(v.posted_at), AsStored(v.last_scraped_at)
+    touched = last_scraped_at >= bounds.start_at
+    needs_baseline = and_(posted_at < bounds.start_at, touched)
     source, before = outerjoin_first(
         videos, snapshots, _latest_before(v.id, bounds.start_at), "before_snap", when=needs_baseline, lateral=lateral
     )
     if live_end:
         end_views: Any = v.view_count
     else:
-        moved = or_(v.posted_at >= bounds.start_at, touched)
+        moved = or_(posted_at >= bounds.start_at, touched)
         source, at_end = outerjoin_first(
             source, snapshots, _latest_before(v.id, bounds.end_at), "end_snap", when=moved, lateral=lateral
         )
@@ -246,8 +279,8 @@ def _joined_videos(bounds: StatsRange, *, live_end: bool, lateral: bool) -> tupl
     row = _VideoRow(
         id=v.id,
         creator_id=v.creator_id,
-        posted_at=v.posted_at,
-        last_scraped_at=v.last_scraped_at,
+        posted_at=posted_at,
+        last_scraped_at=last_scraped_at,
         view_count=v.view_count,
         like_count=v.like_count,
         comment_count=v.comment_count,
@@ -287,7 +320,7 @@ def _totals_query(live_end: bool, lateral: bool) -> Any:
     by_item, item_row = _joined_videos(bounds, live_end=live_end, lateral=lateral)
     # Both CTEs are read twice (for the tree and for the children); the database computes each once.
     per_creator = (
-        select(videos.creator_id, *[func.sum(value).label(value.name) for value in _video_values(creator_row, bounds)])
+        select(videos.creator_id, *_summed_values(creator_row, bounds))
         .select_from(by_creator)
         .where(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id)))
         .group_by(videos.creator_id)
