@@ -9,6 +9,8 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
 * `use_work_mem`: a larger per-sort memory for the rest of the transaction on PostgreSQL (`SET LOCAL work_mem`);
   SQLite has no such setting.
 * `supports_lateral`: whether `LATERAL` joins can be used (PostgreSQL) or a plain join must do (SQLite).
+* `sums_per_key`: aggregates of a large set of rows per key (`GROUP BY` on SQLite, one `LATERAL` aggregate per key
+  on PostgreSQL).
 * `outerjoin_first`: a LEFT JOIN of a value picked per outer row by a `… LIMIT 1` subquery (`LATERAL` on
   PostgreSQL; on SQLite a join on the primary key that the correlated subquery picks).
 * `Greatest`, `NotIndexed` and `AsStored`: SQL functions spelled differently (`GREATEST` vs SQLite's scalar `max`)
@@ -25,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import FromClause, Table, case, null, select, text, true
+from sqlalchemy import FromClause, Table, case, func, null, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -45,6 +47,7 @@ __all__ = [
     "lock_rows",
     "outerjoin_first",
     "store_unavailable",
+    "sums_per_key",
     "supports_lateral",
     "unique_violation",
     "use_work_mem",
@@ -121,6 +124,29 @@ def outerjoin_first(
     row: FromClause = table.alias(name)
     picked_key = case((when, first.with_only_columns(key).scalar_subquery()), else_=null())
     return source.outerjoin(row, row.c[key.name] == picked_key), row.c
+
+
+def sums_per_key(
+    keys: Any, key: Any, sums: Sequence[Any], source: Any, where: Any, name: str, *, lateral: bool
+) -> Select[Any]:
+    """One row per value of `keys` (a one-column selectable) that has rows in `source` matching `where` and `key`
+    (a column of `source`): that value, labelled as `key`, then the labelled aggregates `sums` over those rows.
+
+    SQLite: `… WHERE key IN (keys) GROUP BY key`, which it answers by walking an index on `key` in order, one group
+    after the other. PostgreSQL, with `lateral` (see `supports_lateral`): for each distinct key, a `LATERAL`
+    aggregate of its own rows; grouped the other way it sorts (or hashes) every row first, as its estimate of a
+    recursive tree's size is far too small to foresee how many.
+    """
+    if not lateral:
+        return select(key, *sums).select_from(source).where(where, key.in_(select(keys))).group_by(key)
+    distinct = select(keys.label(key.name)).distinct().subquery(f"{name}_keys")
+    own = distinct.c[key.name]
+    per_key = select(func.count().label("key_rows"), *sums).select_from(source).where(where, key == own).lateral(name)
+    return (
+        select(own, *[per_key.c[column.name] for column in sums])
+        .select_from(distinct.join(per_key, true()))
+        .where(per_key.c.key_rows > 0)
+    )
 
 
 # --- functions --------------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from trackagoat_mcp.db.dialect import (
     Greatest,
     NotIndexed,
     outerjoin_first,
+    sums_per_key,
     supports_lateral,
     use_work_mem,
 )
@@ -319,13 +320,15 @@ def _totals_query(live_end: bool, lateral: bool) -> Any:
     by_creator, creator_row = _joined_videos(bounds, live_end=live_end, lateral=lateral)
     by_item, item_row = _joined_videos(bounds, live_end=live_end, lateral=lateral)
     # Both CTEs are read twice (for the tree and for the children); the database computes each once.
-    per_creator = (
-        select(videos.creator_id, *_summed_values(creator_row, bounds))
-        .select_from(by_creator)
-        .where(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id)))
-        .group_by(videos.creator_id)
-        .cte("per_creator")
-    )
+    per_creator = sums_per_key(
+        creator_pairs.c.creator_id,
+        videos.creator_id,
+        _summed_values(creator_row, bounds),
+        by_creator,
+        in_scope,
+        "creator_sums",
+        lateral=lateral,
+    ).cte("per_creator")
     direct_videos = (
         select(videos.id.label("video_id"), videos.creator_id, *_video_values(item_row, bounds))
         .select_from(by_item)
