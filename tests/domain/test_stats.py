@@ -297,6 +297,34 @@ async def test_children_breakdown_in_the_default_range(db: Database, clock: Froz
     assert by_id[ids["x1"]].in_range == X1_LIFETIME
 
 
+async def test_direct_items_without_counted_videos_come_last_with_zero_totals(db: Database, clock: FrozenClock) -> None:
+    caller, ids = await _program(db, clock)
+    async with db.write() as session:
+        root = await campaigns.get_campaign_row(session, caller, ids["Root"])
+        added = await creators.add_creators(
+            session, caller, project_id=root.project_id, handles=["zoe"], now=clock.now()
+        )
+        zoe = added.results[0].creator_id
+        await insert_video(session, caller, root.project_id, creator_id=zoe, status="pending_review", views=999)
+        quiet = await campaigns.create_campaign(
+            session, caller, project_id=root.project_id, name="Quiet", now=clock.now()
+        )
+        await campaigns.set_campaign_items(session, caller, quiet.id, add=[("creator", zoe)], now=clock.now())
+        await campaigns.set_campaign_items(
+            session, caller, root.id, add=[("creator", zoe), ("campaign", quiet.id)], now=clock.now()
+        )
+    result = await _stats(db, clock, caller, ids["Root"], PAST)
+    quiet_last = sorted([("creator", zoe), ("campaign", quiet.id)], key=lambda item: str(item[1]))
+    assert [(c.item_type, c.item_id) for c in result.children] == [
+        ("campaign", ids["Child"]),
+        ("creator", ids["X"]),
+        ("video", ids["x1"]),
+        *quiet_last,
+    ]
+    assert all((c.lifetime, c.in_range, c.views_gained) == (ZERO, ZERO, 0) for c in result.children[3:])
+    assert (result.lifetime, result.creators_in_tree, result.pending_review_videos) == (LIFETIME, 3, 3)
+
+
 async def test_a_sub_campaign_reports_only_its_own_tree(db: Database, clock: FrozenClock) -> None:
     caller, ids = await _program(db, clock)
     result = await _stats(db, clock, caller, ids["Grandchild"], PAST)

@@ -12,8 +12,13 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
 * `use_work_mem`: a larger per-sort memory for the rest of the transaction on PostgreSQL (`SET LOCAL work_mem`);
   SQLite has no such setting.
 * `supports_lateral`: whether `LATERAL` joins can be used (PostgreSQL) or a plain join must do (SQLite).
-* `Greatest` and `NotIndexed`: SQL functions spelled differently (`GREATEST` vs SQLite's scalar `max`) or
-  meaningful on one database only (SQLite's `+column` keeps the planner off an index).
+* `sums_per_key`: aggregates of a large set of rows per key (`GROUP BY` on SQLite, one `LATERAL` aggregate per key
+  on PostgreSQL).
+* `outerjoin_first`: a LEFT JOIN of a value picked per outer row by a `… LIMIT 1` subquery (`LATERAL` on
+  PostgreSQL; on SQLite a join on the primary key that the correlated subquery picks).
+* `Greatest`, `NotIndexed` and `AsStored`: SQL functions spelled differently (`GREATEST` vs SQLite's scalar `max`)
+  or meaningful on one database only (SQLite's `+column` keeps the planner off an index, and drops the column's
+  type affinity from comparisons).
 * `store_unavailable(exc)`: whether a driver error means the store cannot be used right now (unreachable,
   restarting, locked by another writer for the whole busy timeout) rather than a fault in the request.
 * `unique_violation(exc)`: whether an error is a unique key taken by a concurrent writer, the one error a
@@ -26,7 +31,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Table, Text, bindparam, cast, text
+from sqlalchemy import Column, FromClause, Table, Text, bindparam, case, cast, func, null, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -38,6 +43,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import BigInteger
 
 __all__ = [
+    "AsStored",
     "Greatest",
     "NotIndexed",
     "insert_ignoring_duplicates",
@@ -45,7 +51,9 @@ __all__ = [
     "json_dumper",
     "json_text",
     "lock_rows",
+    "outerjoin_first",
     "store_unavailable",
+    "sums_per_key",
     "supports_lateral",
     "unique_violation",
     "use_work_mem",
@@ -110,6 +118,58 @@ def supports_lateral(session: AsyncSession) -> bool:
     return is_postgresql(session)
 
 
+def outerjoin_first(
+    source: Any, table: Table, first: Select[Any], name: str, *, when: Any, lateral: bool
+) -> tuple[Any, Any]:
+    """`source LEFT JOIN` a value of the row of `table` that `first` picks for each row of `source` `when` it holds.
+
+    `first` selects one column of `table`, correlated with `source` and ordered so that the wanted row comes first
+    (`… ORDER BY … LIMIT 1`); `when` is a condition on `source` alone. Returns the join and its columns, where that
+    column (under its own name) is NULL if `when` does not hold or `first` finds no row. The look-up runs once per
+    row of `source` however often the column is used (a correlated scalar subquery named twice in an expression is
+    run twice, and fencing it in a subquery makes the database sort what a grouped scan would otherwise stream).
+
+    With `lateral` (PostgreSQL, see `supports_lateral`) it is `LEFT JOIN LATERAL (SELECT CASE WHEN when THEN (first)
+    END) ON true`, which the planner folds into the outer row. SQLite has no LATERAL: there it is a join of `table`
+    on its primary key, equal to `first`'s key as a correlated scalar subquery, run once per outer row (PostgreSQL
+    would hash the whole of `table` for that form).
+    """
+    (column,) = first.selected_columns
+    # Everything but `table` comes from the outer row, however deep the look-up sits.
+    first = first.correlate_except(table)
+    if lateral:
+        value = case((when, first.scalar_subquery()), else_=null()).label(column.name)
+        picked = select(value).correlate_except(table).lateral(name)
+        return source.outerjoin(picked, true()), picked.c
+    (key,) = table.primary_key.columns
+    row: FromClause = table.alias(name)
+    picked_key = case((when, first.with_only_columns(key).scalar_subquery()), else_=null())
+    return source.outerjoin(row, row.c[key.name] == picked_key), row.c
+
+
+def sums_per_key(
+    keys: Any, key: Any, sums: Sequence[Any], source: Any, where: Any, name: str, *, lateral: bool
+) -> Select[Any]:
+    """One row per value of `keys` (a one-column selectable) that has rows in `source` matching `where` and `key`
+    (a column of `source`): that value, labelled as `key`, then the labelled aggregates `sums` over those rows.
+
+    SQLite: `… WHERE key IN (keys) GROUP BY key`, which it answers by walking an index on `key` in order, one group
+    after the other. PostgreSQL, with `lateral` (see `supports_lateral`): for each distinct key, a `LATERAL`
+    aggregate of its own rows; grouped the other way it sorts (or hashes) every row first, as its estimate of a
+    recursive tree's size is far too small to foresee how many.
+    """
+    if not lateral:
+        return select(key, *sums).select_from(source).where(where, key.in_(select(keys))).group_by(key)
+    distinct = select(keys.label(key.name)).distinct().subquery(f"{name}_keys")
+    own = distinct.c[key.name]
+    per_key = select(func.count().label("key_rows"), *sums).select_from(source).where(where, key == own).lateral(name)
+    return (
+        select(own, *[per_key.c[column.name] for column in sums])
+        .select_from(distinct.join(per_key, true()))
+        .where(per_key.c.key_rows > 0)
+    )
+
+
 # --- functions --------------------------------------------------------------------------------------------------
 
 
@@ -145,13 +205,32 @@ class NotIndexed(FunctionElement[Any]):
         self.type = column.type
 
 
+class AsStored(FunctionElement[Any]):
+    """The column itself; on SQLite written `+column`, an expression without type affinity, compared as stored.
+
+    A timestamp column (`UTCDateTime`, stored as text) has NUMERIC affinity on SQLite, which SQLite applies to the
+    other side of every comparison: a bound timestamp is parsed as a number again for each row (and stays text)
+    before the two texts are compared. Without affinity the same texts are compared directly, with the same result;
+    in a scan of many rows the parsing is otherwise a large part of the work. Use it on such columns compared with
+    bound values row by row, not where an index should serve the comparison (`+column` keeps the planner off it).
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(AsStored)
 @compiles(NotIndexed)
-def _not_indexed_default(element: NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+def _bare_default(element: NotIndexed | AsStored, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.clauses, **kw)
 
 
+@compiles(AsStored, "sqlite")
 @compiles(NotIndexed, "sqlite")
-def _not_indexed_sqlite(element: NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+def _bare_sqlite(element: NotIndexed | AsStored, compiler: SQLCompiler, **kw: Any) -> str:
     return f"+{compiler.process(element.clauses, **kw)}"
 
 

@@ -32,7 +32,15 @@ from sqlalchemy import Uuid, and_, bindparam, case, exists, func, literal, null,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.clock import day_range_utc, local_today
-from trackagoat_mcp.db.dialect import Greatest, NotIndexed, use_work_mem
+from trackagoat_mcp.db.dialect import (
+    AsStored,
+    Greatest,
+    NotIndexed,
+    outerjoin_first,
+    sums_per_key,
+    supports_lateral,
+    use_work_mem,
+)
 from trackagoat_mcp.db.models import (
     Campaign,
     CampaignItem,
@@ -122,6 +130,12 @@ def _counters(videos: Any) -> list[Any]:
 
 def gain_columns(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
     """SQL expressions (gain, no_baseline) for one row of `scoped_videos`, following the module's definitions."""
+    gain, missing = _gain_and_missing(rows, bounds)
+    return gain, case((missing, literal(1)), else_=literal(0))
+
+
+def _gain_and_missing(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
+    """The views gained by one video row (never negative) and the condition of a video without a baseline."""
     snaps = table_of(VideoSnapshot).c
     first_inside = (
         select(snaps.view_count)
@@ -141,12 +155,9 @@ def gain_columns(rows: Any, bounds: StatsRange) -> tuple[Any, Any]:
         (and_(untouched, ~posted_inside), literal(0)),
         else_=rows.end_views - start_views,
     )
-    no_baseline = case(
-        (and_(~posted_inside, ~untouched, rows.before.is_(None)), literal(1)),
-        else_=literal(0),
-    )
+    missing = and_(~posted_inside, ~untouched, rows.before.is_(None))
     # GREATEST, not CASE WHEN gain > 0 THEN gain: that would evaluate the gain (and its look-ups) twice.
-    return Greatest(gain, literal(0)), no_baseline
+    return Greatest(gain, literal(0)), missing
 
 
 COUNTERS = ("videos", "views", "likes", "comments", "shares", "saves")
@@ -177,6 +188,27 @@ def _video_values(rows: Any, bounds: StatsRange) -> list[Any]:
     return [value.label(name) for value, name in zip(values, VALUE_NAMES, strict=True)]
 
 
+def _summed_values(rows: Any, bounds: StatsRange) -> list[Any]:
+    """The sums of `_video_values` over a group of video rows, labelled as `VALUE_NAMES`.
+
+    Conditional sums filter their rows (`FILTER (WHERE …)`) rather than adding a CASE's zeros: most videos of a large
+    program were neither posted in the range nor lack a baseline, and skipping them is cheaper than adding 0. A
+    filtered sum over no rows is NULL where the CASE form gave 0; readers take NULL for 0.
+    """
+    counters = _counters(rows)
+    in_range = and_(rows.posted_at >= bounds.start_at, rows.posted_at < bounds.end_at)
+    gain, missing = _gain_and_missing(rows, bounds)
+    values = [
+        func.count(),
+        *[func.sum(counter) for counter in counters],
+        func.count().filter(in_range),
+        *[func.sum(counter).filter(in_range) for counter in counters],
+        func.sum(gain),
+        func.count().filter(missing),
+    ]
+    return [value.label(name) for value, name in zip(values, VALUE_NAMES, strict=True)]
+
+
 def _param(name: str, column: Any) -> Any:
     return bindparam(name, type_=column.type)
 
@@ -192,12 +224,82 @@ _BOUNDS = StatsRange(start_at=_START, end_at=_END, now=_param("stats_now", _VIDE
 call neither rebuilds nor recompiles them (building one is most of the cost of a small campaign's statistics)."""
 
 
+@dataclass(frozen=True)
+class _VideoRow:
+    """The columns of one video row that `_video_values` and `gain_columns` read, wherever they come from."""
+
+    id: Any
+    creator_id: Any
+    posted_at: Any
+    last_scraped_at: Any
+    view_count: Any
+    like_count: Any
+    comment_count: Any
+    share_count: Any
+    save_count: Any
+    before: Any
+    end_views: Any
+
+
+def _latest_before(video_id: Any, moment: Any) -> Any:
+    """A select of the views of the latest snapshot of `video_id` taken before `moment` (for `outerjoin_first`)."""
+    snaps = table_of(VideoSnapshot).c
+    return (
+        select(snaps.view_count)
+        .where(snaps.video_id == video_id, snaps.captured_at < moment)
+        .order_by(snaps.captured_at.desc())
+        .limit(1)
+    )
+
+
+def _joined_videos(bounds: StatsRange, *, live_end: bool, lateral: bool) -> tuple[Any, _VideoRow]:
+    """`videos` joined with the snapshots their gain needs, and the columns of one joined row.
+
+    The same rows as `scoped_videos`, as joins instead of a fenced subquery, so a grouped scan of the videos reads
+    them in index order and needs no sort. Each look-up runs only for a video that can have gained views inside
+    the range: one posted before it and not scraped since it began kept the same counters throughout. The two
+    timestamps are compared row by row, so they are read `AsStored`.
+    """
+    videos = table_of(Video)
+    snapshots = table_of(VideoSnapshot)
+    v = videos.c
+    posted_at, last_scraped_at = AsStored(v.posted_at), AsStored(v.last_scraped_at)
+    touched = last_scraped_at >= bounds.start_at
+    needs_baseline = and_(posted_at < bounds.start_at, touched)
+    source, before = outerjoin_first(
+        videos, snapshots, _latest_before(v.id, bounds.start_at), "before_snap", when=needs_baseline, lateral=lateral
+    )
+    if live_end:
+        end_views: Any = v.view_count
+    else:
+        moved = or_(posted_at >= bounds.start_at, touched)
+        source, at_end = outerjoin_first(
+            source, snapshots, _latest_before(v.id, bounds.end_at), "end_snap", when=moved, lateral=lateral
+        )
+        end_views = case((moved, func.coalesce(at_end.view_count, 0)), else_=v.view_count)
+    row = _VideoRow(
+        id=v.id,
+        creator_id=v.creator_id,
+        posted_at=posted_at,
+        last_scraped_at=last_scraped_at,
+        view_count=v.view_count,
+        like_count=v.like_count,
+        comment_count=v.comment_count,
+        share_count=v.share_count,
+        save_count=v.save_count,
+        before=before.view_count,
+        end_views=end_views,
+    )
+    return source, row
+
+
 @functools.cache
-def _totals_query(live_end: bool) -> Any:
+def _totals_query(live_end: bool, lateral: bool) -> Any:
     """One statement: a row with `child_id` NULL for the whole tree, then the top direct children by views.
 
     Each row is `child_id` followed by the sums labelled `VALUE_NAMES` (see the module docstring for how). Its
-    parameters are `_ROOT`, `_PROJECT` and the `_BOUNDS`; `live_end` says whether the range ends after now.
+    parameters are `_ROOT`, `_PROJECT` and the `_BOUNDS`; `live_end` says whether the range ends after now,
+    `lateral` whether the database has LATERAL joins (`supports_lateral`).
     """
     bounds = _BOUNDS
     leaves = child_leaf_items(_ROOT)
@@ -215,27 +317,23 @@ def _totals_query(live_end: bool) -> Any:
     )
     videos = _VIDEOS
     in_scope = and_(is_counted(videos), NotIndexed(videos.project_id) == _PROJECT)
-    by_creator = scoped_videos(
-        videos,
-        and_(in_scope, videos.creator_id.in_(select(creator_pairs.c.creator_id))),
-        bounds,
-        "by_creator",
-        live_end=live_end,
-    )
-    by_item = scoped_videos(
-        videos, and_(in_scope, videos.id.in_(select(video_pairs.c.video_id))), bounds, "by_item", live_end=live_end
-    )
+    by_creator, creator_row = _joined_videos(bounds, live_end=live_end, lateral=lateral)
+    by_item, item_row = _joined_videos(bounds, live_end=live_end, lateral=lateral)
     # Both CTEs are read twice (for the tree and for the children); the database computes each once.
-    per_creator = (
-        select(
-            by_creator.c.creator_id,
-            *[func.sum(value).label(value.name) for value in _video_values(by_creator.c, bounds)],
-        )
-        .group_by(by_creator.c.creator_id)
-        .cte("per_creator")
-    )
-    direct_videos = select(by_item.c.id.label("video_id"), by_item.c.creator_id, *_video_values(by_item.c, bounds)).cte(
-        "direct_videos"
+    per_creator = sums_per_key(
+        creator_pairs.c.creator_id,
+        videos.creator_id,
+        _summed_values(creator_row, bounds),
+        by_creator,
+        in_scope,
+        "creator_sums",
+        lateral=lateral,
+    ).cte("per_creator")
+    direct_videos = (
+        select(videos.id.label("video_id"), videos.creator_id, *_video_values(item_row, bounds))
+        .select_from(by_item)
+        .where(in_scope, videos.id.in_(select(video_pairs.c.video_id)))
+        .cte("direct_videos")
     )
 
     def numbers(table: Any) -> list[Any]:
@@ -345,7 +443,7 @@ async def campaign_stats(
         _START.key: start_at,
         _END.key: end_at,
     }
-    rows = (await session.execute(_totals_query(end_at > now), params)).all()
+    rows = (await session.execute(_totals_query(end_at > now, supports_lateral(session)), params)).all()
     # The tree's row always exists: an aggregate without GROUP BY answers one row (NULL sums over no videos).
     overall = next(row for row in rows if row.child_id is None)
     # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.
