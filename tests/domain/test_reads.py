@@ -106,7 +106,7 @@ async def test_a_write_session_reads_its_own_changes_through_the_session(db: Dat
 
 
 async def test_a_read_over_the_inline_budget_and_a_list_expanded_at_execution_run_through_the_session(
-    sqlite_db: Database, clock: FrozenClock, trips: Counter[str]
+    sqlite_db: Database, clock: FrozenClock, trips: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     numbers = select(literal(1).label("i")).cte("numbers", recursive=True)
     numbers = numbers.union_all(select(numbers.c.i + 1).where(numbers.c.i < bindparam("upto")))
@@ -114,13 +114,24 @@ async def test_a_read_over_the_inline_budget_and_a_list_expanded_at_execution_ru
     caller, _ = await make_org(sqlite_db, clock)
     by_names = FixedRead(select(table_of(Project).c.name).where(table_of(Project).c.name.in_(bindparam("names"))))
     trips.clear()
+    read: list[str] = []
     async with sqlite_db.read() as session:
         assert (await total.first(session, {"upto": 10})).total == 55
         assert trips["_run"] == 0, trips
         assert (await total.first(session, {"upto": 20_000})).total == 200_010_000  # interrupted, then on the thread
         assert trips["_run"] == 1, trips
+        reader = session.info[INLINE_READER]
+        original = reader.rows
+        monkeypatch.setattr(reader, "rows", lambda sql, values: (read.append(sql), original(sql, values))[1])
         found = await by_names.all(session, {"names": ["Acme program", "nothing"]})
-    assert [row.name for row in found] == ["Acme program"]
+        assert read == []  # a list given at execution changes the SQL: through the session
+        in_fixed_list = await FixedRead(
+            select(table_of(Project).c.name).where(
+                table_of(Project).c.org_id == bindparam("org_id"), table_of(Project).c.name.in_(("Acme program", "x"))
+            )
+        ).all(session, {"org_id": caller.org_id})
+        assert len(read) == 1 and "IN (?, ?)" in read[0]  # a list written in the statement is expanded once
+    assert [row.name for row in found] == [row.name for row in in_fixed_list] == ["Acme program"]
 
 
 async def test_the_inline_reader_never_waits_for_a_lock(sqlite_db: Database, clock: FrozenClock) -> None:

@@ -30,25 +30,38 @@ INLINE_READER = "trackagoat_inline_reader"
 
 
 class _Compiled:
-    """A statement's SQL for one dialect, with what binds its values and what converts its rows."""
+    """A statement's SQL for one dialect, with what binds its values and what converts its rows.
+
+    A list fixed in the statement (`column.in_(("a", "b"))`) is expanded here once, as SQLAlchemy expands it on
+    every execution; a list given at execution (`bindparam(..., expanding=True)`) keeps the statement off the
+    reader (`inline` false), since its SQL depends on the values.
+    """
 
     def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
-        self.compiled = compiled
-        self.sql = compiled.string
-        self.inline = "POSTCOMPILE" not in self.sql and compiled.positiontup is not None
-        """Only statements whose SQL is final here (no list expanded at execution) run on the reader."""
-        order = list(compiled.positiontup or ())
+        given = {name for name, bind in compiled.binds.items() if bind.required or bind.value is None}
+        self.inline = compiled.positiontup is not None and not any(
+            bind.expanding for name, bind in compiled.binds.items() if name in given
+        )
+        expanded = compiled.construct_expanded_state(dict.fromkeys(given))
+        self.sql = expanded.statement
+        order = list(expanded.positiontup or ())
+        self.fixed = {name: expanded.parameters[name] for name in order if name not in given}
+        """The values written into the statement itself (its literals, the items of its fixed lists)."""
+        types = {name: bind.type for name, bind in compiled.binds.items()}
+        for name, items in expanded.parameter_expansion.items():
+            types.update(dict.fromkeys(items, types[name]))
         self.binds: list[tuple[str, Callable[[Any], Any] | None]] = [
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in order
+            (name, types[name].dialect_impl(dialect).bind_processor(dialect)) for name in order
         ]
         columns = list(statement.selected_columns)
         self.converters = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
         self.record: Any = collections.namedtuple("Record", [column.key for column in columns])  # type: ignore[misc]
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
-        named = self.compiled.construct_params(dict(values))
-        return [named[name] if bind is None else bind(named[name]) for name, bind in self.binds]
+        fixed = self.fixed
+        bound = [(values[name] if name in values else fixed[name], bind) for name, bind in self.binds]
+        return [value if bind is None else bind(value) for value, bind in bound]
 
     def records(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
         make, converters = self.record._make, self.converters
