@@ -17,7 +17,7 @@ import collections
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,9 +37,9 @@ class _Compiled:
     reader (`inline` false), since its SQL depends on the values.
     """
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any], dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
-        given = {name for name, bind in compiled.binds.items() if bind.required or bind.value is None}
+        given = {name for name, bind in compiled.binds.items() if bind.required}
         self.inline = compiled.positiontup is not None and not any(
             bind.expanding for name, bind in compiled.binds.items() if name in given
         )
@@ -71,7 +71,7 @@ class _Compiled:
 class FixedRead:
     """A SELECT whose shape never changes, built once (typically at module level or under `functools.cache`)."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
 

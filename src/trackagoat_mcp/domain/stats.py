@@ -50,6 +50,7 @@ from trackagoat_mcp.db.models import (
     record_columns,
     table_of,
 )
+from trackagoat_mcp.db.reads import FixedRead
 from trackagoat_mcp.domain.campaigns import item_labels, shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
 from trackagoat_mcp.domain.scope import Caller, not_found, parse_id
@@ -294,7 +295,7 @@ def _joined_videos(bounds: StatsRange, *, live_end: bool, lateral: bool) -> tupl
 
 
 @functools.cache
-def _totals_query(live_end: bool, lateral: bool) -> Any:
+def _totals_query(live_end: bool, lateral: bool) -> FixedRead:
     """One statement: a row with `child_id` NULL for the whole tree, then the top direct children by views.
 
     Each row is `child_id` followed by the sums labelled `VALUE_NAMES` (see the module docstring for how). Its
@@ -369,7 +370,7 @@ def _totals_query(live_end: bool, lateral: bool) -> Any:
         .limit(CHILDREN_SHOWN)
         .subquery("top_children")
     )
-    return union_all(select(literal(None, Uuid).label("child_id"), *sums(tree_rows)), select(top_children))
+    return FixedRead(union_all(select(literal(None, Uuid).label("child_id"), *sums(tree_rows)), select(top_children)))
 
 
 @functools.cache
@@ -394,7 +395,7 @@ def _facts_query() -> Any:
 
 
 @functools.cache
-def _direct_items_query() -> Any:
+def _direct_items_query() -> FixedRead:
     """The facts of `_facts_query` joined with each shown direct item of `_ROOT` (`item_id`, `item_type`): one row
     per item, or one row with NULL items when there is none, so one round trip answers both."""
     facts = _facts_query().subquery("facts")
@@ -402,16 +403,16 @@ def _direct_items_query() -> Any:
     direct = (
         select(items.item_id, items.item_type).where(items.campaign_id == _ROOT, shown_item(items)).subquery("direct")
     )
-    return select(facts, direct.c.item_id, direct.c.item_type).select_from(facts.outerjoin(direct, true()))
+    return FixedRead(select(facts, direct.c.item_id, direct.c.item_type).select_from(facts.outerjoin(direct, true())))
 
 
 @functools.cache
-def _campaign_query() -> Any:
+def _campaign_query() -> FixedRead:
     """The campaign `_ROOT` if it belongs to organization `_ORG`, with that organization's timezone."""
     campaigns = table_of(Campaign).c
     orgs = table_of(Organization).c
     shown = record_columns(Campaign, ("id", "project_id", "name", "target_views", "target_at"))
-    return (
+    return FixedRead(
         select(*shown, orgs.timezone)
         .join_from(table_of(Campaign), table_of(Organization), orgs.id == campaigns.org_id)
         .where(campaigns.id == _ROOT, campaigns.org_id == _ORG)
@@ -429,7 +430,7 @@ async def campaign_stats(
 ) -> CampaignStats:
     """Statistics of a campaign's whole tree (see the module docstring for the definitions)."""
     root_id = parse_id(campaign_id, "campaign")
-    found = (await session.execute(_campaign_query(), {_ROOT.key: root_id, _ORG.key: caller.org_id})).first()
+    found = await _campaign_query().first(session, {_ROOT.key: root_id, _ORG.key: caller.org_id})
     if found is None:
         raise not_found("campaign", root_id)
     campaign, timezone = found, found.timezone
@@ -443,14 +444,14 @@ async def campaign_stats(
         _START.key: start_at,
         _END.key: end_at,
     }
-    rows = (await session.execute(_totals_query(end_at > now, supports_lateral(session)), params)).all()
+    rows = await _totals_query(end_at > now, supports_lateral(session)).all(session, params)
     # The tree's row always exists: an aggregate without GROUP BY answers one row (NULL sums over no videos).
     overall = next(row for row in rows if row.child_id is None)
     # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.
     per_child = sorted(
         (row for row in rows if row.child_id is not None), key=lambda row: (-int(row.all_views or 0), row.child_id)
     )
-    direct_rows = (await session.execute(_direct_items_query(), params)).all()
+    direct_rows = await _direct_items_query().all(session, params)
     facts = direct_rows[0]
     direct: dict[uuid.UUID, str] = {row.item_id: row.item_type for row in direct_rows if row.item_id is not None}
 
