@@ -18,7 +18,7 @@ each server process's resident memory (VmRSS) after the warm-up, at the end of e
 the store's size at the end, and the scrape runs the job recorded meanwhile.
 
     .venv/bin/python bench/soak.py --minutes 15            # the long form (numbers in bench/README.md)
-    .venv/bin/python bench/soak.py --seconds 20 --json     # the short form tests/reliability run in CI
+    .venv/bin/python bench/soak.py --seconds 10 --json     # the short form tests/reliability run in CI
     .venv/bin/python bench/soak.py --minutes 5 --backend postgres
 """
 

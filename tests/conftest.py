@@ -7,24 +7,25 @@ reached the PostgreSQL half is skipped, unless `TRACKAGOAT_REQUIRE_POSTGRES=1` (
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.migrate import upgrade
-from trackagoat_mcp.db.models import SQLModel
+from trackagoat_mcp.db.models import Organization, SQLModel
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import orgs, projects
 from trackagoat_mcp.domain.scope import ALL_SCOPES, Caller
@@ -33,6 +34,7 @@ from trackagoat_mcp.server.app import build_server
 PG_ADMIN_URL = os.environ.get("TRACKAGOAT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("TRACKAGOAT_REQUIRE_POSTGRES") == "1"
 START = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -134,6 +136,51 @@ async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Data
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
+
+
+# --- seeded stores, built once per process ------------------------------------------------------------------
+
+Rows = dict[str, list[dict[str, Any]]]
+_SEEDED: dict[tuple[str, str, datetime], tuple[Rows, Any]] = {}
+
+
+async def _store_rows(db: Database) -> Rows:
+    """Every row of every table, by table, in the order the tables can be filled (parents first)."""
+    rows: Rows = {}
+    async with db.read() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            found = (await session.execute(select(table))).all()
+            if found:
+                rows[table.name] = [dict(row._mapping) for row in found]
+    return rows
+
+
+async def _insert_rows(db: Database, rows: Rows) -> None:
+    async with db.write() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name in rows:
+                await session.execute(table.insert(), rows[table.name])
+
+
+async def seeded(db: Database, clock: FrozenClock, name: str, build: Callable[[Database], Awaitable[T]]) -> T:
+    """What `build(db)` returns, with the rows it writes, in the empty store `db` (a fresh `db` fixture).
+
+    The first call in a test process, per backend, runs `build` and keeps every row it wrote; later calls copy
+    those rows into their own empty store in one transaction and return a copy of the same result, so a world
+    that dozens of parametrized tests start from is built by the domain once, not once per test. `name` names
+    what `build` makes (one name, one recipe); the clock's time is part of the key, as seeds stamp rows with it.
+    """
+    async with db.read() as session:
+        taken = (await session.execute(select(Organization.id).limit(1))).first()
+    assert taken is None, f"seeded({name!r}) needs an empty store (every row belongs to an organization)"
+    key = (db.engine.dialect.name, name, clock.now())
+    if key not in _SEEDED:
+        result = await build(db)
+        _SEEDED[key] = (await _store_rows(db), result)
+        return copy.deepcopy(result)
+    rows, result = _SEEDED[key]
+    await _insert_rows(db, rows)
+    return copy.deepcopy(result)
 
 
 # --- organizations and callers ------------------------------------------------------------------------------

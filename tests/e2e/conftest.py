@@ -1,5 +1,8 @@
 """End-to-end fixtures: a store per test for the CLI subprocesses (helpers live in `support.py`).
 
+Tests whose subject comes after `trackagoat-mcp init` start from `initialised_store`: a copy of a store that init
+made once per test process (tests of init itself run it on an empty `sqlite_store`).
+
 SQLite stores are files in `tmp_path`. PostgreSQL stores are scratch databases on the server named by
 `TRACKAGOAT_TEST_POSTGRES_URL` (default: the local server with trust auth), dropped afterwards; when it cannot
 be reached the PostgreSQL tests are skipped, unless `TRACKAGOAT_REQUIRE_POSTGRES=1` (CI), which makes them fail.
@@ -8,6 +11,7 @@ be reached the PostgreSQL tests are skipped, unless `TRACKAGOAT_REQUIRE_POSTGRES
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +33,31 @@ def sqlite_store(tmp_path: Path) -> Store:
     home = tmp_path / "home"
     home.mkdir()
     return Store(url=f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", home=home)
+
+
+@pytest.fixture(scope="session")
+def initialised_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A SQLite store made by the console script's `init` (once per test process), and the key init printed."""
+    root = tmp_path_factory.mktemp("initialised")
+    home = root / "home"
+    home.mkdir()
+    key = Store(url=f"sqlite+aiosqlite:///{root / 'store.db'}", home=home).init()
+    return root / "store.db", key
+
+
+@pytest.fixture
+def initialised_store(tmp_path: Path, initialised_template: tuple[Path, str]) -> tuple[Store, str]:
+    """`sqlite_store` as `trackagoat-mcp init` leaves it (its own copy of the template), and init's key."""
+    template, key = initialised_template
+    home = tmp_path / "home"
+    home.mkdir()
+    source, target = sqlite3.connect(template), sqlite3.connect(tmp_path / "store.db")
+    try:
+        source.backup(target)  # whatever the WAL still holds is copied too
+    finally:
+        source.close()
+        target.close()
+    return Store(url=f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", home=home), key
 
 
 async def _pg_admin(statement: str) -> None:

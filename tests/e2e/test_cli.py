@@ -106,8 +106,8 @@ def test_init_and_keys_work_the_same_on_postgresql(postgres_store: Store) -> Non
     check_init_and_keys_flow(postgres_store)
 
 
-def test_keys_list_never_shows_a_secret(sqlite_store: Store) -> None:
-    init_key = sqlite_store.init()
+def test_keys_list_never_shows_a_secret(initialised_store: tuple[Store, str]) -> None:
+    sqlite_store, init_key = initialised_store
     _, new_key = sqlite_store.create_key("--scopes", "read,write,admin")
 
     result = sqlite_store.ok("keys", "list")
@@ -116,8 +116,10 @@ def test_keys_list_never_shows_a_secret(sqlite_store: Store) -> None:
     assert init_key[4:] not in result.stdout and new_key[4:] not in result.stdout, "not even the hex part"
 
 
-def test_serve_without_a_key_on_a_store_with_two_organizations_asks_for_trackagoat_api_key(sqlite_store: Store) -> None:
-    sqlite_store.init()
+def test_serve_without_a_key_on_a_store_with_two_organizations_asks_for_trackagoat_api_key(
+    initialised_store: tuple[Store, str],
+) -> None:
+    sqlite_store, _ = initialised_store
     sqlite_store.ok("orgs", "create", "Globex", "--timezone", "Europe/Berlin")
 
     result = sqlite_store.cli("serve")
@@ -125,8 +127,8 @@ def test_serve_without_a_key_on_a_store_with_two_organizations_asks_for_trackago
     assert_refused_with_a_sentence(result, "set TRACKAGOAT_API_KEY", "organizations")
 
 
-def test_orgs_list_shows_every_organization_with_its_timezone(sqlite_store: Store) -> None:
-    sqlite_store.init()
+def test_orgs_list_shows_every_organization_with_its_timezone(initialised_store: tuple[Store, str]) -> None:
+    sqlite_store, _ = initialised_store
     created = sqlite_store.ok("orgs", "create", "Globex", "--timezone", "Europe/Berlin")
 
     listed = sqlite_store.ok("orgs", "list").stdout.splitlines()
@@ -136,8 +138,8 @@ def test_orgs_list_shows_every_organization_with_its_timezone(sqlite_store: Stor
     assert any("Globex" in line and "Europe/Berlin" in line for line in listed)
 
 
-def test_describe_sets_the_project_description_agents_read(sqlite_store: Store) -> None:
-    sqlite_store.init()
+def test_describe_sets_the_project_description_agents_read(initialised_store: tuple[Store, str]) -> None:
+    sqlite_store, _ = initialised_store
     [(project_id, before)] = read_store(sqlite_store.url)[1]
     assert before is None
 
@@ -151,8 +153,8 @@ def test_describe_sets_the_project_description_agents_read(sqlite_store: Store) 
     assert read_store(sqlite_store.url)[1] == [(project_id, None)]
 
 
-def test_describe_of_an_unknown_id_fails_with_a_sentence(sqlite_store: Store) -> None:
-    sqlite_store.init()
+def test_describe_of_an_unknown_id_fails_with_a_sentence(initialised_store: tuple[Store, str]) -> None:
+    sqlite_store, _ = initialised_store
 
     missing = str(uuid.uuid4())
 

@@ -69,8 +69,10 @@ def text_of(result: CallToolResult) -> str:
     return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
-async def test_an_agent_can_set_up_a_campaign_read_its_stats_and_leave_notes_over_stdio(sqlite_store: Store) -> None:
-    sqlite_store.init()
+async def test_an_agent_can_set_up_a_campaign_read_its_stats_and_leave_notes_over_stdio(
+    initialised_store: tuple[Store, str],
+) -> None:
+    sqlite_store, _ = initialised_store
     today = datetime.now(UTC).date()
 
     async with stdio_session(sqlite_store) as (client, faults):
@@ -155,8 +157,8 @@ async def test_an_agent_can_set_up_a_campaign_read_its_stats_and_leave_notes_ove
     assert faults == [], f"the server wrote something other than JSON-RPC to stdout: {faults!r}"
 
 
-async def test_a_read_only_key_is_listed_only_read_tools(sqlite_store: Store) -> None:
-    sqlite_store.init()
+async def test_a_read_only_key_is_listed_only_read_tools(initialised_store: tuple[Store, str]) -> None:
+    sqlite_store, _ = initialised_store
     _, read_key = sqlite_store.create_key("--name", "analyst", "--scopes", "read")
 
     async with stdio_session(sqlite_store, TRACKAGOAT_API_KEY=read_key) as (client, faults):
@@ -169,8 +171,8 @@ async def test_a_read_only_key_is_listed_only_read_tools(sqlite_store: Store) ->
     assert faults == []
 
 
-async def test_a_read_only_key_can_read_but_every_write_is_refused(sqlite_store: Store) -> None:
-    sqlite_store.init()
+async def test_a_read_only_key_can_read_but_every_write_is_refused(initialised_store: tuple[Store, str]) -> None:
+    sqlite_store, _ = initialised_store
     _, read_key = sqlite_store.create_key("--name", "analyst", "--scopes", "read")
 
     async with stdio_session(sqlite_store, TRACKAGOAT_API_KEY=read_key) as (client, faults):
@@ -184,8 +186,10 @@ async def test_a_read_only_key_can_read_but_every_write_is_refused(sqlite_store:
     assert faults == []
 
 
-async def test_campaign_stats_break_down_every_direct_item_even_one_without_videos(sqlite_store: Store) -> None:
-    sqlite_store.init()
+async def test_campaign_stats_break_down_every_direct_item_even_one_without_videos(
+    initialised_store: tuple[Store, str],
+) -> None:
+    sqlite_store, _ = initialised_store
 
     async with stdio_session(sqlite_store) as (client, faults):
         [project] = (await call(client, "list_projects", {}))["items"]
@@ -206,16 +210,20 @@ async def test_campaign_stats_break_down_every_direct_item_even_one_without_vide
     assert faults == []
 
 
-def test_serve_with_an_invalid_key_exits_with_a_sentence_and_an_empty_stdout(sqlite_store: Store) -> None:
-    sqlite_store.init()
+def test_serve_with_an_invalid_key_exits_with_a_sentence_and_an_empty_stdout(
+    initialised_store: tuple[Store, str],
+) -> None:
+    sqlite_store, _ = initialised_store
 
     result = sqlite_store.cli("serve", TRACKAGOAT_API_KEY="tga_" + "0" * 64)
 
     assert_refused_with_a_sentence(result, "TRACKAGOAT_API_KEY")
 
 
-def test_serve_with_a_malformed_key_exits_with_a_sentence_and_an_empty_stdout(sqlite_store: Store) -> None:
-    sqlite_store.init()
+def test_serve_with_a_malformed_key_exits_with_a_sentence_and_an_empty_stdout(
+    initialised_store: tuple[Store, str],
+) -> None:
+    sqlite_store, _ = initialised_store
 
     result = sqlite_store.cli("serve", TRACKAGOAT_API_KEY="not-a-key")
 

@@ -17,6 +17,7 @@ from typing import Any
 from mcp.types import CallToolResult
 from sqlalchemy import select
 
+from tests.conftest import make_org, seeded
 from tests.domain._support import insert_video
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.models import Alert, Campaign, CampaignItem, Creator, Goal, SQLModel, VideoSnapshot
@@ -275,6 +276,28 @@ async def seed_world(db: Database, clock: FrozenClock, org: tuple[Caller, uuid.U
     payouts = await seed_payouts(db, clock, caller, project, creator)
     ids = {"goal": goal.id, "alert": alert.id, **payouts}
     return World(caller, project, creator, pending, counted, campaign, key.id, ids=ids)
+
+
+async def acme_world(db: Database, clock: FrozenClock, prefix: str = "acme") -> World:
+    """The world `seed_world` gives an organization "Acme" (as the `acme` fixture makes it) with `prefix`, in the
+    empty store `db`; built once per test process and backend (`tests.conftest.seeded`)."""
+
+    async def build(db: Database) -> World:
+        return await seed_world(db, clock, await make_org(db, clock, "Acme"), prefix)
+
+    return await seeded(db, clock, f"Acme world {prefix!r}", build)
+
+
+async def acme_and_globex_worlds(db: Database, clock: FrozenClock) -> tuple[World, World]:
+    """Two organizations' worlds in the empty store `db`, "Acme" (prefix "acme") and "Globex" (prefix "globex"),
+    both organizations made first as the `acme` and `globex` fixtures make them; built once per test process and
+    backend (`tests.conftest.seeded`)."""
+
+    async def build(db: Database) -> tuple[World, World]:
+        acme, globex = await make_org(db, clock, "Acme"), await make_org(db, clock, "Globex")
+        return await seed_world(db, clock, acme, "acme"), await seed_world(db, clock, globex, "globex")
+
+    return await seeded(db, clock, "acme and globex worlds", build)
 
 
 async def seed_payouts(

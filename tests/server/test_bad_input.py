@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 
 from tests.conftest import make_server
-from tests.server.conftest import add_campaign, add_item, call_and_keep_store, ok, seed_world
+from tests.server.conftest import acme_world, add_campaign, add_item, call_and_keep_store, ok, seed_world
 
 VALID_URL = "https://www.tiktok.com/@alice/video/7300000000000000000"
 
@@ -293,8 +293,8 @@ async def test_a_date_that_is_not_a_date_is_refused_and_named(db, clock, acme):
     assert "from" in text and "last tuesday" in text
 
 
-async def test_reviewing_a_video_that_is_not_pending_changes_nothing_and_names_it(db, clock, acme):
-    world = await seed_world(db, clock, acme, "acme")
+async def test_reviewing_a_video_that_is_not_pending_changes_nothing_and_names_it(db, clock):
+    world = await acme_world(db, clock)
     async with Client(make_server(db, clock, world.caller)) as client:
         text = await call_and_keep_store(
             db,

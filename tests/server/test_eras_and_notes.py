@@ -6,7 +6,7 @@ import pytest
 from mcp import Client
 
 from tests.conftest import make_org, make_server
-from tests.server.conftest import ADMIN_TOOLSETS, describe, dump_store, error_text, ok, seed_world
+from tests.server.conftest import ADMIN_TOOLSETS, acme_world, describe, dump_store, error_text, ok
 
 
 @pytest.mark.parametrize(("mode", "version"), [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
@@ -38,8 +38,8 @@ ENTITIES = ["project", "creator", "video", "campaign"]
 
 
 @pytest.mark.parametrize("kind", ENTITIES)
-async def test_write_readme_and_write_metadata_never_change_the_description(db, clock, acme, kind):
-    world = await seed_world(db, clock, acme, "acme")
+async def test_write_readme_and_write_metadata_never_change_the_description(db, clock, kind):
+    world = await acme_world(db, clock)
     entity_id = str(world.of(kind))
     await describe(db, clock, world.caller.org_id, kind, world.of(kind), "Human: keep this.")
     target = {"entity_type": kind, "entity_id": entity_id}
@@ -64,8 +64,8 @@ async def test_write_readme_and_write_metadata_never_change_the_description(db, 
     assert context["chain"][0]["readme"] == "description: overwritten?"
 
 
-async def test_metadata_merges_as_a_json_merge_patch(db, clock, acme):
-    world = await seed_world(db, clock, acme, "acme")
+async def test_metadata_merges_as_a_json_merge_patch(db, clock):
+    world = await acme_world(db, clock)
     target = {"entity_type": "creator", "entity_id": str(world.creator)}
     async with Client(make_server(db, clock, world.caller)) as client:
         ok(await client.call_tool("write_metadata", {**target, "patch": {"a": 1, "nested": {"x": 1, "y": 2}}}))
@@ -93,8 +93,8 @@ async def test_set_description_with_a_write_scoped_key_is_refused_and_changes_no
     assert await dump_store(db) == before
 
 
-async def test_set_description_with_an_admin_key_changes_only_the_description(db, clock, acme):
-    world = await seed_world(db, clock, acme, "acme")
+async def test_set_description_with_an_admin_key_changes_only_the_description(db, clock):
+    world = await acme_world(db, clock)
     target = {"entity_type": "campaign", "entity_id": str(world.campaign)}
     async with Client(make_server(db, clock, world.caller, toolsets=ADMIN_TOOLSETS)) as client:
         ok(await client.call_tool("write_readme", {**target, "readme": "agent notes"}))

@@ -20,9 +20,9 @@ from tests.server.conftest import (
     ADMIN_TOOLSETS,
     ALL_TOOLS,
     World,
+    acme_and_globex_worlds,
     dump_store,
     mask,
-    seed_world,
     text_of,
 )
 
@@ -168,14 +168,13 @@ ID_TOOLS = sorted(
 )
 
 
-async def _seeded_client_cases(db: Any, clock: Any, acme: Any, globex: Any) -> tuple[World, World, Any]:
-    victim = await seed_world(db, clock, acme, "acme")
-    own = await seed_world(db, clock, globex, "globex")
+async def _seeded_client_cases(db: Any, clock: Any) -> tuple[World, World, Any]:
+    victim, own = await acme_and_globex_worlds(db, clock)
     return victim, own, make_server(db, clock, own.caller, toolsets=ADMIN_TOOLSETS)
 
 
-async def test_isolation_cases_cover_every_tool_and_id_argument_the_server_lists(db, clock, acme, globex):
-    _, own, server = await _seeded_client_cases(db, clock, acme, globex)
+async def test_isolation_cases_cover_every_tool_and_id_argument_the_server_lists(db, clock):
+    _, own, server = await _seeded_client_cases(db, clock)
     async with Client(server) as client:
         cases = generate_cases((await client.list_tools()).tools, own)
 
@@ -196,8 +195,8 @@ async def test_isolation_cases_cover_every_tool_and_id_argument_the_server_lists
 
 
 @pytest.mark.parametrize("tool", ID_TOOLS)
-async def test_a_foreign_id_behaves_exactly_like_a_missing_one(db, clock, acme, globex, tool):
-    victim, own, server = await _seeded_client_cases(db, clock, acme, globex)
+async def test_a_foreign_id_behaves_exactly_like_a_missing_one(db, clock, tool):
+    victim, own, server = await _seeded_client_cases(db, clock)
     failures: list[str] = []
 
     async with Client(server) as client:
@@ -234,9 +233,8 @@ async def test_a_foreign_id_behaves_exactly_like_a_missing_one(db, clock, acme, 
     assert not failures, "\n".join(failures)
 
 
-async def test_foreign_ids_are_not_found_by_name_in_the_error(db, clock, acme, globex):
-    victim = await seed_world(db, clock, acme, "acme")
-    own = await seed_world(db, clock, globex, "globex")
+async def test_foreign_ids_are_not_found_by_name_in_the_error(db, clock):
+    victim, own = await acme_and_globex_worlds(db, clock)
     async with Client(make_server(db, clock, own.caller)) as client:
         result = await client.call_tool("get_creator", {"creator_id": str(victim.creator)})
 

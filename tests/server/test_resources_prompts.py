@@ -10,7 +10,16 @@ import pytest
 from mcp import Client, MCPError
 
 from tests.conftest import make_server
-from tests.server.conftest import INJECTION, add_creator, add_video, describe, mask, seed_world, unfence
+from tests.server.conftest import (
+    INJECTION,
+    acme_and_globex_worlds,
+    acme_world,
+    add_creator,
+    add_video,
+    describe,
+    mask,
+    unfence,
+)
 
 
 async def read_text(client: Client, uri: str) -> tuple[str, str | None]:
@@ -47,8 +56,8 @@ async def test_entity_resource_templates_are_listed(db, clock, acme):
     } <= templates
 
 
-async def test_entity_resources_return_the_same_record_as_the_get_tools(db, clock, acme):
-    world = await seed_world(db, clock, acme, "acme")
+async def test_entity_resources_return_the_same_record_as_the_get_tools(db, clock):
+    world = await acme_world(db, clock)
     await describe(db, clock, world.caller.org_id, "project", world.project, "Report weekly.")
     async with Client(make_server(db, clock, world.caller)) as client:
         project, project_type = await read_text(client, f"trackagoat://projects/{world.project}")
@@ -101,11 +110,8 @@ RESOURCES = [
 
 
 @pytest.mark.parametrize(("pattern", "kind"), RESOURCES, ids=[p.split("/{")[0] + f"-{k}" for p, k in RESOURCES])
-async def test_a_foreign_or_unknown_id_is_resource_not_found_and_reveals_nothing(
-    db, clock, acme, globex, pattern, kind
-):
-    victim = await seed_world(db, clock, acme, "acme")
-    own = await seed_world(db, clock, globex, "globex")
+async def test_a_foreign_or_unknown_id_is_resource_not_found_and_reveals_nothing(db, clock, pattern, kind):
+    victim, own = await acme_and_globex_worlds(db, clock)
     foreign, missing = str(victim.of(kind)), str(uuid.uuid4())
     errors: list[MCPError] = []
     async with Client(make_server(db, clock, own.caller)) as client:

@@ -15,11 +15,11 @@ from tests.server.conftest import (
     ALL_TOOLS,
     FENCE_OPEN,
     INJECTION,
+    acme_world,
     add_creator,
     add_video,
     is_compact_json,
     ok,
-    seed_world,
     text_of,
     unfence,
 )
@@ -208,8 +208,8 @@ def valid_call(tool: str, world: Any) -> dict[str, Any]:
 # scrape_now reaches TikTok, which these servers must not; tests/jobs/test_jobs_tools.py checks its text against
 # the simulated site.
 @pytest.mark.parametrize("tool", sorted(ALL_TOOLS - {"scrape_now"}))
-async def test_every_tool_answers_with_compact_json_text_equal_to_its_structured_content(db, clock, acme, tool):
-    world = await seed_world(db, clock, acme, "acme")
+async def test_every_tool_answers_with_compact_json_text_equal_to_its_structured_content(db, clock, tool):
+    world = await acme_world(db, clock)
     async with Client(make_server(db, clock, world.caller, toolsets=ADMIN_TOOLSETS)) as client:
         result = await client.call_tool(tool, valid_call(tool, world))
 

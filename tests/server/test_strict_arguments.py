@@ -12,7 +12,15 @@ import pytest
 from mcp import Client
 
 from tests.conftest import make_org, make_server
-from tests.server.conftest import ADMIN_TOOLSETS, call_and_keep_store, dump_store, error_text, ok, seed_world
+from tests.server.conftest import (
+    ADMIN_TOOLSETS,
+    acme_world,
+    call_and_keep_store,
+    dump_store,
+    error_text,
+    ok,
+    seed_world,
+)
 
 EXTREMES = ["0001-01-01", "9999-12-31"]
 EXTREME_TIMES = [
@@ -118,10 +126,8 @@ def filled(value: Any, ids: dict[str, str]) -> Any:
     return value.format(**ids) if isinstance(value, str) else value
 
 
-async def test_dates_and_times_at_the_ends_of_the_calendar_are_refused_naming_the_argument_and_the_range(
-    db, clock, acme
-):
-    world = await seed_world(db, clock, acme, "edge")
+async def test_dates_and_times_at_the_ends_of_the_calendar_are_refused_naming_the_argument_and_the_range(db, clock):
+    world = await acme_world(db, clock, "edge")
     ids = {
         "project": str(world.project),
         "campaign": str(world.campaign),
@@ -147,8 +153,8 @@ def reencoded(cursor: str, mutate: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-async def test_a_decoded_cursor_is_validated_as_strictly_as_an_argument(db, clock, acme):
-    world = await seed_world(db, clock, acme, "paged")
+async def test_a_decoded_cursor_is_validated_as_strictly_as_an_argument(db, clock):
+    world = await acme_world(db, clock, "paged")
     async with Client(make_server(db, clock, world.caller)) as client:
         first = ok(await client.call_tool("list_videos", {"order": "views_desc", "limit": 1}))
         cursor = first["next_cursor"]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
-from tests.server.conftest import add_creator, add_snapshot, add_video, seed_world
+from tests.server.conftest import acme_world, add_creator, add_snapshot, add_video
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
@@ -17,8 +17,8 @@ from trackagoat_mcp.domain.scope import Caller
 Org = tuple[Caller, uuid.UUID]
 
 
-async def test_goals_are_created_listed_patched_deleted_and_judged(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_goals_are_created_listed_patched_deleted_and_judged(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
         body = {"creator_id": str(world.creator), "metric": "views", "period": "monthly", "target_value": 10000}
         created = await client.post("/goals", json=body)
@@ -41,10 +41,8 @@ async def test_goals_are_created_listed_patched_deleted_and_judged(db: Database,
     assert [g["id"] for g in inactive] == [goal_id]
 
 
-async def test_analytics_series_as_json_and_csv_agree_bucket_for_bucket(
-    db: Database, clock: FrozenClock, acme: Org
-) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_analytics_series_as_json_and_csv_agree_bucket_for_bucket(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     start = clock.now() - timedelta(days=3)
     for day, views in enumerate([100, 250, 400]):
         await add_snapshot(db, world.counted_video, start + timedelta(days=day), views)
@@ -63,8 +61,8 @@ async def test_analytics_series_as_json_and_csv_agree_bucket_for_bucket(
     assert datetime.fromisoformat(rows[0]["start"]).date().isoformat() == "2026-03-05"
 
 
-async def test_aggregate_leaderboards_rank_as_get_leaderboard_does(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_aggregate_leaderboards_rank_as_get_leaderboard_does(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     other = await add_creator(db, clock, world.caller, world.project, "zed")
     await add_video(db, clock, world.caller, world.project, other, views=900, posted_at=clock.now() - timedelta(days=1))
     project = str(world.project)
@@ -109,10 +107,8 @@ async def test_posting_heatmap_and_view_distribution_of_a_projects_counted_video
     assert data["percentiles"]["p50"] == 50 and data["max_views"] == 5000 and data["video_count"] == 5
 
 
-async def test_aggregate_goal_compliance_counts_what_the_per_goal_route_lists(
-    db: Database, clock: FrozenClock, acme: Org
-) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_aggregate_goal_compliance_counts_what_the_per_goal_route_lists(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     project = str(world.project)
     async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
         await client.post(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import uuid
 from pathlib import Path
 
 import anyio
@@ -26,11 +25,10 @@ import httpx2
 import pytest
 
 from tests.http.support import make_key, serve
-from tests.server.conftest import seed_world
+from tests.server.conftest import acme_world
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
-from trackagoat_mcp.domain.scope import Caller
 from trackagoat_mcp.http import build_app
 
 RUN_SECONDS = 240.0
@@ -43,9 +41,9 @@ STORES = ["sqlite", "postgres"] if os.environ.get("TRACKAGOAT_LONG_TESTS") == "1
 @pytest.mark.slow
 @pytest.mark.parametrize("db_url", STORES, indirect=True)
 async def test_schemathesis_finds_no_server_error_or_schema_mismatch_anywhere_in_the_api(
-    db: Database, clock: FrozenClock, acme: tuple[Caller, uuid.UUID], tmp_path: Path
+    db: Database, clock: FrozenClock, tmp_path: Path
 ) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+    world = await acme_world(db, clock)
     key = await make_key(db, clock, world.caller.org_id)
     app = build_app(Settings(database_url="sqlite://", rate_limit_per_minute=0), db=db, clock=clock)
     async with serve(app) as url:

@@ -7,7 +7,7 @@ import uuid
 from tests.conftest import make_org
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
-from tests.server.conftest import add_creator, seed_world
+from tests.server.conftest import acme_world, add_creator
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
@@ -57,8 +57,8 @@ async def test_a_rule_change_writes_a_new_version_and_assignments_come_and_go(
     assert archived.status_code == 200 and hidden == []
 
 
-async def test_an_unpaid_accrual_is_voided_and_restored(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_an_unpaid_accrual_is_voided_and_restored(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     accrual = world.ids["accrual"]
     async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
         voided = await client.patch(f"/payout-accruals/{accrual}", json={"action": "void", "reason": "duplicate"})
@@ -71,8 +71,8 @@ async def test_an_unpaid_accrual_is_voided_and_restored(db: Database, clock: Fro
     assert restored.json()["data"]["status"] == "earned"
 
 
-async def test_another_organizations_structure_is_404(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_another_organizations_structure_is_404(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     other, _ = await make_org(db, clock, "Globex")
     async with rest_client(db, clock, await make_key(db, clock, other.org_id)) as client:
         theirs = await client.get(f"/payout-structures/{world.ids['structure']}")

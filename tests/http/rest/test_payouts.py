@@ -11,7 +11,7 @@ import anyio
 from tests.conftest import make_org
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
-from tests.server.conftest import seed_world
+from tests.server.conftest import acme_world, seed_world
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
@@ -19,10 +19,8 @@ from trackagoat_mcp.domain.scope import Caller
 Org = tuple[Caller, uuid.UUID]
 
 
-async def test_thirty_concurrent_posts_of_one_payment_record_it_once(
-    db: Database, clock: FrozenClock, acme: Org
-) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_thirty_concurrent_posts_of_one_payment_record_it_once(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     key = await make_key(db, clock, world.caller.org_id)
     body = {
         "project_id": str(world.project),
@@ -55,18 +53,16 @@ async def test_thirty_concurrent_posts_of_one_payment_record_it_once(
     assert len(payments) == 2  # the seeded advance and this one
 
 
-async def test_a_payment_without_an_idempotency_key_is_refused(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_a_payment_without_an_idempotency_key_is_refused(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     body = {"project_id": str(world.project), "method_id": str(world.ids["method"]), "total_amount_cents": 500}
     async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
         response = await client.post("/payout-payments", json=body)
     assert (response.status_code, response.json()["meta"]["code"]) == (400, "invalid_params")
 
 
-async def test_unpaid_accruals_get_paid_and_the_payment_shows_its_lines(
-    db: Database, clock: FrozenClock, acme: Org
-) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_unpaid_accruals_get_paid_and_the_payment_shows_its_lines(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
         owed = await all_pages(client, "/payout-accruals", creator_id=str(world.creator), status="earned")
         paid = await client.post(
@@ -110,8 +106,8 @@ async def test_a_rest_retry_and_an_mcp_payment_with_the_same_key_cannot_both_wri
     assert len(payments) == 1
 
 
-async def test_accrual_and_payment_exports_parse_back_as_csv(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_accrual_and_payment_exports_parse_back_as_csv(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
         accruals = await client.get("/payout-accruals", params={"format": "csv"})
         payments = await client.get("/payout-payments", params={"format": "csv"})
@@ -126,8 +122,8 @@ async def test_accrual_and_payment_exports_parse_back_as_csv(db: Database, clock
     assert payment_rows[0]["total_amount_cents"] == str(as_json[0]["total_amount_cents"])
 
 
-async def test_another_organizations_payment_is_not_found(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_another_organizations_payment_is_not_found(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     other, _ = await make_org(db, clock, "Globex")
     async with rest_client(db, clock, await make_key(db, clock, other.org_id)) as client:
         theirs = await client.get(f"/payout-payments/{world.ids['payment']}")

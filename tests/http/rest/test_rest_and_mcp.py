@@ -14,7 +14,7 @@ import httpx2
 from mcp import Client
 
 from tests.http.support import make_key, mcp_client, raw_client, serve
-from tests.server.conftest import seed_world
+from tests.server.conftest import acme_world
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.session import Database
@@ -66,10 +66,8 @@ async def _tool_all(client: Client, name: str, **arguments: Any) -> list[Any]:
             return rows
 
 
-async def test_a_minimal_rest_client_reads_exactly_what_the_mcp_tools_see(
-    db: Database, clock: FrozenClock, acme: Org
-) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_a_minimal_rest_client_reads_exactly_what_the_mcp_tools_see(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     key = await make_key(db, clock, world.caller.org_id)
     app = build_app(Settings(database_url="sqlite://"), db=db, clock=clock)
     async with serve(app) as url, raw_client(url) as http, mcp_client(url, key) as mcp:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from tests.conftest import make_org
 from tests.http.rest.support import all_pages, rest_client
 from tests.http.support import make_key
-from tests.server.conftest import add_creator, add_video, seed_world
+from tests.server.conftest import acme_world, add_creator, add_video
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.scope import Caller
@@ -58,8 +58,8 @@ async def test_adding_videos_by_url_is_201_then_200_when_already_tracked(
     assert {v["tracking_status"] for v in listed} == {"direct_add"} and len(listed) == 2
 
 
-async def test_deleting_a_video_excludes_it_and_patch_restores_it(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_deleting_a_video_excludes_it_and_patch_restores_it(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     video = world.counted_video
     async with rest_client(db, clock, await make_key(db, clock, world.caller.org_id)) as client:
         deleted = await client.delete(f"/videos/{video}")
@@ -103,8 +103,8 @@ async def test_campaign_items_refuse_a_cycle_with_409(db: Database, clock: Froze
     assert [c["id"] for c in left] == [inner]
 
 
-async def test_another_organizations_video_and_campaign_are_404(db: Database, clock: FrozenClock, acme: Org) -> None:
-    world = await seed_world(db, clock, acme, "acme")
+async def test_another_organizations_video_and_campaign_are_404(db: Database, clock: FrozenClock) -> None:
+    world = await acme_world(db, clock)
     other, _ = await make_org(db, clock, "Globex")
     async with rest_client(db, clock, await make_key(db, clock, other.org_id)) as client:
         video = await client.get(f"/videos/{world.counted_video}")
