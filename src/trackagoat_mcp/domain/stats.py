@@ -169,7 +169,7 @@ videos without a baseline."""
 
 def _totals(row: Any, prefix: str) -> Totals:
     """The `Totals` of a result row whose columns are labelled `<prefix><counter>` (see `VALUE_NAMES`)."""
-    values = row._mapping
+    values = row._asdict()
     return Totals(**{name: int(values[prefix + name] or 0) for name in COUNTERS})
 
 
