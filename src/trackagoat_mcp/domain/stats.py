@@ -44,6 +44,7 @@ from trackagoat_mcp.db.dialect import (
 from trackagoat_mcp.db.models import (
     Campaign,
     CampaignItem,
+    Creator,
     Organization,
     Video,
     VideoSnapshot,
@@ -51,7 +52,7 @@ from trackagoat_mcp.db.models import (
     table_of,
 )
 from trackagoat_mcp.db.reads import FixedRead
-from trackagoat_mcp.domain.campaigns import item_labels, shown_item
+from trackagoat_mcp.domain.campaigns import shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
 from trackagoat_mcp.domain.scope import Caller, not_found, parse_id
 from trackagoat_mcp.domain.tree import campaign_tree, child_leaf_items, is_counted, tree_creator_ids
@@ -386,7 +387,7 @@ def _facts_query() -> Any:
     )
     return select(
         select(func.count())
-        .select_from(campaign_tree(_ROOT, "campaigns"))
+        .select_from(campaign_tree(_ROOT, "campaigns_in_tree"))
         .scalar_subquery()
         .label("campaigns_in_tree"),
         select(func.count()).select_from(creators).scalar_subquery().label("creators_in_tree"),
@@ -396,14 +397,31 @@ def _facts_query() -> Any:
 
 @functools.cache
 def _direct_items_query() -> FixedRead:
-    """The facts of `_facts_query` joined with each shown direct item of `_ROOT` (`item_id`, `item_type`): one row
-    per item, or one row with NULL items when there is none, so one round trip answers both."""
+    """The facts of `_facts_query` joined with each shown direct item of `_ROOT` (`item_id`, `item_type` and its
+    `label`, as `campaigns.item_labels` writes it): one row per item, or one row with NULL items when there is none,
+    so one round trip answers both."""
     facts = _facts_query().subquery("facts")
     items = table_of(CampaignItem).c
     direct = (
         select(items.item_id, items.item_type).where(items.campaign_id == _ROOT, shown_item(items)).subquery("direct")
     )
-    return FixedRead(select(facts, direct.c.item_id, direct.c.item_type).select_from(facts.outerjoin(direct, true())))
+    # Aliased: the facts name a subquery `creators`.
+    creators = table_of(Creator).alias("labelled_creator").c
+    videos = table_of(Video).alias("labelled_video").c
+    campaigns = table_of(Campaign).alias("labelled_campaign").c
+    label = case(
+        (
+            direct.c.item_type == "creator",
+            select("@" + creators.tiktok_handle).where(creators.id == direct.c.item_id).scalar_subquery(),
+        ),
+        (direct.c.item_type == "video", select(videos.url).where(videos.id == direct.c.item_id).scalar_subquery()),
+        else_=select(campaigns.name).where(campaigns.id == direct.c.item_id).scalar_subquery(),
+    )
+    return FixedRead(
+        select(facts, direct.c.item_id, direct.c.item_type, label.label("label")).select_from(
+            facts.outerjoin(direct, true())
+        )
+    )
 
 
 @functools.cache
@@ -462,7 +480,7 @@ async def campaign_stats(
     }
     shown_ids = list(figures) + [i for i in sorted(direct, key=str) if i not in figures]
     shown = [(direct.get(child_id, "campaign"), child_id) for child_id in shown_ids[:CHILDREN_SHOWN]]
-    labels = await item_labels(session, shown)
+    labels = {(row.item_type, row.item_id): row.label for row in direct_rows if row.item_id is not None}
     zero = Totals(videos=0, views=0, likes=0, comments=0, shares=0, saves=0)
     children = []
     for child_type, child_id in shown:
