@@ -12,6 +12,7 @@ import importlib.util
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from trackagoat_mcp.clock import FrozenClock
 from trackagoat_mcp.config import Settings
+from trackagoat_mcp.db import sqlite_driver
 from trackagoat_mcp.db.migrate import upgrade
 from trackagoat_mcp.db.models import Organization, SQLModel
 from trackagoat_mcp.db.session import Database
@@ -131,6 +133,20 @@ async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Data
     database = Database.connect(f"sqlite+aiosqlite:///{path}")
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Every job awaited on a connection's thread, by function name (queued rollbacks are not awaited)."""
+    counted: Counter[str] = Counter()
+    original = sqlite_driver.ConnectionThread.call
+
+    async def counting(self: Any, job: Any) -> Any:
+        counted[getattr(getattr(job, "func", job), "__name__", "?")] += 1
+        return await original(self, job)
+
+    monkeypatch.setattr(sqlite_driver.ConnectionThread, "call", counting)
+    return counted
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ import time
 import uuid
 from collections import Counter
 from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, func, literal, select
 
 from tests.conftest import make_org
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db import sqlite_driver
 from trackagoat_mcp.db.engine import sqlite_path
 from trackagoat_mcp.db.models import Creator, Project, record_columns, table_of
 from trackagoat_mcp.db.reads import INLINE_READER, FixedRead
@@ -26,20 +24,6 @@ CREATOR = FixedRead(select(*record_columns(Creator)).where(table_of(Creator).c.i
 PROJECT_NAMES = FixedRead(
     select(table_of(Project).c.name).where(table_of(Project).c.org_id == bindparam("org_id")).order_by("name")
 )
-
-
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Jobs awaited on a pooled connection's thread."""
-    counted: Counter[str] = Counter()
-    original = sqlite_driver.ConnectionThread.call
-
-    async def counting(self: Any, job: Any) -> Any:
-        counted[getattr(getattr(job, "func", job), "__name__", "?")] += 1
-        return await original(self, job)
-
-    monkeypatch.setattr(sqlite_driver.ConnectionThread, "call", counting)
-    return counted
 
 
 async def _creator(db: Database, clock: FrozenClock) -> uuid.UUID:

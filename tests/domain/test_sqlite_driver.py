@@ -18,20 +18,6 @@ from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import projects
 
 
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Every job awaited on a connection's thread, by function name (queued rollbacks are not awaited)."""
-    counted: Counter[str] = Counter()
-    original = sqlite_driver.ConnectionThread.call
-
-    async def counting(self: Any, job: Any) -> Any:
-        counted[getattr(getattr(job, "func", job), "__name__", "?")] += 1
-        return await original(self, job)
-
-    monkeypatch.setattr(sqlite_driver.ConnectionThread, "call", counting)
-    return counted
-
-
 async def test_a_short_read_runs_on_the_event_loop_without_a_trip_to_the_driver_thread(
     sqlite_db: Database, clock: FrozenClock, trips: Counter[str]
 ) -> None:

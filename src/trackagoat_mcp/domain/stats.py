@@ -89,14 +89,7 @@ class StatsRange:
 
 def _views_before(video_id: Any, moment: datetime) -> Any:
     """The views of the latest snapshot of `video_id` taken before `moment` (a correlated scalar subquery)."""
-    snaps = table_of(VideoSnapshot).c
-    return (
-        select(snaps.view_count)
-        .where(snaps.video_id == video_id, snaps.captured_at < moment)
-        .order_by(snaps.captured_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    return _latest_before(video_id, moment).scalar_subquery()
 
 
 def scoped_videos(videos: Any, where: Any, bounds: StatsRange, name: str, *, live_end: bool | None = None) -> Any:

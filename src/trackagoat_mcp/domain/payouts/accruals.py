@@ -35,6 +35,7 @@ from trackagoat_mcp.db.models import (
     PayoutEvaluation,
     PayoutStructure,
     PayoutStructureVersion,
+    record_columns,
 )
 from trackagoat_mcp.domain.payouts.criteria import Outcome, Rule
 from trackagoat_mcp.domain.payouts.planning import (
@@ -175,12 +176,9 @@ async def plan_units(session: AsyncSession, scope: Scope, *, now: datetime, hori
     spans: dict[uuid.UUID, dict[uuid.UUID, list[Span]]] = defaultdict(lambda: defaultdict(list))
     assignments: Any = await session.execute(  # plain rows, not ORM objects: thousands of them, only read
         select(
-            col(PayoutAssignment.id).label("id"),
-            col(PayoutAssignment.structure_id).label("structure_id"),
-            col(PayoutAssignment.creator_id).label("creator_id"),
-            col(PayoutAssignment.starts_on).label("starts_on"),
-            col(PayoutAssignment.ends_on).label("ends_on"),
-            col(PayoutAssignment.settled_before).label("settled_before"),
+            *record_columns(
+                PayoutAssignment, ("id", "structure_id", "creator_id", "starts_on", "ends_on", "settled_before")
+            )
         ).where(col(PayoutAssignment.structure_id).in_(structure_ids), creator_clause)
     )
     for a in assignments:

@@ -27,7 +27,7 @@ import bisect
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -46,6 +46,7 @@ from trackagoat_mcp.db.models import (
     PayoutStructure,
     PayoutStructureVersion,
     Video,
+    record_columns,
     table_of,
 )
 from trackagoat_mcp.domain.goal_metrics import PeriodFigures, parse_goal_metric
@@ -136,6 +137,10 @@ class _Goal:
     end_date: date | None
 
 
+_GOAL_FIELDS = tuple(field.name for field in fields(_Goal))
+"""What a goal's row gives `_Goal`, in its order."""
+
+
 async def _goals(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, list[_Goal]]:
     """The active goals of the `goals` units' creators in those units' projects, per creator, ordered by metric
     then id (plain rows: a goal is only read here, never changed)."""
@@ -145,23 +150,12 @@ async def _goals(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, li
     out: dict[uuid.UUID, list[_Goal]] = defaultdict(list)
     for chunk in _chunks(creators):
         rows: Any = await session.execute(
-            select(
-                col(Goal.creator_id).label("creator_id"),
-                col(Goal.id).label("id"),
-                col(Goal.project_id).label("project_id"),
-                col(Goal.metric).label("metric"),
-                col(Goal.period).label("period"),
-                col(Goal.target_value).label("target_value"),
-                col(Goal.start_date).label("start_date"),
-                col(Goal.end_date).label("end_date"),
-            )
+            select(*record_columns(Goal, ("creator_id", *_GOAL_FIELDS)))
             .where(col(Goal.project_id).in_(projects), col(Goal.creator_id).in_(chunk), col(Goal.is_active).is_(True))
             .order_by(col(Goal.metric), col(Goal.id))
         )
         for row in rows:
-            out[row.creator_id].append(
-                _Goal(row.id, row.project_id, row.metric, row.period, row.target_value, row.start_date, row.end_date)
-            )
+            out[row.creator_id].append(_Goal(*(getattr(row, name) for name in _GOAL_FIELDS)))
     return out
 
 
