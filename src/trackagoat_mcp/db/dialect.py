@@ -2,8 +2,8 @@
 
 Code above `db` writes plain SQLAlchemy and calls these where the two databases differ:
 
-* `insert_ignoring_duplicates`: `INSERT … ON CONFLICT DO NOTHING` (both databases have it; SQLAlchemy builds
-  it from each dialect's own `insert`).
+* `insert_ignoring_duplicates` and `insert_or_update`: `INSERT … ON CONFLICT DO NOTHING` / `DO UPDATE` (both
+  databases have them; SQLAlchemy builds them from each dialect's own `insert`).
 * `json_dumper` and `json_text`: a JSON value serialised once by the caller and bound as text where a JSON
   column's value goes (SQLite stores the text as is; PostgreSQL casts it to `jsonb`), so a value written to two
   tables is serialised once, not once per column.
@@ -47,6 +47,7 @@ __all__ = [
     "Greatest",
     "NotIndexed",
     "insert_ignoring_duplicates",
+    "insert_or_update",
     "is_postgresql",
     "json_dumper",
     "json_text",
@@ -80,6 +81,16 @@ def insert_ignoring_duplicates(session: AsyncSession, table: Table, *, unique: S
     """
     insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     return insert(table).on_conflict_do_nothing(index_elements=list(unique) or None)
+
+
+def insert_or_update(session: AsyncSession, table: Table, *, unique: Sequence[str], update: Sequence[str]) -> Any:
+    """`INSERT INTO table … ON CONFLICT (unique) DO UPDATE SET` each of `update` to the value the row would have
+    had; add `.values(…)`, or pass many parameter sets to `execute` (SQLAlchemy batches them on both databases)."""
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(unique), set_={name: statement.excluded[name] for name in update}
+    )
 
 
 def json_dumper(session: AsyncSession, column: Column[Any]) -> Callable[[Any], str]:

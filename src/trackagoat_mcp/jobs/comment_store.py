@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
+from trackagoat_mcp.db.dialect import insert_ignoring_duplicates, insert_or_update
 from trackagoat_mcp.db.models import Video, VideoComment, VideoCommentFeed, table_of
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain.sentiment import comparative_score
@@ -77,11 +77,10 @@ async def claim_comment_video(
         ).one_or_none()
         if video is None:
             return None
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         await session.execute(
-            insert(table_of(VideoCommentFeed))
-            .values(video_id=video_id, org_id=video.org_id, state="stale")
-            .on_conflict_do_nothing(index_elements=["video_id"])
+            insert_ignoring_duplicates(session, table_of(VideoCommentFeed), unique=["video_id"]).values(
+                video_id=video_id, org_id=video.org_id, state="stale"
+            )
         )
         stamp = update(VideoCommentFeed).where(col(VideoCommentFeed.video_id) == video_id)
         if cutoff is not None:
@@ -153,18 +152,12 @@ async def apply_comments(
             if unique
             else set()
         )
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        table = table_of(VideoComment)
         if shown:
-            statement = insert(table)
-            statement = statement.on_conflict_do_update(
-                index_elements=["video_id", "cid"],
-                set_={
-                    "like_count": statement.excluded.like_count,
-                    "reply_count": statement.excluded.reply_count,
-                    "is_pinned": statement.excluded.is_pinned,
-                    "liked_by_author": statement.excluded.liked_by_author,
-                },
+            statement = insert_or_update(
+                session,
+                table_of(VideoComment),
+                unique=["video_id", "cid"],
+                update=["like_count", "reply_count", "is_pinned", "liked_by_author"],
             )
             # Many parameter sets to one statement: SQLAlchemy batches them ("insertmanyvalues") on both stores.
             await session.execute(statement, [_row(target, comment, now) for comment in shown])
