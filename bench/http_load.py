@@ -8,11 +8,13 @@ SQLite file (or PostgreSQL database) made by `trackagoat-mcp init`, plus one cre
 
 For each concurrency level (1, 8 and 32 clients by default) each server gets the same fixed number of tool calls,
 shared among that many `mcp.Client`s over Streamable HTTP, each with its own connection pool and calling in a
-loop. The two servers take turns (echo, ours, ours, echo, ...) so machine drift hits both series alike. Printed
-per level and server: calls/s (calls over wall time), p50 and p99 latency of single calls, the server process's
-CPU time per call (user + system, from /proc: on a shared machine it moves far less than wall time), and the
-ratios ours/echo of p50 latency, of throughput and of CPU per call; at the end, each server's peak resident
-memory (`VmHWM` from /proc). The verdict compares the p50 and throughput ratios with the 1.5x target.
+loop. The clients of a level are opened and warmed up (session, tool list, first calls) before the timed calls and
+stay open through them, as an agent's client does: what is timed is calls, not sessions. The two servers take
+turns (echo, ours, ours, echo, ...) so machine drift hits both series alike. Printed per level and server:
+calls/s (calls over wall time), p50 and p99 latency of single calls, the server process's CPU time per call
+(user + system, from /proc: on a shared machine it moves far less than wall time), and the ratios ours/echo of
+p50 latency, of throughput and of CPU per call; at the end, each server's peak resident memory (`VmHWM` from
+/proc). The verdict compares the p50 and throughput ratios with the target.
 
     .venv/bin/python bench/http_load.py                               # both eras, SQLite, 2000 calls per level
     .venv/bin/python bench/http_load.py --eras modern -n 3000 --backend postgres
@@ -178,29 +180,34 @@ async def _add_creator(url: str, headers: dict[str, str]) -> str:
         return creator_id
 
 
-async def _run_level(served: Served, mode: str, clients: int, calls: int, samples: list[float]) -> float:
-    """`calls` tool calls shared by `clients` concurrent clients; appends each call's latency, returns wall seconds."""
-    async with AsyncExitStack() as stack:
-        opened = []
-        for _ in range(clients):
-            http = await stack.enter_async_context(create_mcp_http_client(headers=served.headers))
-            transport = streamable_http_client(served.url, http_client=http)
-            opened.append(await stack.enter_async_context(Client(transport, mode=mode)))
-        shares = [calls // clients + (1 if i < calls % clients else 0) for i in range(clients)]
+async def _open_clients(stack: AsyncExitStack, served: Served, mode: str, clients: int) -> list[Client]:
+    """`clients` connected `mcp.Client`s, each with its own connection pool, open until `stack` closes."""
+    opened = []
+    for _ in range(clients):
+        http = await stack.enter_async_context(create_mcp_http_client(headers=served.headers))
+        transport = streamable_http_client(served.url, http_client=http)
+        opened.append(await stack.enter_async_context(Client(transport, mode=mode)))
+    return opened
 
-        async def drive(client: Client, count: int) -> None:
-            for _ in range(count):
-                started = time.perf_counter()
-                result = await client.call_tool(served.tool, served.args)
-                samples.append(time.perf_counter() - started)
-                if result.is_error:
-                    raise SystemExit(f"{served.name}: {served.tool} failed: {result.content}")
 
-        started = time.perf_counter()
-        async with anyio.create_task_group() as tg:
-            for client, count in zip(opened, shares, strict=True):
-                tg.start_soon(drive, client, count)
-        return time.perf_counter() - started
+async def _run_level(served: Served, opened: list[Client], calls: int, samples: list[float]) -> float:
+    """`calls` tool calls shared by the `opened` clients calling concurrently; appends each call's latency, returns
+    wall seconds."""
+    shares = [calls // len(opened) + (1 if i < calls % len(opened) else 0) for i in range(len(opened))]
+
+    async def drive(client: Client, count: int) -> None:
+        for _ in range(count):
+            started = time.perf_counter()
+            result = await client.call_tool(served.tool, served.args)
+            samples.append(time.perf_counter() - started)
+            if result.is_error:
+                raise SystemExit(f"{served.name}: {served.tool} failed: {result.content}")
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for client, count in zip(opened, shares, strict=True):
+            tg.start_soon(drive, client, count)
+    return time.perf_counter() - started
 
 
 @dataclass
@@ -226,17 +233,20 @@ async def _bench_era(
     mode = ERA_MODES[era]
     rows = []
     for clients in args.clients:
-        for served in (echo, ours):  # warm-up: connections, caches, the first session of each client
-            await _run_level(served, mode, clients, max(args.warmup, clients), [])
-        series = {echo.name: Series([]), ours.name: Series([])}
-        order = (echo, ours)
-        for round_ in range(args.rounds):
-            share = args.calls // args.rounds + (1 if round_ < args.calls % args.rounds else 0)
-            for served in order if round_ % 2 == 0 else reversed(order):
-                s = series[served.name]
-                cpu_before = _cpu_seconds(served.process.pid)
-                s.wall_s += await _run_level(served, mode, clients, share, s.samples)
-                s.server_cpu_s += _cpu_seconds(served.process.pid) - cpu_before
+        async with AsyncExitStack() as stack:
+            opened = {}
+            for served in (echo, ours):  # untimed: each client's session, its tool list, its first calls, caches
+                opened[served.name] = await _open_clients(stack, served, mode, clients)
+                await _run_level(served, opened[served.name], max(args.warmup, clients), [])
+            series = {echo.name: Series([]), ours.name: Series([])}
+            order = (echo, ours)
+            for round_ in range(args.rounds):
+                share = args.calls // args.rounds + (1 if round_ < args.calls % args.rounds else 0)
+                for served in order if round_ % 2 == 0 else reversed(order):
+                    s = series[served.name]
+                    cpu_before = _cpu_seconds(served.process.pid)
+                    s.wall_s += await _run_level(served, opened[served.name], share, s.samples)
+                    s.server_cpu_s += _cpu_seconds(served.process.pid) - cpu_before
         rows.append((clients, series[echo.name], series[ours.name]))
     return rows
 

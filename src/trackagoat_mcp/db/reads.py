@@ -51,9 +51,12 @@ class _Compiled:
         types = {name: bind.type for name, bind in compiled.binds.items()}
         for name, items in expanded.parameter_expansion.items():
             types.update(dict.fromkeys(items, types[name]))
+        # A value used at several places of the statement (a range's bounds) is bound at each but processed once.
+        names = list(dict.fromkeys(order))
         self.binds: list[tuple[str, Callable[[Any], Any] | None]] = [
-            (name, types[name].dialect_impl(dialect).bind_processor(dialect)) for name in order
+            (name, types[name].dialect_impl(dialect).bind_processor(dialect)) for name in names
         ]
+        self.positions = [names.index(name) for name in order]
         columns = list(statement.selected_columns)
         self.converters = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
         self.record: Any = collections.namedtuple("Record", [column.key for column in columns])  # type: ignore[misc]
@@ -61,7 +64,8 @@ class _Compiled:
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         fixed = self.fixed
         bound = [(values[name] if name in values else fixed[name], bind) for name, bind in self.binds]
-        return [value if bind is None else bind(value) for value, bind in bound]
+        processed = [value if bind is None else bind(value) for value, bind in bound]
+        return [processed[i] for i in self.positions]
 
     def records(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
         make, converters = self.record._make, self.converters
