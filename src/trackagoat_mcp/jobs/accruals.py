@@ -168,7 +168,7 @@ async def _candidate_slots(db: Database, current: datetime, now: datetime) -> tu
                 )
             )
         ).all()
-    existing = {row[0]: (row[1], row[2]) for row in rows}
+    existing = {slot: (status, beat) for slot, status, beat in rows}
     retry = {datetime.fromisoformat(slot) for slot, (status, beat) in existing.items() if _abandoned(status, beat, now)}
     busy = sorted(
         slot for slot, (status, beat) in existing.items() if status == "running" and not _abandoned(status, beat, now)

@@ -165,7 +165,7 @@ async def _thin(
                 )
             ).all()
         for owner_id, owned in groupby(rows, key=itemgetter(0)):
-            pending.extend(_all_but_last_of_each_day([row[1:] for row in owned], zones[owner_id]))
+            pending.extend(_all_but_last_of_each_day([(id_, at) for _, id_, at in owned], zones[owner_id]))
         if len(pending) >= GATHER:
             deleted += await _delete_snapshots(db, model, pending)
             pending = []

@@ -239,7 +239,7 @@ async def claim_video(
                 )
             )
         ).one()
-    return row[0], str(row[1]), str(row[2])
+    return row.project_id, str(row.tiktok_video_id), str(row.url)
 
 
 async def plan_creator(db: Database, creator_id: uuid.UUID, cutoffs: Cutoffs) -> CreatorPlan:
@@ -271,7 +271,7 @@ async def plan_creator(db: Database, creator_id: uuid.UUID, cutoffs: Cutoffs) ->
         profile_due=due(creator.profile_checked_at, cutoffs.profile) or not creator.sec_uid,
         listing_due=due(creator.videos_listed_at, cutoffs.listing),
         stats_due=due(creator.video_stats_checked_at, cutoffs.stats),
-        tracked=tuple(TrackedVideo(row[0], str(row[1])) for row in tracked),
+        tracked=tuple(TrackedVideo(row.id, str(row.tiktok_video_id)) for row in tracked),
     )
 
 

@@ -104,9 +104,9 @@ async def _labels(
         )
     )
     return (
-        {row[0]: row[1] for row in handles.all()},
-        {row[0]: row[1] for row in names.all()},
-        {row[0]: row[1] for row in versions.all()},
+        {id_: handle for id_, handle in handles},
+        {id_: name for id_, name in names},
+        {id_: version for id_, version in versions},
     )
 
 

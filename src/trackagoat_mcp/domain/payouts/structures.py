@@ -206,7 +206,7 @@ async def assignment_counts(session: AsyncSession, structure_ids: list[uuid.UUID
         .where(col(PayoutAssignment.structure_id).in_(structure_ids), _not_ended(today))
         .group_by(col(PayoutAssignment.structure_id))
     )
-    return {row[0]: int(row[1]) for row in rows.all()}
+    return {structure_id: int(count) for structure_id, count in rows.all()}
 
 
 async def _versions(session: AsyncSession, structure_id: uuid.UUID) -> list[PayoutStructureVersion]:
