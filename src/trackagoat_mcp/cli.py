@@ -114,11 +114,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 async def _serve(settings: Settings, jobs: bool) -> int:
     """MCP over stdio. The caller is looked up before the protocol starts, so a wrong key or an uninitialised store
-    is a sentence on stderr: by a quick look at a SQLite store (`quick_stdio_caller`), else the full way."""
+    is a sentence on stderr: by a quick look at the store (`quick_stdio_caller`), else the full way."""
     from trackagoat_mcp.server.app import build_server
     from trackagoat_mcp.server.auth import quick_stdio_caller
 
-    caller = quick_stdio_caller(settings)
+    caller = await quick_stdio_caller(settings)
     if caller is None:
         from trackagoat_mcp.db.migrate import ensure_migrated
         from trackagoat_mcp.db.session import Database

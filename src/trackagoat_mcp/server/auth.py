@@ -14,7 +14,7 @@ from typing import Protocol
 from mcp.server.auth.middleware.auth_context import get_access_token
 
 from trackagoat_mcp.config import Settings
-from trackagoat_mcp.db.preflight import sqlite_session_owner
+from trackagoat_mcp.db.preflight import postgresql_session_owner, sqlite_session_owner
 from trackagoat_mcp.db.revisions import head_revision
 from trackagoat_mcp.domain.caller import KEY_RE, Caller, hash_key
 from trackagoat_mcp.errors import Forbidden
@@ -22,13 +22,16 @@ from trackagoat_mcp.errors import Forbidden
 __all__ = ["quick_stdio_caller", "request_caller"]
 
 
-def quick_stdio_caller(settings: Settings) -> Caller | None:
-    """The caller of a stdio session when a quick look at a SQLite store can tell (`db.preflight`), else None (then
+async def quick_stdio_caller(settings: Settings) -> Caller | None:
+    """The caller of a stdio session when a quick look at the store can tell (`db.preflight`), else None (then
     `server.assembly.resolve_stdio_caller` gives the answer, or the sentence saying what is wrong)."""
     key = settings.api_key
     if key and not KEY_RE.match(key):
         return None
-    owner = sqlite_session_owner(settings.database_url, head=head_revision(), key_hash=hash_key(key) if key else None)
+    head, key_hash = head_revision(), hash_key(key) if key else None
+    owner = sqlite_session_owner(settings.database_url, head=head, key_hash=key_hash)
+    if owner is None:
+        owner = await postgresql_session_owner(settings.database_url, head=head, key_hash=key_hash)
     if owner is None:
         return None
     return Caller(org_id=owner.org_id, scopes=frozenset(owner.scopes.split(",")), key_id=owner.key_id)

@@ -104,9 +104,9 @@ async def _labels(
         )
     )
     return (
-        {id_: handle for id_, handle in handles},
-        {id_: name for id_, name in names},
-        {id_: version for id_, version in versions},
+        dict(handles.all()),
+        dict(names.all()),
+        dict(versions.all()),
     )
 
 
