@@ -19,8 +19,8 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 1 << 30
 # Temporary B-trees (DISTINCT, GROUP BY, ORDER BY without an index, materialised CTEs, automatic indexes) in memory:
-# in a file, each statement that needs one opens and deletes a file, which made a small campaign's statistics five
-# times slower; the largest (a 10,000-creator tree's grouping) stays within tens of MB.
+# in a file, each statement that needs one opens and deletes a file, which costs more than a small read itself
+# (figures: bench/README.md); the largest, a 10,000-creator tree's grouping, stays within tens of MB.
 _SQLITE_READ_PRAGMAS = (
     f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}",
     f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}",

@@ -283,7 +283,7 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
 
     A tool depends on its spec alone (the request's caller and store come from the context at call time), the SDK
     keeps it as given, and building one (pydantic models and JSON schemas of its arguments and result) costs a few
-    milliseconds: a third of a second for the catalogue, paid by every `build_server` before this cache.
+    milliseconds, a third of a second for the whole catalogue, which no server built after the first pays again.
     """
     tool = StrictTool.from_function(
         spec.fn,
