@@ -11,7 +11,6 @@ instead.
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -47,13 +46,9 @@ def anyio_backend(sqlite_template: Path) -> str:
 
 
 @pytest.fixture
-async def db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
+def db(sqlite_db: Database) -> Database:
     """A real SQLite store (this module's loop outlives tests, so it keeps to SQLite, made without a loop)."""
-    path = tmp_path / "store.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.connect(f"sqlite+aiosqlite:///{path}")
-    yield database
-    await database.dispose()
+    return sqlite_db
 
 
 @pytest.fixture(scope="module")

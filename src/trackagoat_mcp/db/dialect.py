@@ -72,6 +72,11 @@ def is_postgresql(session: AsyncSession) -> bool:
 # --- statements -----------------------------------------------------------------------------------------------
 
 
+def _insert(session: AsyncSession, table: Table) -> Any:
+    """The session's database's own `INSERT` of `table`, the one that has `ON CONFLICT`."""
+    return postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)
+
+
 def insert_ignoring_duplicates(session: AsyncSession, table: Table, *, unique: Sequence[str] = ()) -> Any:
     """`INSERT INTO table … ON CONFLICT [(unique)] DO NOTHING`; add `.values(…)` (and `.returning(…)`) to it.
 
@@ -79,15 +84,13 @@ def insert_ignoring_duplicates(session: AsyncSession, table: Table, *, unique: S
     processes, two replicas) end with one row and no failed transaction. `unique` names the columns of the
     constraint the conflict is expected on; empty means any constraint.
     """
-    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=list(unique) or None)
+    return _insert(session, table).on_conflict_do_nothing(index_elements=list(unique) or None)
 
 
 def insert_or_update(session: AsyncSession, table: Table, *, unique: Sequence[str], update: Sequence[str]) -> Any:
     """`INSERT INTO table … ON CONFLICT (unique) DO UPDATE SET` each of `update` to the value the row would have
     had; add `.values(…)`, or pass many parameter sets to `execute` (SQLAlchemy batches them on both databases)."""
-    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    statement = insert(table)
+    statement = _insert(session, table)
     return statement.on_conflict_do_update(
         index_elements=list(unique), set_={name: statement.excluded[name] for name in update}
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from trackagoat_mcp.db.sqlite_driver import DRIVERNAME, InlineReader
@@ -33,7 +33,7 @@ _SQLITE_READ_PRAGMAS = (
 SQLITE_POOL_SIZE = 5
 
 
-def sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str | URL) -> Path | None:
     """The file behind a SQLite URL, or `None` for PostgreSQL and in-memory SQLite."""
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
@@ -79,10 +79,10 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
 def inline_reader(engine: AsyncEngine) -> InlineReader | None:
     """The `InlineReader` of a SQLite file's engine (its reads configured like the pool's connections); None for
     PostgreSQL and in-memory SQLite, whose reads all go through the pool."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or engine.url.query.get("mode"):
+    path = sqlite_path(engine.url)
+    if path is None or engine.url.query.get("mode"):
         return None
-    return InlineReader(database, pragmas=_SQLITE_READ_PRAGMAS)
+    return InlineReader(str(path), pragmas=_SQLITE_READ_PRAGMAS)
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, path: Path | None) -> None:

@@ -35,6 +35,8 @@ __all__ = [
     "delete_campaign",
     "get_campaign",
     "get_campaign_row",
+    "ITEM_MODELS",
+    "item_label",
     "item_labels",
     "list_campaigns",
     "shown_item",
@@ -232,22 +234,33 @@ async def get_campaign(
     )
 
 
+ITEM_MODELS: dict[str, Any] = {"creator": Creator, "video": Video, "campaign": Campaign}
+"""The table behind each kind of campaign item."""
+
+
+def item_label(item_type: str, columns: Any) -> Any:
+    """The SQL label of an item of `item_type` from the columns of its table (or an alias of it): `@handle`, the
+    video URL, or the campaign name."""
+    if item_type == "creator":
+        return "@" + columns.tiktok_handle
+    return columns.url if item_type == "video" else columns.name
+
+
 async def item_labels(session: AsyncSession, refs: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], str]:
-    """Human labels for items: `@handle`, the video URL, or the campaign name (one query for every kind)."""
-    by_type: dict[str, list[uuid.UUID]] = {"creator": [], "video": [], "campaign": []}
+    """Human labels for items (`item_label`), one query for every kind."""
+    by_type: dict[str, list[uuid.UUID]] = {kind: [] for kind in ITEM_MODELS}
     for item_type, item_id in refs:
         by_type[item_type].append(item_id)
-    sources: dict[str, tuple[Any, Any]] = {
-        "creator": (col(Creator.id), "@" + col(Creator.tiktok_handle)),
-        "video": (col(Video.id), col(Video.url)),
-        "campaign": (col(Campaign.id), col(Campaign.name)),
-    }
     parts: list[Any] = []
     for kind, ids in by_type.items():
         if ids:
-            key, label = sources[kind]
+            columns = table_of(ITEM_MODELS[kind]).c
             parts.append(
-                select(literal(kind).label("item_type"), key.label("item_id"), label.label("label")).where(key.in_(ids))
+                select(
+                    literal(kind).label("item_type"),
+                    columns.id.label("item_id"),
+                    item_label(kind, columns).label("label"),
+                ).where(columns.id.in_(ids))
             )
     if not parts:
         return {}
@@ -261,8 +274,7 @@ async def _check_member(
 ) -> uuid.UUID:
     if item_type not in ("creator", "video", "campaign"):
         raise InvalidInput(f"item_type {item_type!r} is not 'creator', 'video' or 'campaign'.")
-    model: Any = {"creator": Creator, "video": Video, "campaign": Campaign}[item_type]
-    row = await get_in_org(session, caller, model, item_id, item_type)
+    row = await get_in_org(session, caller, ITEM_MODELS[item_type], item_id, item_type)
     if isinstance(row, Video) and row.tracking_status == "excluded":
         raise not_found("video", row.id)
     if row.project_id != campaign.project_id:

@@ -170,12 +170,21 @@ async def fetch_page(
     if cursor:
         values = decode_cursor(kind, order, cursor, *parsers)
         query = query.where(keyset_after(columns, values, descending=descending))
-    ordering = [column.desc() if descending else column.asc() for column in columns]
-    result = await session.execute(query.order_by(*ordering).limit(limit + 1))
+    result = await session.execute(query.order_by(*_ordering(columns, descending)).limit(limit + 1))
     rows: list[Any] = list(result.all() if records else result.scalars().all())
+    return _page_and_cursor(rows, limit, kind, order, key)
+
+
+def _ordering(columns: list[Any], descending: bool) -> list[Any]:
+    return [column.desc() if descending else column.asc() for column in columns]
+
+
+def _page_and_cursor(
+    rows: list[Any], limit: int, kind: str, order: str, key: Callable[[Any], list[Any]]
+) -> tuple[list[Any], str | None]:
+    """The first `limit` of `rows` (read with one more) and the cursor after them, if more rows follow."""
     page = rows[:limit]
-    next_cursor = encode_cursor(kind, order, key(page[-1])) if len(rows) > limit else None
-    return page, next_cursor
+    return page, encode_cursor(kind, order, key(page[-1])) if len(rows) > limit else None
 
 
 def keyset_page(query: Select[Any], columns: list[Any], *, descending: bool, after: bool) -> FixedRead:
@@ -185,8 +194,7 @@ def keyset_page(query: Select[Any], columns: list[Any], *, descending: bool, aft
     if after:
         bound = [bindparam(f"after_{i}", type_=getattr(column, "type", None)) for i, column in enumerate(columns)]
         query = query.where(keyset_after(columns, bound, descending=descending))
-    ordering = [column.desc() if descending else column.asc() for column in columns]
-    return FixedRead(query.order_by(*ordering).limit(bindparam("limit", type_=Integer)))
+    return FixedRead(query.order_by(*_ordering(columns, descending)).limit(bindparam("limit", type_=Integer)))
 
 
 async def fetch_fixed_page(
@@ -207,7 +215,4 @@ async def fetch_fixed_page(
     bound = dict(values, limit=limit + 1)
     if cursor:
         bound.update((f"after_{i}", v) for i, v in enumerate(decode_cursor(kind, order, cursor, *parsers)))
-    rows = await read(bool(cursor)).all(session, bound)
-    page = rows[:limit]
-    next_cursor = encode_cursor(kind, order, key(page[-1])) if len(rows) > limit else None
-    return page, next_cursor
+    return _page_and_cursor(await read(bool(cursor)).all(session, bound), limit, kind, order, key)

@@ -44,7 +44,6 @@ from trackagoat_mcp.db.dialect import (
 from trackagoat_mcp.db.models import (
     Campaign,
     CampaignItem,
-    Creator,
     Organization,
     Video,
     VideoSnapshot,
@@ -52,7 +51,7 @@ from trackagoat_mcp.db.models import (
     table_of,
 )
 from trackagoat_mcp.db.reads import FixedRead
-from trackagoat_mcp.domain.campaigns import shown_item
+from trackagoat_mcp.domain.campaigns import ITEM_MODELS, item_label, shown_item
 from trackagoat_mcp.domain.schemas import CampaignStats, ChildStats, Totals
 from trackagoat_mcp.domain.scope import Caller, not_found, parse_id
 from trackagoat_mcp.domain.tree import campaign_tree, child_leaf_items, is_counted, tree_creator_ids
@@ -391,24 +390,23 @@ def _facts_query() -> Any:
 @functools.cache
 def _direct_items_query() -> FixedRead:
     """The facts of `_facts_query` joined with each shown direct item of `_ROOT` (`item_id`, `item_type` and its
-    `label`, as `campaigns.item_labels` writes it): one row per item, or one row with NULL items when there is none,
+    `label`, `campaigns.item_label`): one row per item, or one row with NULL items when there is none,
     so one round trip answers both."""
     facts = _facts_query().subquery("facts")
     items = table_of(CampaignItem).c
     direct = (
         select(items.item_id, items.item_type).where(items.campaign_id == _ROOT, shown_item(items)).subquery("direct")
     )
-    # Aliased: the facts name a subquery `creators`.
-    creators = table_of(Creator).alias("labelled_creator").c
-    videos = table_of(Video).alias("labelled_video").c
-    campaigns = table_of(Campaign).alias("labelled_campaign").c
+
+    def label_of(kind: str) -> Any:
+        # Aliased: the facts name a subquery `creators`.
+        own = table_of(ITEM_MODELS[kind]).alias(f"labelled_{kind}").c
+        return select(item_label(kind, own)).where(own.id == direct.c.item_id).scalar_subquery()
+
     label = case(
-        (
-            direct.c.item_type == "creator",
-            select("@" + creators.tiktok_handle).where(creators.id == direct.c.item_id).scalar_subquery(),
-        ),
-        (direct.c.item_type == "video", select(videos.url).where(videos.id == direct.c.item_id).scalar_subquery()),
-        else_=select(campaigns.name).where(campaigns.id == direct.c.item_id).scalar_subquery(),
+        (direct.c.item_type == "creator", label_of("creator")),
+        (direct.c.item_type == "video", label_of("video")),
+        else_=label_of("campaign"),
     )
     return FixedRead(
         select(facts, direct.c.item_id, direct.c.item_type, label.label("label")).select_from(

@@ -66,14 +66,18 @@ def _key_text(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: d
     return f"{structure_id}/{creator_id}/{period_start_at.isoformat()}"
 
 
+def _id_of(kind: Literal["evaluation", "accrual"], key_text: str) -> uuid.UUID:
+    return uuid.uuid5(_ID_NAMESPACE, f"{kind}/{key_text}")
+
+
 def evaluation_id(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> uuid.UUID:
     """The evaluation's id, a function of its unique key (identical rows whoever writes them)."""
-    return uuid.uuid5(_ID_NAMESPACE, "evaluation/" + _key_text(structure_id, creator_id, period_start_at))
+    return _id_of("evaluation", _key_text(structure_id, creator_id, period_start_at))
 
 
 def accrual_id(structure_id: uuid.UUID, creator_id: uuid.UUID, period_start_at: datetime) -> uuid.UUID:
     """The accrual's id, a function of its unique key."""
-    return uuid.uuid5(_ID_NAMESPACE, "accrual/" + _key_text(structure_id, creator_id, period_start_at))
+    return _id_of("accrual", _key_text(structure_id, creator_id, period_start_at))
 
 
 @dataclass(frozen=True)
@@ -341,7 +345,7 @@ async def record_units(
         key = _key_text(structure.id, creator.id, period.start_at)
         rows.append(
             {
-                "id": uuid.uuid5(_ID_NAMESPACE, "evaluation/" + key),
+                "id": _id_of("evaluation", key),
                 "org_id": structure.org_id,
                 "structure_id": structure.id,
                 "structure_version_id": unit.version.id,
@@ -349,7 +353,7 @@ async def record_units(
                 "period_start_at": period.start_at,
                 "period_end_at": period.end_at,
                 "amount_cents": outcome.amount_cents,
-                "accrual_id": uuid.uuid5(_ID_NAMESPACE, "accrual/" + key) if outcome.amount_cents > 0 else None,
+                "accrual_id": _id_of("accrual", key) if outcome.amount_cents > 0 else None,
                 "job_run_id": job_run_id,
                 "inputs_json": dump(outcome.inputs),
                 "evaluated_at": now,
