@@ -339,6 +339,7 @@ async def run_floor(args: argparse.Namespace) -> None:
             Client(streamable_http_client(ours_url, http_client=http)) as client,
         ):
             calls = await measured_calls(client)
+            calls = {tool: arguments for tool, arguments in calls.items() if tool in (args.tools or calls)}
             await capture(client, calls, capture_path)
         floor_command = [sys.executable, str(THIS.parent / "floor_server.py"), str(capture_path), "--http"]
         floor_command += ["--port", str(floor_port)]
@@ -386,6 +387,9 @@ def main() -> None:
         default="floor",
         help="floor: the demo store's get_creator, list_videos(50) and get_campaign_stats against the same bytes from "
         "memory (default); echo: get_creator on a fresh store against an echo tool.",
+    )
+    parser.add_argument(
+        "--tools", type=lambda s: s.split(","), help="with --against floor: only these of the measured calls"
     )
     parser.add_argument("--echo-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -8,12 +8,14 @@ import time
 import uuid
 from collections import Counter
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, func, literal, select
 
-from tests.conftest import make_org
+from tests.conftest import _pg_truncate, make_org
 from trackagoat_mcp.clock import FrozenClock
+from trackagoat_mcp.db.dialect import use_work_mem
 from trackagoat_mcp.db.engine import sqlite_path
 from trackagoat_mcp.db.models import Creator, Project, record_columns, table_of
 from trackagoat_mcp.db.reads import INLINE_READER, FixedRead
@@ -68,6 +70,52 @@ async def test_on_sqlite_a_read_sessions_fixed_read_takes_no_pooled_connection(
         assert row is not None and row.tiktok_handle == "ada"
         assert sqlite_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     assert sum(trips.values()) == 0, trips
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_read_sessions_fixed_read_is_its_only_statement(
+    postgres_database: str, clock: FrozenClock
+) -> None:
+    """No `BEGIN` and no `ROLLBACK` around it, and no trip through SQLAlchemy's execution: the session's asyncpg
+    connection runs the statement, as one prepared statement, in autocommit."""
+    await _pg_truncate(postgres_database)
+    db = Database.connect(postgres_database)
+    try:
+        creator_id = await _creator(db, clock)
+        async with db.read() as session:
+            driver = (await (await session.connection()).get_raw_connection()).driver_connection
+            sent: list[str] = []
+
+            def log(record: Any) -> None:
+                sent.append(record.query)
+
+            driver.add_query_logger(log)
+            row = await CREATOR.first(session, {"id": creator_id})
+        driver.remove_query_logger(log)
+    finally:
+        await db.dispose()
+    assert row is not None and row.tiktok_handle == "ada"
+    assert len(sent) == 1 and sent[0].startswith("SELECT creators.id"), sent
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_work_mem_lasts_for_its_read_session_and_no_longer(
+    postgres_database: str, clock: FrozenClock
+) -> None:
+    setting = FixedRead(select(func.current_setting("work_mem").label("work_mem")))
+    db = Database.connect(postgres_database)
+    try:
+        async with db.read() as session:
+            await use_work_mem(session, "48MB")
+            inside = (await setting.first(session, {})).work_mem
+            first = (await (await session.connection()).get_raw_connection()).driver_connection
+        async with db.read() as session:
+            after = (await setting.first(session, {})).work_mem
+            second = (await (await session.connection()).get_raw_connection()).driver_connection
+    finally:
+        await db.dispose()
+    assert second is first  # the same pooled connection, so the setting would show if it had outlived the session
+    assert inside == "48MB" and after != "48MB"
 
 
 async def test_the_inline_reader_sees_each_commit_at_once(sqlite_db: Database, clock: FrozenClock) -> None:

@@ -9,8 +9,8 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
   tables is serialised once, not once per column.
 * `lock_rows`: `SELECT … FOR UPDATE` on PostgreSQL. SQLite has no row locks and renders nothing: a write session
   there starts with `BEGIN IMMEDIATE` (`db.session`), which already holds the database's one write lock.
-* `use_work_mem`: a larger per-sort memory for the rest of the transaction on PostgreSQL (`SET LOCAL work_mem`);
-  SQLite has no such setting.
+* `use_work_mem`: a larger per-sort memory for the session on PostgreSQL (`SET LOCAL work_mem` in a transaction of
+  its own, since read sessions there run in autocommit); SQLite has no such setting.
 * `supports_lateral`: whether `LATERAL` joins can be used (PostgreSQL) or a plain join must do (SQLite).
 * `sums_per_key`: aggregates of a large set of rows per key (`GROUP BY` on SQLite, one `LATERAL` aggregate per key
   on PostgreSQL).
@@ -121,9 +121,16 @@ def lock_rows(query: SelectT, *, of: Any = None) -> SelectT:
 
 
 async def use_work_mem(session: AsyncSession, amount: str) -> None:
-    """On PostgreSQL, let each sort and hash of the rest of this transaction use `amount` (e.g. `"64MB"`) before
-    spilling to disk; on SQLite nothing (its page cache is set per connection in `db.engine`)."""
+    """On PostgreSQL, let each sort and hash of this session's statements use `amount` (e.g. `"64MB"`) before
+    spilling to disk; on SQLite nothing (its page cache is set per connection in `db.engine`).
+
+    Call it before the session's first statement. A PostgreSQL read session runs in autocommit (`db.session`), where
+    `SET LOCAL` would end with its own statement, so the session's connection is taken as a READ COMMITTED
+    transaction instead: the setting then lasts until the session ends and never outlives it on the pooled
+    connection. (SQLAlchemy warns, and the tests fail, if the session already holds a connection.)
+    """
     if is_postgresql(session):
+        await session.connection(execution_options={"isolation_level": "READ COMMITTED"})
         await session.execute(text(f"SET LOCAL work_mem = '{amount}'"))
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
 from trackagoat_mcp.db.sqlite_driver import DRIVERNAME, InlineReader
 
@@ -72,8 +74,28 @@ def make_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = S
         engine = create_async_engine(parsed.set(drivername=DRIVERNAME), **kwargs)
         _configure_sqlite(engine, sqlite_busy_timeout_ms, path)
         return engine
-    kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
-    return create_async_engine(url, **kwargs)
+    kwargs.update(pool_size=10, max_overflow=20)
+    engine = create_async_engine(url, **kwargs)
+    _ping_at_checkout(engine)
+    return engine
+
+
+def _ping_at_checkout(engine: AsyncEngine) -> None:
+    """Check every pooled PostgreSQL connection with one trivial query before it is handed out, and replace one that
+    fails (a server restarted, a backend terminated, a network timeout), so that no unit of work starts on a dead
+    connection.
+
+    This is SQLAlchemy's `pool_pre_ping`, sent by the driver itself: for asyncpg, `pool_pre_ping` wraps its query
+    in `BEGIN`/`ROLLBACK`, three round trips where a read session's own work is often one. `SELECT 1` goes through
+    asyncpg's simple-query protocol, which prepares nothing, so it suits PgBouncer's transaction pooling as well.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            await_(dbapi_connection.driver_connection.execute("SELECT 1"))
+        except Exception as exc:  # any failure: the pool discards this connection and hands out a fresh one
+            raise DisconnectionError(f"a pooled connection failed its ping: {exc!r}") from exc
 
 
 def inline_reader(engine: AsyncEngine) -> InlineReader | None:

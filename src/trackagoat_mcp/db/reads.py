@@ -1,12 +1,18 @@
 """`FixedRead`: a SELECT built once, run the cheapest way the session's store allows.
 
 Most of a small read's cost is not the database: SQLAlchemy's execution of a statement (checking a pooled connection
-out for the session, looking the compiled form up, building a `Result`) costs several times what SQLite takes to
-find one row by its key. A read whose statement never changes shape (all its values are named bind parameters) can
-skip that: its SQL is compiled once per dialect, and in a read session of a SQLite store it runs on the store's
-`InlineReader` (`db.sqlite_driver`), on the event loop, its values bound and its rows converted by the column types'
-own processors, exactly as SQLAlchemy would convert them. A read that outgrows the reader's budget, any other
-session (a write session must see its own changes) and PostgreSQL run the same statement through the session.
+out for the session, computing the statement's cache key and looking the compiled form up, building a `Result`)
+costs several times what the database takes to find one row by its key. A read whose statement never changes shape
+(all its values are named bind parameters) can skip that: its SQL is compiled once per dialect, its values bound and
+its rows converted by the column types' own processors, exactly as SQLAlchemy would convert them, and in a read
+session (`Database.read()`) it runs
+
+* on SQLite, on the store's `InlineReader` (`db.sqlite_driver`), on the event loop, without a pooled connection;
+* on PostgreSQL, on the asyncpg connection the session holds (autocommit), as one prepared statement.
+
+A read that outgrows the inline reader's budget, a statement the driver refused, any other session (a write session
+must see its own changes in its own transaction) and a list bound at execution run the same statement through the
+session, which also reports a lost connection and discards it the way the rest of the store does.
 
 Either way the rows read by name (`row.handle`) and unpack like tuples; `row._asdict()` gives a dict.
 """
@@ -14,6 +20,7 @@ Either way the rows read by name (`row.handle`) and unpack like tuples; `row._as
 from __future__ import annotations
 
 import collections
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,10 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackagoat_mcp.db.sqlite_driver import InlineReader
 
-__all__ = ["INLINE_READER", "FixedRead"]
+__all__ = ["DRIVER_READS", "INLINE_READER", "FixedRead"]
+
+logger = logging.getLogger(__name__)
 
 INLINE_READER = "trackagoat_inline_reader"
-"""The `session.info` key under which `Database.read()` hands its session the store's `InlineReader`."""
+"""The `session.info` key under which `Database.read()` hands a SQLite read session the store's `InlineReader`."""
+DRIVER_READS = "trackagoat_driver_reads"
+"""The `session.info` key under which `Database.read()` marks a PostgreSQL read session (autocommit, so a statement
+sent on its connection directly is its own transaction, as the session's would be)."""
 
 
 class _Compiled:
@@ -82,10 +94,14 @@ class FixedRead:
     async def all(self, session: AsyncSession, values: Mapping[str, Any]) -> list[Any]:
         """Every row, for the bind parameters in `values`."""
         reader = session.info.get(INLINE_READER)
-        if isinstance(reader, InlineReader):
+        if isinstance(reader, InlineReader) or session.info.get(DRIVER_READS):
             form = self._for(session)
             if form.inline:
-                rows = reader.rows(form.sql, form.parameters(values))
+                parameters = form.parameters(values)
+                if isinstance(reader, InlineReader):
+                    rows = reader.rows(form.sql, parameters)
+                else:
+                    rows = await _driver_rows(session, form.sql, parameters)
                 if rows is not None:
                     return form.records(rows)
         return list((await session.execute(self.statement, values)).all())
@@ -103,3 +119,19 @@ class FixedRead:
         if form is None:
             form = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
         return form
+
+
+async def _driver_rows(session: AsyncSession, sql: str, parameters: list[Any]) -> list[Any] | None:
+    """The rows of `sql` fetched by the asyncpg connection under `session`, or None when the driver failed (the
+    caller then runs the statement through the session, which turns a lost connection into the store's own error
+    and takes that connection out of the pool)."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None:  # no live connection: the session says why
+        return None
+    try:
+        rows: list[Any] = await driver.fetch(sql, *parameters)
+    except Exception:
+        logger.debug("a direct read failed; running it through the session", exc_info=True)
+        return None
+    return rows

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from trackagoat_mcp.config import Settings
 from trackagoat_mcp.db.dialect import store_unavailable
 from trackagoat_mcp.db.engine import SQLITE_BUSY_TIMEOUT_MS, inline_reader, make_engine
-from trackagoat_mcp.db.reads import INLINE_READER
+from trackagoat_mcp.db.reads import DRIVER_READS, INLINE_READER
 from trackagoat_mcp.errors import StoreUnavailable
 
 __all__ = ["Database"]
@@ -34,9 +34,13 @@ class Database:
         """The URL as configured (the engine's names the driver `db.engine` picked for it)."""
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine
-        self._read_engine = engine.execution_options(sqlite_begin=None) if self.is_sqlite else engine
+        self._read_engine = engine.execution_options(
+            **({"sqlite_begin": None} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
+        )
         self._reader = inline_reader(engine)
-        self._read_info = {} if self._reader is None else {INLINE_READER: self._reader}
+        self._read_info: dict[str, object] = {INLINE_READER: self._reader} if self._reader is not None else {}
+        if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
+            self._read_info[DRIVER_READS] = True
 
     @classmethod
     def connect(cls, url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> Database:
@@ -62,9 +66,11 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reads; nothing it does is committed.
 
-        Each statement sees what was committed when it started, as PostgreSQL's default (READ COMMITTED) has it; on
-        SQLite the statements run outside a transaction, so a read session costs no `BEGIN` or `ROLLBACK`, and its
-        `db.reads.FixedRead`s may run on the store's inline reader without taking a pooled connection at all.
+        Each statement sees what was committed when it started, as in a READ COMMITTED transaction, and the
+        statements run outside a transaction (autocommit on PostgreSQL), so a read session costs no `BEGIN` or
+        `ROLLBACK`: on PostgreSQL a short read is one round trip. On SQLite its `db.reads.FixedRead`s may run on the
+        store's inline reader without taking a pooled connection at all. A read that needs a transaction-scoped
+        setting asks for one (`db.dialect.use_work_mem`).
         """
         async with self._session(self._read_engine, info=self._read_info, read=True) as session:
             yield session

@@ -439,14 +439,14 @@ async def campaign_stats(
 ) -> CampaignStats:
     """Statistics of a campaign's whole tree (see the module docstring for the definitions)."""
     root_id = parse_id(campaign_id, "campaign")
+    # A large tree's per-creator grouping and top-children sort outgrow PostgreSQL's 4 MB default and spill to disk.
+    await use_work_mem(session, STATS_WORK_MEM)
     found = await _campaign_query().first(session, {_ROOT.key: root_id, _ORG.key: caller.org_id})
     if found is None:
         raise not_found("campaign", root_id)
     campaign, timezone = found, found.timezone
     first, last = resolve_range(now, timezone, range_from, range_to)
     start_at, end_at = day_range_utc(first, last, timezone)
-    # A large tree's per-creator grouping and top-children sort outgrow PostgreSQL's 4 MB default and spill to disk.
-    await use_work_mem(session, STATS_WORK_MEM)
     params = {
         _ROOT.key: campaign.id,
         _PROJECT.key: campaign.project_id,
