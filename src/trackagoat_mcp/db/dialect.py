@@ -9,8 +9,8 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
   tables is serialised once, not once per column.
 * `lock_rows`: `SELECT … FOR UPDATE` on PostgreSQL. SQLite has no row locks and renders nothing: a write session
   there starts with `BEGIN IMMEDIATE` (`db.session`), which already holds the database's one write lock.
-* `use_work_mem`: a larger per-sort memory for the session on PostgreSQL (`SET LOCAL work_mem` in a transaction of
-  its own, since read sessions there run in autocommit); SQLite has no such setting.
+* `use_work_mem`: a larger per-sort memory for a block of statements on PostgreSQL (`SET LOCAL work_mem` in a
+  transaction; `SET`, then `RESET`, in an autocommit read session); SQLite has no such setting.
 * `supports_lateral`: whether `LATERAL` joins can be used (PostgreSQL) or a plain join must do (SQLite).
 * `sums_per_key`: aggregates of a large set of rows per key (`GROUP BY` on SQLite, one `LATERAL` aggregate per key
   on PostgreSQL).
@@ -23,14 +23,20 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
   restarting, locked by another writer for the whole busy timeout) rather than a fault in the request.
 * `unique_violation(exc)`: whether an error is a unique key taken by a concurrent writer, the one error a
   write may retry after (`db.races`).
+
+The differences no code above `db` sees are next door: connections and pools in `db.engine` (SQLite pragmas and
+driver, the PostgreSQL checkout ping), sessions in `db.session` (SQLite's deferred `BEGIN`, PostgreSQL's autocommit
+reads) and the fast path of fixed reads in `db.reads` (SQLite's inline reader, the asyncpg connection).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import anyio
 from sqlalchemy import Column, FromClause, Table, Text, bindparam, case, cast, func, null, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -120,18 +126,34 @@ def lock_rows(query: SelectT, *, of: Any = None) -> SelectT:
     return query.with_for_update(of=of)
 
 
-async def use_work_mem(session: AsyncSession, amount: str) -> None:
-    """On PostgreSQL, let each sort and hash of this session's statements use `amount` (e.g. `"64MB"`) before
-    spilling to disk; on SQLite nothing (its page cache is set per connection in `db.engine`).
+@asynccontextmanager
+async def use_work_mem(session: AsyncSession, amount: str) -> AsyncIterator[None]:
+    """On PostgreSQL, let each sort and hash of the statements run inside the block use `amount` (e.g. `"64MB"`)
+    before spilling to disk; on SQLite nothing (its page cache is set per connection in `db.engine`).
 
-    Call it before the session's first statement. A PostgreSQL read session runs in autocommit (`db.session`), where
-    `SET LOCAL` would end with its own statement, so the session's connection is taken as a READ COMMITTED
-    transaction instead: the setting then lasts until the session ends and never outlives it on the pooled
-    connection. (SQLAlchemy warns, and the tests fail, if the session already holds a connection.)
+    In a transaction this is `SET LOCAL`, which ends with it. A read session runs in autocommit (`db.session`), where
+    `SET LOCAL` would end with its own statement, so there it is `SET` before the block and `RESET` after it, on the
+    session's one connection; a connection that cannot be reset is discarded, so the setting never reaches the
+    pool's next user.
     """
-    if is_postgresql(session):
-        await session.connection(execution_options={"isolation_level": "READ COMMITTED"})
+    if not is_postgresql(session):
+        yield
+        return
+    connection = (await session.connection()).sync_connection
+    if connection is None or connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         await session.execute(text(f"SET LOCAL work_mem = '{amount}'"))
+        yield
+        return
+    await session.execute(text(f"SET work_mem = '{amount}'"))
+    try:
+        yield
+    finally:
+        with anyio.CancelScope(shield=True):
+            try:
+                await session.execute(text("RESET work_mem"))
+            except BaseException:
+                await session.invalidate()
+                raise
 
 
 def supports_lateral(session: AsyncSession) -> bool:

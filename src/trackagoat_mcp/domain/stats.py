@@ -439,8 +439,6 @@ async def campaign_stats(
 ) -> CampaignStats:
     """Statistics of a campaign's whole tree (see the module docstring for the definitions)."""
     root_id = parse_id(campaign_id, "campaign")
-    # A large tree's per-creator grouping and top-children sort outgrow PostgreSQL's 4 MB default and spill to disk.
-    await use_work_mem(session, STATS_WORK_MEM)
     found = await _campaign_query().first(session, {_ROOT.key: root_id, _ORG.key: caller.org_id})
     if found is None:
         raise not_found("campaign", root_id)
@@ -453,7 +451,9 @@ async def campaign_stats(
         _START.key: start_at,
         _END.key: end_at,
     }
-    rows = await _totals_query(end_at > now, supports_lateral(session)).all(session, params)
+    # A large tree's per-creator grouping and top-children sort outgrow PostgreSQL's 4 MB default and spill to disk.
+    async with use_work_mem(session, STATS_WORK_MEM):
+        rows = await _totals_query(end_at > now, supports_lateral(session)).all(session, params)
     # The tree's row always exists: an aggregate without GROUP BY answers one row (NULL sums over no videos).
     overall = next(row for row in rows if row.child_id is None)
     # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.
