@@ -131,10 +131,10 @@ async def use_work_mem(session: AsyncSession, amount: str) -> AsyncIterator[None
     """On PostgreSQL, let each sort and hash of the statements run inside the block use `amount` (e.g. `"64MB"`)
     before spilling to disk; on SQLite nothing (its page cache is set per connection in `db.engine`).
 
-    In a transaction this is `SET LOCAL`, which ends with it. A read session runs in autocommit (`db.session`), where
-    `SET LOCAL` would end with its own statement, so there it is `SET` before the block and `RESET` after it, on the
-    session's one connection; a connection that cannot be reset is discarded, so the setting never reaches the
-    pool's next user.
+    In a transaction this is `SET LOCAL`, which lasts until the transaction ends. A read session runs in autocommit
+    (`db.session`), where `SET LOCAL` would end with its own statement, so there it is `SET` before the block and
+    `RESET` after it, on the session's one connection; a connection that cannot be reset is discarded, so the
+    setting never reaches the pool's next user.
     """
     if not is_postgresql(session):
         yield
