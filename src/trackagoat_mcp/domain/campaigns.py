@@ -269,11 +269,15 @@ async def item_labels(session: AsyncSession, refs: list[tuple[str, uuid.UUID]]) 
     return {(row.item_type, row.item_id): row.label for row in rows}
 
 
+def _check_item_type(item_type: str) -> None:
+    if item_type not in ITEM_MODELS:
+        raise InvalidInput(f"item_type {item_type!r} is not 'creator', 'video' or 'campaign'.")
+
+
 async def _check_member(
     session: AsyncSession, caller: Caller, campaign: Campaign, item_type: str, item_id: Any
 ) -> uuid.UUID:
-    if item_type not in ("creator", "video", "campaign"):
-        raise InvalidInput(f"item_type {item_type!r} is not 'creator', 'video' or 'campaign'.")
+    _check_item_type(item_type)
     row = await get_in_org(session, caller, ITEM_MODELS[item_type], item_id, item_type)
     if isinstance(row, Video) and row.tracking_status == "excluded":
         raise not_found("video", row.id)
@@ -316,8 +320,7 @@ async def set_campaign_items(
     if len(add) + len(remove) > 500:
         raise InvalidInput(f"{len(add) + len(remove)} item changes were given; send at most 500 per call.")
     for item_type, raw_id in remove:
-        if item_type not in ("creator", "video", "campaign"):
-            raise InvalidInput(f"item_type {item_type!r} is not 'creator', 'video' or 'campaign'.")
+        _check_item_type(item_type)
         try:
             item_id = uuid.UUID(str(raw_id))
         except ValueError:
