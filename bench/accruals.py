@@ -82,6 +82,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
     update,
 )
@@ -584,6 +585,35 @@ async def set_based(db: Database, statement: Any) -> float:
     return time.perf_counter() - started
 
 
+ROW_COPIES = {"payout_evaluations": "bench_rows_evaluations", "payout_accruals": "bench_rows_accruals"}
+"""Where `rows_alone` keeps the run's rows while it writes them again (evaluations first: accruals need them)."""
+
+
+async def rows_alone(db: Database) -> float:
+    """Seconds to write the run's own evaluations and accruals again, set-based: one `INSERT … SELECT` per table
+    from a copy, in one write transaction, into the same tables with their keys, indexes and foreign keys.
+
+    What any implementation that records these rows pays at least, however it computes them. The rows are copied
+    aside, deleted (untimed, committed), then written back, so the store ends as the run left it.
+    """
+    async with db.write() as session:
+        for table, copy in ROW_COPIES.items():
+            await session.execute(text(f"DROP TABLE IF EXISTS {copy}"))
+            await session.execute(text(f"CREATE TABLE {copy} AS SELECT * FROM {table}"))
+        for table in reversed(ROW_COPIES):
+            await session.execute(text(f"DELETE FROM {table}"))
+    await settle(db)
+    started = time.perf_counter()
+    async with db.write() as session:
+        for table, copy in ROW_COPIES.items():
+            await session.execute(text(f"INSERT INTO {table} SELECT * FROM {copy}"))
+    elapsed = time.perf_counter() - started
+    async with db.write() as session:
+        for copy in ROW_COPIES.values():
+            await session.execute(text(f"DROP TABLE {copy}"))
+    return elapsed
+
+
 async def same_amounts(db: Database) -> tuple[bool, str]:
     """Whether the set-based statement's amounts equal the evaluations the real run wrote, unit by unit."""
     e = table_of(PayoutEvaluation).c
@@ -645,6 +675,7 @@ class Round:
     job_s: float
     baseline_s: float
     set_based_s: float
+    rows_s: float
     idle_s: float
     units: int
     checks_ok: bool
@@ -724,6 +755,13 @@ async def one_round(db: Database, shape: Shape, expected: Expected, number: int,
             f"{timings['baseline'] / transactions * 1000:.2f} ms/transaction"
         )
 
+    async def rows() -> None:
+        timings["rows"] = await rows_alone(db)
+        print(
+            f"  rows alone: the run's {timings['units']:,.0f} evaluations and {expected.accruals:,} accruals written "
+            f"again by one INSERT … SELECT per table, {timings['rows']:.2f} s"
+        )
+
     async def statement() -> None:
         timings["set_based"] = await set_based(db, set_based_statement(shape, project_id, expected.structure_ids))
         print(
@@ -734,7 +772,7 @@ async def one_round(db: Database, shape: Shape, expected: Expected, number: int,
     assert expected.project_id is not None
     project_id = expected.project_id
     print(f"round {number} ({_load()})")
-    for step in (job, statement, floor) if number % 2 == 1 else (floor, statement, job):
+    for step in (job, rows, statement, floor) if number % 2 == 1 else (floor, statement, job, rows):
         await step()
     same, summary = await same_amounts(db)
     print(
@@ -745,6 +783,7 @@ async def one_round(db: Database, shape: Shape, expected: Expected, number: int,
         timings["job"],
         timings["baseline"],
         timings["set_based"],
+        timings["rows"],
         timings["idle"],
         int(timings["units"]),
         timings["ok"] == 1 and same,
@@ -822,6 +861,12 @@ def report(rounds: list[Round]) -> None:
     print(
         f"set-based statement {set_s:.2f} s{label}; ratio = run_accruals time / set-based statement time = "
         f"{job_s / set_s:.2f}x"
+    )
+    rows_s = statistics.median(r.rows_s for r in rounds)
+    print(
+        f"the run's rows alone, written set-based {rows_s:.2f} s{label} = {rows_s / set_s:.2f}x the statement: the "
+        f"least any implementation recording them pays; run_accruals / (statement + rows alone) = "
+        f"{job_s / (set_s + rows_s):.2f}x"
     )
     print(
         f"an idle hourly run (nothing due) over the same program: {statistics.median(r.idle_s for r in rounds):.2f} s"
