@@ -1,9 +1,9 @@
 """`get_campaign_stats`: recursive totals of a campaign tree, views gained from snapshots, per-child breakdown.
 
-The whole computation runs in the database (recursive CTEs, four queries), so it stays fast
-on large programs; its statements are built once per process from bind parameters, so a small campaign does not pay
-for building and compiling them on every call. Result columns are labelled and read by name (`VALUE_NAMES`).
-The expensive part, visiting every video of the tree, happens once: the videos reached
+The whole computation runs in the database (recursive CTEs; two statements, the campaign's overview and the
+totals), so it stays fast on large programs; its statements are built once per process from bind parameters, so a
+small campaign does not pay for building and compiling them on every call. Result columns are labelled and read by
+name (`VALUE_NAMES`). The expensive part, visiting every video of the tree, happens once: the videos reached
 through creator items are summed per creator (`per_creator`), the few video items row by row
 (`direct_videos`), and the tree's totals and each direct child's totals are both added up from those rows
 in the same statement. A video item whose creator is also an item of the same tree (or child) is left out
@@ -366,9 +366,10 @@ def _totals_query(live_end: bool, lateral: bool) -> FixedRead:
     return FixedRead(union_all(select(literal(None, Uuid).label("child_id"), *sums(tree_rows)), select(top_children)))
 
 
-@functools.cache
-def _facts_query() -> Any:
-    """One row: campaigns and creator items in the tree of `_ROOT`, and its videos waiting for review."""
+def _facts_columns() -> list[Any]:
+    """The tree facts of `_ROOT`, as scalar subqueries: campaigns and creator items in the tree, and its videos
+    waiting for review. They depend on nothing but `_ROOT`, so each is computed once per statement, and only when the
+    statement has a row to show them in."""
     creators = tree_creator_ids(_ROOT).subquery("creators")
     videos = table_of(Video)
     pending = (
@@ -377,29 +378,33 @@ def _facts_query() -> Any:
         .join(creators, creators.c.creator_id == videos.c.creator_id)
         .where(videos.c.tracking_status == "pending_review")
     )
-    return select(
+    return [
         select(func.count())
         .select_from(campaign_tree(_ROOT, "campaigns_in_tree"))
         .scalar_subquery()
         .label("campaigns_in_tree"),
         select(func.count()).select_from(creators).scalar_subquery().label("creators_in_tree"),
         pending.scalar_subquery().label("pending_review_videos"),
-    )
+    ]
 
 
 @functools.cache
-def _direct_items_query() -> FixedRead:
-    """The facts of `_facts_query` joined with each shown direct item of `_ROOT` (`item_id`, `item_type` and its
-    `label`, `campaigns.item_label`): one row per item, or one row with NULL items when there is none,
-    so one round trip answers both."""
-    facts = _facts_query().subquery("facts")
+def _overview_query() -> FixedRead:
+    """The campaign `_ROOT` if it belongs to organization `_ORG`: its own columns, the organization's timezone, the
+    tree facts (`_facts_columns`) and each shown direct item (`item_id`, `item_type` and its `label`,
+    `campaigns.item_label`). One row per item, or one row with NULL items when there is none, so one round trip
+    answers all of it; no row at all when the campaign is not the organization's, and then nothing of its tree is
+    computed."""
+    campaigns = table_of(Campaign).c
+    orgs = table_of(Organization).c
     items = table_of(CampaignItem).c
+    shown = record_columns(Campaign, ("id", "project_id", "name", "target_views", "target_at"))
     direct = (
         select(items.item_id, items.item_type).where(items.campaign_id == _ROOT, shown_item(items)).subquery("direct")
     )
 
     def label_of(kind: str) -> Any:
-        # Aliased: the facts name a subquery `creators`.
+        # Aliased: the facts name a subquery `creators`, and the campaign itself is in the FROM list.
         own = table_of(ITEM_MODELS[kind]).alias(f"labelled_{kind}").c
         return select(item_label(kind, own)).where(own.id == direct.c.item_id).scalar_subquery()
 
@@ -409,21 +414,10 @@ def _direct_items_query() -> FixedRead:
         else_=label_of("campaign"),
     )
     return FixedRead(
-        select(facts, direct.c.item_id, direct.c.item_type, label.label("label")).select_from(
-            facts.outerjoin(direct, true())
+        select(*shown, orgs.timezone, *_facts_columns(), direct.c.item_id, direct.c.item_type, label.label("label"))
+        .select_from(
+            table_of(Campaign).join(table_of(Organization), orgs.id == campaigns.org_id).outerjoin(direct, true())
         )
-    )
-
-
-@functools.cache
-def _campaign_query() -> FixedRead:
-    """The campaign `_ROOT` if it belongs to organization `_ORG`, with that organization's timezone."""
-    campaigns = table_of(Campaign).c
-    orgs = table_of(Organization).c
-    shown = record_columns(Campaign, ("id", "project_id", "name", "target_views", "target_at"))
-    return FixedRead(
-        select(*shown, orgs.timezone)
-        .join_from(table_of(Campaign), table_of(Organization), orgs.id == campaigns.org_id)
         .where(campaigns.id == _ROOT, campaigns.org_id == _ORG)
     )
 
@@ -439,10 +433,11 @@ async def campaign_stats(
 ) -> CampaignStats:
     """Statistics of a campaign's whole tree (see the module docstring for the definitions)."""
     root_id = parse_id(campaign_id, "campaign")
-    found = await _campaign_query().first(session, {_ROOT.key: root_id, _ORG.key: caller.org_id})
-    if found is None:
+    overview = await _overview_query().all(session, {_ROOT.key: root_id, _ORG.key: caller.org_id})
+    if not overview:
         raise not_found("campaign", root_id)
-    campaign, timezone = found, found.timezone
+    campaign = overview[0]
+    timezone = campaign.timezone
     first, last = resolve_range(now, timezone, range_from, range_to)
     start_at, end_at = day_range_utc(first, last, timezone)
     params = {
@@ -460,9 +455,7 @@ async def campaign_stats(
     per_child = sorted(
         (row for row in rows if row.child_id is not None), key=lambda row: (-int(row.all_views or 0), row.child_id)
     )
-    direct_rows = await _direct_items_query().all(session, params)
-    facts = direct_rows[0]
-    direct: dict[uuid.UUID, str] = {row.item_id: row.item_type for row in direct_rows if row.item_id is not None}
+    direct: dict[uuid.UUID, str] = {row.item_id: row.item_type for row in overview if row.item_id is not None}
 
     # Direct items with no counted video (a creator who has not posted yet) are listed after the others, with
     # zero totals: they are often exactly what the reader is looking for.
@@ -471,7 +464,7 @@ async def campaign_stats(
     }
     shown_ids = list(figures) + [i for i in sorted(direct, key=str) if i not in figures]
     shown = [(direct.get(child_id, "campaign"), child_id) for child_id in shown_ids[:CHILDREN_SHOWN]]
-    labels = {(row.item_type, row.item_id): row.label for row in direct_rows if row.item_id is not None}
+    labels = {(row.item_type, row.item_id): row.label for row in overview if row.item_id is not None}
     zero = Totals(videos=0, views=0, likes=0, comments=0, shares=0, saves=0)
     children = []
     for child_type, child_id in shown:
@@ -494,8 +487,8 @@ async def campaign_stats(
         range_from=first,
         range_to=last,
         timezone=timezone,
-        campaigns_in_tree=int(facts.campaigns_in_tree),
-        creators_in_tree=int(facts.creators_in_tree),
+        campaigns_in_tree=int(campaign.campaigns_in_tree),
+        creators_in_tree=int(campaign.creators_in_tree),
         lifetime=lifetime,
         in_range=_totals(overall, "range_"),
         views_gained=int(overall.views_gained or 0),
@@ -505,5 +498,5 @@ async def campaign_stats(
         target_at=campaign.target_at,
         children=children,
         children_total=len(direct),
-        pending_review_videos=int(facts.pending_review_videos),
+        pending_review_videos=int(campaign.pending_review_videos),
     )
