@@ -15,7 +15,6 @@ from sqlalchemy import bindparam, func, literal, select
 
 from tests.conftest import _pg_truncate, make_org
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.dialect import use_work_mem
 from trackagoat_mcp.db.engine import sqlite_path
 from trackagoat_mcp.db.models import Creator, Project, record_columns, table_of
 from trackagoat_mcp.db.reads import INLINE_READER, FixedRead
@@ -96,29 +95,6 @@ async def test_on_postgresql_a_read_sessions_fixed_read_is_its_only_statement(
         await db.dispose()
     assert row is not None and row.tiktok_handle == "ada"
     assert len(sent) == 1 and sent[0].startswith("SELECT creators.id"), sent
-
-
-@pytest.mark.postgres
-async def test_on_postgresql_work_mem_lasts_for_its_block_and_no_longer(postgres_database: str) -> None:
-    setting = FixedRead(select(func.current_setting("work_mem").label("work_mem")))
-    db = Database.connect(postgres_database)
-    try:
-        async with db.read() as session:
-            before = (await setting.first(session, {})).work_mem
-            async with use_work_mem(session, "48MB"):
-                inside = (await setting.first(session, {})).work_mem
-            after = (await setting.first(session, {})).work_mem
-            first = (await (await session.connection()).get_raw_connection()).driver_connection
-        async with db.read() as session:
-            next_session = (await setting.first(session, {})).work_mem
-            second = (await (await session.connection()).get_raw_connection()).driver_connection
-        async with db.write() as session, use_work_mem(session, "40MB"):  # in a transaction: SET LOCAL
-            in_transaction = (await setting.first(session, {})).work_mem
-    finally:
-        await db.dispose()
-    assert second is first  # the same pooled connection, so the setting would show if it had outlived the block
-    assert inside == "48MB" and in_transaction == "40MB"
-    assert before == after == next_session != "48MB"
 
 
 async def test_the_inline_reader_sees_each_commit_at_once(sqlite_db: Database, clock: FrozenClock) -> None:

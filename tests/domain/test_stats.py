@@ -34,12 +34,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
 
 from tests.conftest import make_org
 from tests.domain._support import insert_video
 from trackagoat_mcp.clock import FrozenClock
-from trackagoat_mcp.db.models import CampaignItem, Creator, table_of
 from trackagoat_mcp.db.session import Database
 from trackagoat_mcp.domain import campaigns, creators, stats
 from trackagoat_mcp.domain.schemas import Totals
@@ -325,37 +323,6 @@ async def test_direct_items_without_counted_videos_come_last_with_zero_totals(db
     ]
     assert all((c.lifetime, c.in_range, c.views_gained) == (ZERO, ZERO, 0) for c in result.children[3:])
     assert (result.lifetime, result.creators_in_tree, result.pending_review_videos) == (LIFETIME, 3, 3)
-
-
-async def test_a_tree_large_enough_for_more_sort_memory_gives_the_same_totals(db: Database, clock: FrozenClock) -> None:
-    """From `STATS_WORK_MEM_FROM` creators and direct items on, PostgreSQL's totals run with more sort memory."""
-    caller, ids = await _program(db, clock)
-    before = await _stats(db, clock, caller, ids["Root"], PAST)
-    async with db.write() as session:
-        root = await campaigns.get_campaign_row(session, caller, ids["Root"])
-        crowd = await campaigns.create_campaign(
-            session, caller, project_id=root.project_id, name="Crowd", now=clock.now()
-        )
-        quiet = [uuid.uuid4() for _ in range(stats.STATS_WORK_MEM_FROM)]
-        common = {"org_id": caller.org_id, "project_id": root.project_id, "metadata": {}}
-        rows = [
-            {"id": i, "tiktok_handle": f"quiet{n}", "tracking_start_date": date(2026, 1, 1)}
-            for n, i in enumerate(quiet)
-        ]
-        await session.execute(insert(table_of(Creator)), [common | row for row in rows])
-        await session.execute(
-            insert(CampaignItem), [{"campaign_id": crowd.id, "item_type": "creator", "item_id": i} for i in quiet]
-        )
-        await campaigns.set_campaign_items(session, caller, root.id, add=[("campaign", crowd.id)], now=clock.now())
-    after = await _stats(db, clock, caller, ids["Root"], PAST)
-    assert after.creators_in_tree == before.creators_in_tree + stats.STATS_WORK_MEM_FROM
-    assert (after.lifetime, after.in_range, after.views_gained) == (
-        before.lifetime,
-        before.in_range,
-        before.views_gained,
-    )
-    assert after.children[: len(before.children)] == before.children
-    assert (after.children[-1].item_id, after.children[-1].lifetime) == (crowd.id, ZERO)
 
 
 async def test_a_sub_campaign_reports_only_its_own_tree(db: Database, clock: FrozenClock) -> None:

@@ -9,8 +9,6 @@ Code above `db` writes plain SQLAlchemy and calls these where the two databases 
   tables is serialised once, not once per column.
 * `lock_rows`: `SELECT … FOR UPDATE` on PostgreSQL. SQLite has no row locks and renders nothing: a write session
   there starts with `BEGIN IMMEDIATE` (`db.session`), which already holds the database's one write lock.
-* `use_work_mem`: a larger per-sort memory for a block of statements on PostgreSQL (`SET LOCAL work_mem` in a
-  transaction; `SET`, then `RESET`, in an autocommit read session); SQLite has no such setting.
 * `supports_lateral`: whether `LATERAL` joins can be used (PostgreSQL) or a plain join must do (SQLite).
 * `sums_per_key`: aggregates of a large set of rows per key (`GROUP BY` on SQLite, one `LATERAL` aggregate per key
   on PostgreSQL).
@@ -32,12 +30,10 @@ reads) and the fast path of fixed reads in `db.reads` (SQLite's inline reader, t
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import anyio
-from sqlalchemy import Column, FromClause, Table, Text, bindparam, case, cast, func, null, select, text, true
+from sqlalchemy import Column, FromClause, Table, Text, bindparam, case, cast, func, null, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -63,7 +59,6 @@ __all__ = [
     "sums_per_key",
     "supports_lateral",
     "unique_violation",
-    "use_work_mem",
 ]
 
 
@@ -124,36 +119,6 @@ def lock_rows(query: SelectT, *, of: Any = None) -> SelectT:
     Lock rows in a fixed order (e.g. `ORDER BY id`) so that racing writers queue instead of deadlocking.
     """
     return query.with_for_update(of=of)
-
-
-@asynccontextmanager
-async def use_work_mem(session: AsyncSession, amount: str) -> AsyncIterator[None]:
-    """On PostgreSQL, let each sort and hash of the statements run inside the block use `amount` (e.g. `"64MB"`)
-    before spilling to disk; on SQLite nothing (its page cache is set per connection in `db.engine`).
-
-    In a transaction this is `SET LOCAL`, which lasts until the transaction ends. A read session runs in autocommit
-    (`db.session`), where `SET LOCAL` would end with its own statement, so there it is `SET` before the block and
-    `RESET` after it, on the session's one connection; a connection that cannot be reset is discarded, so the
-    setting never reaches the pool's next user.
-    """
-    if not is_postgresql(session):
-        yield
-        return
-    connection = (await session.connection()).sync_connection
-    if connection is None or connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        await session.execute(text(f"SET LOCAL work_mem = '{amount}'"))
-        yield
-        return
-    await session.execute(text(f"SET work_mem = '{amount}'"))
-    try:
-        yield
-    finally:
-        with anyio.CancelScope(shield=True):
-            try:
-                await session.execute(text("RESET work_mem"))
-            except BaseException:
-                await session.invalidate()
-                raise
 
 
 def supports_lateral(session: AsyncSession) -> bool:

@@ -69,8 +69,7 @@ class Database:
         Each statement sees what was committed when it started, as in a READ COMMITTED transaction, and the
         statements run outside a transaction (autocommit on PostgreSQL), so a read session costs no `BEGIN` or
         `ROLLBACK`: on PostgreSQL a short read is one round trip. On SQLite its `db.reads.FixedRead`s may run on the
-        store's inline reader without taking a pooled connection at all. A read that needs a transaction-scoped
-        setting asks for one (`db.dialect.use_work_mem`).
+        store's inline reader without taking a pooled connection at all.
         """
         async with self._session(self._read_engine, info=self._read_info, read=True) as session:
             yield session

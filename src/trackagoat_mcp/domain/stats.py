@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,7 +39,6 @@ from trackagoat_mcp.db.dialect import (
     outerjoin_first,
     sums_per_key,
     supports_lateral,
-    use_work_mem,
 )
 from trackagoat_mcp.db.models import (
     Campaign,
@@ -64,11 +62,6 @@ DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 3660
 CHILDREN_SHOWN = 30
 """Direct items shown: 30 with 200-character names keep the result within 20,000 characters."""
-STATS_WORK_MEM = "64MB"
-STATS_WORK_MEM_FROM = 2_000
-"""Creators in the tree plus direct items from which the totals statement gets `STATS_WORK_MEM` (PostgreSQL): its
-per-creator grouping and top-children sort outgrow the 4 MB default around ten thousand of them and spill to disk,
-while below this they fit, and raising the setting costs a read session two round trips (`use_work_mem`)."""
 
 
 def resolve_range(now: datetime, tz: str, range_from: date | None, range_to: date | None) -> tuple[date, date]:
@@ -452,9 +445,7 @@ async def campaign_stats(
         _END.key: end_at,
     }
     direct: dict[uuid.UUID, str] = {row.item_id: row.item_type for row in overview if row.item_id is not None}
-    large = int(campaign.creators_in_tree) + len(direct) >= STATS_WORK_MEM_FROM
-    async with use_work_mem(session, STATS_WORK_MEM) if large else nullcontext():
-        rows = await _totals_query(end_at > now, supports_lateral(session)).all(session, params)
+    rows = await _totals_query(end_at > now, supports_lateral(session)).all(session, params)
     # The tree's row always exists: an aggregate without GROUP BY answers one row (NULL sums over no videos).
     overall = next(row for row in rows if row.child_id is None)
     # The query's own order (UNION ALL does not keep it): most views first, then by id as the database sorts them.
