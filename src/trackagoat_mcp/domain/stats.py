@@ -444,7 +444,6 @@ async def campaign_stats(
         _START.key: start_at,
         _END.key: end_at,
     }
-    direct: dict[uuid.UUID, str] = {row.item_id: row.item_type for row in overview if row.item_id is not None}
     rows = await _totals_query(end_at > now, supports_lateral(session)).all(session, params)
     # The tree's row always exists: an aggregate without GROUP BY answers one row (NULL sums over no videos).
     overall = next(row for row in rows if row.child_id is None)
@@ -452,6 +451,7 @@ async def campaign_stats(
     per_child = sorted(
         (row for row in rows if row.child_id is not None), key=lambda row: (-int(row.all_views or 0), row.child_id)
     )
+    direct: dict[uuid.UUID, str] = {row.item_id: row.item_type for row in overview if row.item_id is not None}
 
     # Direct items with no counted video (a creator who has not posted yet) are listed after the others, with
     # zero totals: they are often exactly what the reader is looking for.
